@@ -1,0 +1,10 @@
+#pragma once
+
+#include <string_view>
+
+namespace presence {
+
+// The project version, the same as CMake's project version.
+std::string_view version();
+
+}  // namespace presence

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+namespace presence::protocol {
+
+using Clock = std::chrono::steady_clock;
+
+struct AckOptions {
+    bool enabled = false;
+    std::chrono::milliseconds interval{300'000};  // how often due messages are re-sent
+    std::chrono::milliseconds timeout{240'000};   // age after which a message is due
+    std::size_t max_retries = 5;                  // re-sends before giving up; 0 = no limit
+};
+
+// The sender's side: messages sent with an id and not yet acknowledged. Bytes are
+// shared with whoever else holds them, so tracking a fanned-out frame copies nothing.
+class AckQueue {
+public:
+    using Bytes = std::shared_ptr<const std::string>;
+
+    void track(std::string id, Bytes bytes, Clock::time_point now);
+    // false when `id` was not pending (late or duplicate acknowledgment).
+    bool acknowledge(std::string_view id);
+
+    // Re-sends (same bytes, same id) every message older than `timeout`; a message
+    // already re-sent `max_retries` times is dropped and handed to `give_up` instead.
+    void resend_due(Clock::time_point now, const AckOptions& options,
+                    const std::function<void(const Bytes&)>& resend,
+                    const std::function<void(const std::string& id)>& give_up);
+
+    std::size_t size() const { return pending_.size(); }
+
+private:
+    struct Pending {
+        std::string id;
+        Bytes bytes;
+        Clock::time_point sent;
+        std::size_t retries = 0;
+    };
+    std::deque<Pending> pending_;
+};
+
+// The receiver's side: ids already handled, so a re-sent message has one effect only.
+// Remembers the most recent `capacity` ids.
+class SeenIds {
+public:
+    explicit SeenIds(std::size_t capacity = 1024) : capacity_(capacity) {}
+
+    // true the first time `id` is seen.
+    bool first_time(const std::string& id);
+
+private:
+    std::size_t capacity_;
+    std::unordered_set<std::string> ids_;
+    std::deque<std::string> order_;
+};
+
+}  // namespace presence::protocol

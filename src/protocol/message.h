@@ -1,0 +1,57 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "presence/error_codes.h"
+#include "presence/member.h"
+
+namespace presence::protocol {
+
+enum class Method {
+    session,
+    member_new,
+    member_remove,
+    channel_member_new,
+    channel_member_remove,
+    publish_msg,
+    get_members,
+    send_members,
+    channel_invitation,
+    error_member_channel,
+    error_publish_msg,
+    acknowledgment,
+    // Extensions: only exchanged with a peer that said hello with them.
+    hello,
+    invitation_response,
+};
+
+std::string_view method_name(Method method);
+std::optional<Method> method_from_name(std::string_view name);
+
+struct Error {
+    int code = 0;
+    std::string text;
+
+    bool operator==(const Error&) const = default;
+};
+
+Error make_error(ErrorCode code);
+
+// One envelope. An absent object is std::nullopt; `channel` is `channel.name`,
+// `text` is `message.text`, `id` is the acknowledgment id (empty when absent).
+struct Message {
+    Method method = Method::session;
+    std::optional<Member> member;
+    std::optional<std::string> channel;
+    std::optional<std::string> text;
+    std::optional<Error> error;
+    std::optional<std::vector<Member>> members;
+    std::string id;
+
+    bool operator==(const Message&) const = default;
+};
+
+}  // namespace presence::protocol

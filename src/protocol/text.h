@@ -1,0 +1,16 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace presence::protocol {
+
+// Standard Base64 (RFC 4648, with padding), as sgcWebSockets writes it.
+std::string base64_encode(std::string_view bytes);
+// std::nullopt when `text` is not canonical padded Base64.
+std::optional<std::string> base64_decode(std::string_view text);
+
+bool is_valid_utf8(std::string_view bytes);
+
+}  // namespace presence::protocol
