@@ -9,16 +9,13 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "presence/acknowledgment.h"
+
 namespace presence::protocol {
 
 using Clock = std::chrono::steady_clock;
 
-struct AckOptions {
-    bool enabled = false;
-    std::chrono::milliseconds interval{300'000};  // how often due messages are re-sent
-    std::chrono::milliseconds timeout{240'000};   // age after which a message is due
-    std::size_t max_retries = 5;                  // re-sends before giving up; 0 = no limit
-};
+using AckOptions = presence::AckOptions;
 
 // The sender's side: messages sent with an id and not yet acknowledged. Bytes are
 // shared with whoever else holds them, so tracking a fanned-out frame copies nothing.

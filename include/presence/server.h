@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "presence/member.h"
+#include "presence/server_hooks.h"
+#include "presence/server_options.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace presence {
+
+struct ChannelSummary {
+    std::string name;
+    std::size_t members = 0;
+
+    bool operator==(const ChannelSummary&) const = default;
+};
+
+// The presence server. All protocol work runs on one thread: the server's own (the
+// first constructor; start() launches it) or whichever threads run the io_context
+// you pass in. Every public function is safe to call from any thread, hooks included.
+class Server {
+public:
+    explicit Server(ServerOptions options, ServerHooks hooks = {});
+    Server(boost::asio::io_context& io, ServerOptions options, ServerHooks hooks = {});
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds and starts accepting; throws std::system_error when the address is taken.
+    void start();
+    // Stops accepting, closes every connection with 1001 and announces the departures.
+    // Returns once every connection is gone or `grace` has passed.
+    void stop();
+    std::uint16_t port() const;
+
+    // A publish from the application: to `channel`'s members, or to every member when
+    // `channel` is empty. The message carries an empty member as its sender.
+    void broadcast(const std::string& text, const std::string& channel = "");
+
+    std::vector<ChannelSummary> channels() const;
+    std::vector<Member> members(const std::string& channel) const;
+    std::vector<Member> members() const;
+    std::size_t connections() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace presence

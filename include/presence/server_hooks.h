@@ -1,0 +1,42 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "presence/member.h"
+
+namespace presence {
+
+// The sgcWebSockets server events, as callbacks. Every callback runs on the server's
+// thread; none may block. A `before_*` hook returning false refuses the request and
+// the requester receives the error code named beside it. Unset hooks accept.
+struct ServerHooks {
+    std::function<bool(const Member&)> before_new_member;                          // 2
+    std::function<bool(const std::string& channel, const Member&)> before_new_channel;  // 6
+    std::function<bool(const std::string& channel, const Member&)> before_new_channel_member;  // 10
+    std::function<bool(const std::string& channel, const Member&, const std::string& text)>
+        before_publish;                                                            // 20
+    std::function<bool(const std::string& channel, const Member&)> before_send_members;  // 30
+    // Ours; the original has no invitation hook.
+    std::function<bool(const std::string& channel, const Member& inviter, const Member& invitee)>
+        before_invite;                                                             // 40
+
+    std::function<void(const Member&)> on_new_member;
+    std::function<void(const Member&)> on_remove_member;
+    std::function<void(const std::string& channel)> on_new_channel;
+    std::function<void(const std::string& channel)> on_remove_channel;
+    std::function<void(const std::string& channel, const Member&)> on_new_channel_member;
+    std::function<void(const std::string& channel, const Member&)> on_remove_channel_member;
+    // An error answered to a member; `member` is the requester.
+    std::function<void(const std::string& channel, const Member&, int code, const std::string& text)>
+        on_error_member_channel;
+    std::function<void(const std::string& channel, const Member&, int code, const std::string& text)>
+        on_error_publish_msg;
+
+    std::function<void(const std::string& session_id)> on_connect;
+    std::function<void(const std::string& session_id)> on_disconnect;
+    // Transport and protocol failures of one connection (bad frames, resets).
+    std::function<void(const std::string& session_id, const std::string& what)> on_error;
+};
+
+}  // namespace presence

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "presence/acknowledgment.h"
+
+namespace presence {
+
+// The rules of presence: limits on what members may send, Base64 and acknowledgment
+// of what the server sends. Requests over a limit are answered with error -32602.
+struct PresenceOptions {
+    std::size_t max_name_bytes = 256;      // member name
+    std::size_t max_info_bytes = 4096;     // member info
+    std::size_t max_channel_bytes = 256;   // channel name
+    std::size_t max_invalid_frames = 16;   // in a row, before the connection is closed (1008)
+    std::size_t max_pending_invitations = 64;  // per invitee; the oldest is forgotten first
+    bool encode_base64 = false;            // Base64-encode every string the server sends
+    AckOptions ack;                        // acknowledgment of what the server sends
+};
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;                       // 0 = any free port, see Server::port()
+    std::size_t max_message_bytes = 64 * 1024;       // larger frames: close 1009
+    std::size_t max_send_queue_bytes = 4 * 1024 * 1024;  // per connection; over it: close 1008
+    PresenceOptions presence;
+};
+
+}  // namespace presence

@@ -1,0 +1,117 @@
+#include "engine/memory_engine.h"
+
+#include <algorithm>
+
+namespace presence {
+
+void MemoryEngine::Roster::insert(Entry& entry) {
+    index_.emplace(entry.member.id, entries_.size());
+    entries_.push_back(&entry);
+}
+
+void MemoryEngine::Roster::erase(const std::string& id) {
+    const auto it = index_.find(id);
+    if (it == index_.end()) return;
+    const std::size_t hole = it->second;
+    index_.erase(it);
+    if (hole != entries_.size() - 1) {
+        entries_[hole] = entries_.back();
+        index_[entries_[hole]->member.id] = hole;
+    }
+    entries_.pop_back();
+}
+
+bool MemoryEngine::add_member(const Member& member, Peer& peer) {
+    const auto [it, added] = members_.try_emplace(member.id, Entry{member, &peer, {}});
+    if (added) everyone_.insert(it->second);
+    return added;
+}
+
+void MemoryEngine::remove_member(std::string_view id) {
+    const auto it = members_.find(id);
+    if (it == members_.end()) return;
+    for (const std::string& channel : std::vector<std::string>(it->second.channels))
+        unsubscribe(channel, id);
+    everyone_.erase(it->first);
+    members_.erase(it);
+}
+
+const Member* MemoryEngine::find_member(std::string_view id) const {
+    const auto it = members_.find(id);
+    return it == members_.end() ? nullptr : &it->second.member;
+}
+
+bool MemoryEngine::channel_exists(std::string_view channel) const {
+    return channels_.contains(channel);
+}
+
+bool MemoryEngine::is_subscribed(std::string_view channel, std::string_view id) const {
+    const auto it = channels_.find(channel);
+    return it != channels_.end() && it->second.contains(id);
+}
+
+bool MemoryEngine::subscribe(std::string_view channel, std::string_view id) {
+    Entry& entry = members_.find(id)->second;
+    auto [it, created] = channels_.try_emplace(std::string(channel));
+    it->second.insert(entry);
+    entry.channels.emplace_back(channel);
+    return created;
+}
+
+bool MemoryEngine::unsubscribe(std::string_view channel, std::string_view id) {
+    const auto it = channels_.find(channel);
+    if (it == channels_.end()) return false;
+    it->second.erase(std::string(id));
+    if (const auto member = members_.find(id); member != members_.end())
+        std::erase(member->second.channels, channel);
+    if (!it->second.empty()) return false;
+    channels_.erase(it);
+    return true;
+}
+
+std::vector<std::string> MemoryEngine::channels_of(std::string_view id) const {
+    const auto it = members_.find(id);
+    return it == members_.end() ? std::vector<std::string>{} : it->second.channels;
+}
+
+std::vector<Member> MemoryEngine::members_of(const Roster& roster) {
+    std::vector<Member> out;
+    out.reserve(roster.size());
+    for (const Entry* entry : roster.entries()) out.push_back(entry->member);
+    return out;
+}
+
+std::vector<Member> MemoryEngine::members(std::string_view channel) const {
+    const auto it = channels_.find(channel);
+    return it == channels_.end() ? std::vector<Member>{} : members_of(it->second);
+}
+
+std::vector<Member> MemoryEngine::all_members() const { return members_of(everyone_); }
+
+std::vector<ChannelSummary> MemoryEngine::channels() const {
+    std::vector<ChannelSummary> out;
+    out.reserve(channels_.size());
+    for (const auto& [name, roster] : channels_) out.push_back({name, roster.size()});
+    std::sort(out.begin(), out.end(),
+              [](const ChannelSummary& a, const ChannelSummary& b) { return a.name < b.name; });
+    return out;
+}
+
+void MemoryEngine::publish(std::string_view channel, const FramePtr& frame) {
+    const Roster* roster = &everyone_;
+    if (!channel.empty()) {
+        const auto it = channels_.find(channel);
+        if (it == channels_.end()) return;
+        roster = &it->second;
+    }
+    for (Entry* entry : roster->entries()) entry->peer->deliver(frame);
+}
+
+bool MemoryEngine::send_to_member(std::string_view id, const FramePtr& frame) {
+    const auto it = members_.find(id);
+    if (it == members_.end()) return false;
+    it->second.peer->deliver(frame);
+    return true;
+}
+
+}  // namespace presence

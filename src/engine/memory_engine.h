@@ -1,0 +1,70 @@
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace presence {
+
+// A hash that lets unordered maps keyed by std::string be searched with a string_view.
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+template <typename T>
+using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
+// The single-node engine. Fan-out walks a contiguous array of peers per channel; removal
+// swaps the last entry into the hole, so joins and leaves are O(1) as well.
+class MemoryEngine final : public Engine {
+public:
+    bool add_member(const Member& member, Peer& peer) override;
+    void remove_member(std::string_view id) override;
+    const Member* find_member(std::string_view id) const override;
+
+    bool channel_exists(std::string_view channel) const override;
+    bool is_subscribed(std::string_view channel, std::string_view id) const override;
+    bool subscribe(std::string_view channel, std::string_view id) override;
+    bool unsubscribe(std::string_view channel, std::string_view id) override;
+    std::vector<std::string> channels_of(std::string_view id) const override;
+
+    std::vector<Member> members(std::string_view channel) const override;
+    std::vector<Member> all_members() const override;
+    std::vector<ChannelSummary> channels() const override;
+
+    void publish(std::string_view channel, const FramePtr& frame) override;
+    bool send_to_member(std::string_view id, const FramePtr& frame) override;
+
+private:
+    struct Entry {
+        Member member;
+        Peer* peer;
+        std::vector<std::string> channels;
+    };
+
+    // An ordered set of entries with O(1) insert, erase and lookup.
+    class Roster {
+    public:
+        void insert(Entry& entry);
+        void erase(const std::string& id);
+        bool contains(std::string_view id) const { return index_.contains(id); }
+        bool empty() const { return entries_.empty(); }
+        std::size_t size() const { return entries_.size(); }
+        const std::vector<Entry*>& entries() const { return entries_; }
+
+    private:
+        std::vector<Entry*> entries_;
+        StringMap<std::size_t> index_;
+    };
+
+    static std::vector<Member> members_of(const Roster& roster);
+
+    StringMap<Entry> members_;
+    Roster everyone_;
+    StringMap<Roster> channels_;
+};
+
+}  // namespace presence

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace presence {
+
+// One encoded outgoing message, built once and shared by every recipient's queue.
+struct Frame {
+    std::string bytes;
+    std::string ack_id;  // non-empty when the receiver must acknowledge it
+};
+
+using FramePtr = std::shared_ptr<const Frame>;
+using Bytes = std::shared_ptr<const std::string>;
+
+// The bytes of `frame`, sharing its ownership: no copy, no allocation.
+inline Bytes bytes_of(const FramePtr& frame) { return Bytes(frame, &frame->bytes); }
+
+// Whatever carries frames to one peer: the transport implements it, the domain
+// only calls it. Calls come from the owning thread only.
+class Link {
+public:
+    virtual ~Link() = default;
+    virtual void send(const Bytes& bytes) = 0;
+    virtual void close(unsigned short code, std::string_view reason) = 0;
+};
+
+// A recipient of fan-out, as the engine sees it.
+class Peer {
+public:
+    virtual ~Peer() = default;
+    virtual void deliver(const FramePtr& frame) = 0;
+};
+
+}  // namespace presence

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+
+#include "engine/memory_engine.h"
+#include "presence/connection.h"
+#include "presence/server_hooks.h"
+#include "presence/server_options.h"
+#include "protocol/message.h"
+
+namespace presence {
+
+// The presence rules: turns one connection's requests into engine calls, hook calls and
+// frames for the members concerned. Knows nothing of sockets. Single-threaded: every call
+// comes from the thread (or strand) that owns this object.
+class PresenceService {
+public:
+    PresenceService(Engine& engine, PresenceOptions options, const ServerHooks& hooks);
+
+    // Connections are known by their link. connect() sends the session frame;
+    // disconnect() announces the departure of the link's member, and is a no-op for
+    // a link already disconnected.
+    void connect(Link& link);
+    void receive(Link& link, std::string_view frame);
+    void disconnect(Link& link);
+    // Closes every connection (each still gets disconnect() from its transport).
+    void close_all(unsigned short code, std::string_view reason);
+    // Disconnects whatever is still connected, for a shutdown that cannot wait longer.
+    void disconnect_all();
+    // A transport failure of one connection, for the on_error hook.
+    void report_error(const Link& link, std::string_view what) const;
+
+    void broadcast(std::string_view text, std::string_view channel);
+    // Re-sends what is due for acknowledgment on every connection.
+    void resend_unacknowledged(protocol::Clock::time_point now);
+
+    const Engine& engine() const { return engine_; }
+    std::size_t connections() const { return connections_.size(); }
+    const PresenceOptions& options() const { return options_; }
+
+private:
+    using Message = protocol::Message;
+
+    void dispatch(Connection& c, const Message& request);
+    void hello(Connection& c);
+    void join(Connection& c, const Message& request);
+    void leave(Connection& c, const Message& request);
+    void subscribe(Connection& c, const Message& request);
+    void unsubscribe(Connection& c, const Message& request);
+    void publish(Connection& c, const Message& request);
+    void get_members(Connection& c, const Message& request);
+    void invite(Connection& c, const Message& request);
+    void refuse_invitation(Connection& c, const Message& request);
+
+    std::optional<ErrorCode> try_subscribe(const Member& self, const std::string& channel);
+    void invite_one(Connection& c, const Member& self, const std::string& channel,
+                    const Member& invitee, const Message& request);
+    void remove_from_channel(const Member& self, const std::string& channel);
+    void remove_member(Connection& c);
+    void settle_invitations(Connection& invitee, const std::string& channel,
+                            std::optional<ErrorCode> error);
+    void answer_invitation(const std::string& inviter_id, const Member& invitee,
+                           const std::string& channel, std::string_view answer,
+                           std::optional<ErrorCode> error);
+
+    // The requester's own member, or nullptr after answering error 3.
+    const Member* self_of(Connection& c, const Message& request);
+    bool valid_channel(Connection& c, const Message& request, bool required);
+    bool within(Connection& c, const Message& request, std::string_view field,
+                std::size_t size, std::size_t limit);
+    void answer_error(Connection& c, const Message& request, ErrorCode code,
+                      std::string_view text = {}, const Member* about = nullptr);
+    void reject(Connection& c, const Message& request, ErrorCode code, std::string text);
+
+    FramePtr make_frame(Message message) const;
+
+    Engine& engine_;
+    PresenceOptions options_;
+    const ServerHooks& hooks_;
+    void report_error(const Connection& c, std::string_view what) const;
+
+    std::unordered_map<const Link*, std::unique_ptr<Connection>> connections_;
+    StringMap<Connection*> by_member_id_;
+};
+
+}  // namespace presence

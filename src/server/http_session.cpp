@@ -1,0 +1,90 @@
+#include "server/http_session.h"
+
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <chrono>
+
+#include "presence/version.h"
+#include "server/websocket_session.h"
+
+namespace presence {
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr std::chrono::seconds request_timeout{30};
+constexpr std::size_t max_request_body = 16 * 1024;
+
+constexpr std::string_view index_page = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Presence</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
+<h1>Presence server</h1>
+<p>This server speaks the Presence protocol (sub-protocol <code>presence.esegece.com</code>)
+over WebSocket on this address. Connect with <code>presence-cli --url ws://HOST:PORT</code>
+or any sgcWebSockets Presence client.</p>
+</body></html>
+)";
+
+http::response<http::string_body> answer(const http::request<http::string_body>& request) {
+    http::response<http::string_body> res;
+    res.version(request.version());
+    res.keep_alive(request.keep_alive());
+    res.set(http::field::server, "presence/" + std::string(version()));
+    const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
+    if (!get) {
+        res.result(http::status::method_not_allowed);
+        res.set(http::field::allow, "GET, HEAD");
+    } else if (request.target() == "/" || request.target() == "/index.html") {
+        res.result(http::status::ok);
+        res.set(http::field::content_type, "text/html; charset=utf-8");
+        res.set(http::field::cache_control, "no-cache");
+        res.body() = index_page;
+    } else {
+        res.result(http::status::not_found);
+        res.set(http::field::content_type, "text/plain; charset=utf-8");
+        res.body() = "not found\n";
+    }
+    res.prepare_payload();
+    if (request.method() == http::verb::head) res.body().clear();
+    return res;
+}
+
+}  // namespace
+
+HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core)
+    : stream_(std::move(socket)), core_(std::move(core)) {}
+
+void HttpSession::run() { read(); }
+
+void HttpSession::read() {
+    parser_.emplace();
+    parser_->body_limit(max_request_body);
+    stream_.expires_after(request_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+void HttpSession::on_read(beast::error_code ec) {
+    if (ec) {
+        stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+        return;
+    }
+    if (beast::websocket::is_upgrade(parser_->get())) {
+        std::make_shared<WebsocketSession>(std::move(stream_), core_)->run(parser_->release());
+        return;
+    }
+    auto res = std::make_shared<http::response<http::string_body>>(answer(parser_->get()));
+    const bool keep_alive = res->keep_alive();
+    http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+        self->on_write(ec, keep_alive);
+    });
+}
+
+void HttpSession::on_write(beast::error_code ec, bool keep_alive) {
+    if (!ec && keep_alive && !core_->stopping) return read();
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace presence

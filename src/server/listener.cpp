@@ -1,0 +1,36 @@
+#include "server/listener.h"
+
+#include "server/http_session.h"
+
+namespace presence {
+
+Listener::Listener(std::shared_ptr<ServerCore> core, const boost::asio::ip::tcp::endpoint& endpoint)
+    : core_(std::move(core)), acceptor_(core_->strand) {
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(boost::asio::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+}
+
+void Listener::run() { accept(); }
+
+void Listener::stop() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+}
+
+void Listener::accept() {
+    acceptor_.async_accept(core_->strand, [self = shared_from_this()](boost::system::error_code ec,
+                                                                      boost::asio::ip::tcp::socket socket) {
+        if (ec == boost::asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+        if (!ec) {
+            boost::system::error_code ignored;
+            socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+            std::make_shared<HttpSession>(std::move(socket), self->core_)->run();
+        }
+        self->accept();
+    });
+}
+
+}  // namespace presence

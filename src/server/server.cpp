@@ -1,0 +1,136 @@
+#include "presence/server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <future>
+#include <thread>
+
+#include "server/listener.h"
+
+namespace presence {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto stop_grace = std::chrono::milliseconds(1500);
+constexpr unsigned short close_going_away = 1001;
+
+}  // namespace
+
+struct Server::Impl {
+    Impl(asio::io_context* external, ServerOptions options, ServerHooks hooks)
+        : own_io(external ? nullptr : std::make_unique<asio::io_context>(1)),
+          io(external ? *external : *own_io),
+          core(std::make_shared<ServerCore>(io, std::move(options), std::move(hooks))),
+          ack_timer(core->strand) {}
+
+    // Runs `work` on the strand and returns its result; directly when already there.
+    template <typename Work>
+    auto on_strand(Work work) const -> decltype(work()) {
+        if (core->strand.running_in_this_thread()) return work();
+        std::packaged_task<decltype(work())()> task(std::move(work));
+        auto result = task.get_future();
+        asio::post(core->strand, [&task] { task(); });
+        return result.get();
+    }
+
+    void schedule_resends() {
+        ack_timer.expires_after(core->options.presence.ack.interval);
+        ack_timer.async_wait([this](boost::system::error_code ec) {
+            if (ec) return;
+            core->service.resend_unacknowledged(protocol::Clock::now());
+            schedule_resends();
+        });
+    }
+
+    // Starts the shutdown on the strand; `idle` is set once no connection is left.
+    void begin_stop(const std::shared_ptr<std::promise<void>>& idle) {
+        core->stopping = true;
+        listener->stop();
+        ack_timer.cancel();
+        core->on_idle = [idle] { idle->set_value(); };
+        core->service.close_all(close_going_away, "server shutting down");
+        if (core->service.connections() == 0) core->on_idle();
+    }
+
+    void finish_stop() {
+        core->on_idle = nullptr;
+        core->service.disconnect_all();
+    }
+
+    std::unique_ptr<asio::io_context> own_io;
+    asio::io_context& io;
+    std::shared_ptr<ServerCore> core;
+    asio::steady_timer ack_timer;
+    std::shared_ptr<Listener> listener;
+    std::thread thread;
+    bool running = false;
+};
+
+Server::Server(ServerOptions options, ServerHooks hooks)
+    : impl_(std::make_unique<Impl>(nullptr, std::move(options), std::move(hooks))) {}
+
+Server::Server(asio::io_context& io, ServerOptions options, ServerHooks hooks)
+    : impl_(std::make_unique<Impl>(&io, std::move(options), std::move(hooks))) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+    Impl& s = *impl_;
+    const ServerOptions& options = s.core->options;
+    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(options.host), options.port);
+    s.listener = std::make_shared<Listener>(s.core, endpoint);
+    asio::dispatch(s.core->strand, [&s] {
+        s.listener->run();
+        if (s.core->options.presence.ack.enabled) s.schedule_resends();
+    });
+    s.running = true;
+    if (s.own_io) s.thread = std::thread([&s] { s.io.run(); });
+}
+
+void Server::stop() {
+    Impl& s = *impl_;
+    if (!s.running) return;
+    s.running = false;
+    auto idle = std::make_shared<std::promise<void>>();
+    if (s.core->strand.running_in_this_thread()) {
+        // Called from a hook: nothing here may wait for the strand it runs on.
+        s.begin_stop(idle);
+        return;
+    }
+    asio::post(s.core->strand, [&s, idle] { s.begin_stop(idle); });
+    if (idle->get_future().wait_for(stop_grace) != std::future_status::ready)
+        s.on_strand([&s] { s.finish_stop(); });
+    if (s.own_io) {
+        s.io.stop();
+        s.thread.join();
+    }
+}
+
+std::uint16_t Server::port() const { return impl_->listener ? impl_->listener->port() : 0; }
+
+void Server::broadcast(const std::string& text, const std::string& channel) {
+    asio::dispatch(impl_->core->strand, [core = impl_->core, text, channel] {
+        core->service.broadcast(text, channel);
+    });
+}
+
+std::vector<ChannelSummary> Server::channels() const {
+    return impl_->on_strand([this] { return impl_->core->engine.channels(); });
+}
+
+std::vector<Member> Server::members(const std::string& channel) const {
+    return impl_->on_strand([this, &channel] { return impl_->core->engine.members(channel); });
+}
+
+std::vector<Member> Server::members() const {
+    return impl_->on_strand([this] { return impl_->core->engine.all_members(); });
+}
+
+std::size_t Server::connections() const {
+    return impl_->on_strand([this] { return impl_->core->service.connections(); });
+}
+
+}  // namespace presence

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <functional>
+
+#include "engine/memory_engine.h"
+#include "presence/presence_service.h"
+#include "presence/server_hooks.h"
+#include "presence/server_options.h"
+
+namespace presence {
+
+using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+// What every session of one server shares. All of it is used on `strand` only. Sessions
+// hold it by shared_ptr, so it outlives the Server object for as long as they run.
+struct ServerCore {
+    ServerCore(boost::asio::io_context& io, ServerOptions server_options, ServerHooks server_hooks)
+        : options(std::move(server_options)),
+          hooks(std::move(server_hooks)),
+          strand(boost::asio::make_strand(io)),
+          service(engine, options.presence, hooks) {}
+
+    // A connection is gone: announce it, and tell a stopping server when it was the last.
+    void disconnected(Link& link) {
+        service.disconnect(link);
+        if (stopping && service.connections() == 0 && on_idle) on_idle();
+    }
+
+    ServerOptions options;
+    ServerHooks hooks;
+    Strand strand;
+    MemoryEngine engine;
+    PresenceService service;
+    bool stopping = false;
+    std::function<void()> on_idle;
+};
+
+}  // namespace presence

@@ -1,0 +1,87 @@
+// presence-server: the standalone server. Options in, Server out; nothing else here.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "presence/server.h"
+#include "presence/version.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+std::chrono::milliseconds seconds(double s) {
+    return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
+}
+
+po::options_description describe(presence::ServerOptions& o, double& ack_interval, double& ack_timeout) {
+    presence::PresenceOptions& p = o.presence;
+    po::options_description d("presence-server options");
+    d.add_options()
+        ("help,h", "show this help and exit")
+        ("version", "show the version and exit")
+        ("host", po::value(&o.host)->default_value(o.host), "address to listen on")
+        ("port", po::value(&o.port)->default_value(o.port), "port to listen on (0 = any free port)")
+        ("max-message-bytes", po::value(&o.max_message_bytes)->default_value(o.max_message_bytes),
+         "largest frame accepted from a client; larger ones are closed with 1009")
+        ("max-send-queue-bytes", po::value(&o.max_send_queue_bytes)->default_value(o.max_send_queue_bytes),
+         "bytes queued for one client before it is closed as too slow (1008)")
+        ("max-name-bytes", po::value(&p.max_name_bytes)->default_value(p.max_name_bytes), "longest member name")
+        ("max-info-bytes", po::value(&p.max_info_bytes)->default_value(p.max_info_bytes), "longest member info")
+        ("max-channel-bytes", po::value(&p.max_channel_bytes)->default_value(p.max_channel_bytes),
+         "longest channel name")
+        ("max-invalid-frames", po::value(&p.max_invalid_frames)->default_value(p.max_invalid_frames),
+         "invalid frames in a row before a client is closed with 1008")
+        ("ack", po::bool_switch(&p.ack.enabled), "acknowledgment: re-send what clients do not acknowledge")
+        ("ack-interval", po::value(&ack_interval)->default_value(ack_interval), "seconds between re-send rounds")
+        ("ack-timeout", po::value(&ack_timeout)->default_value(ack_timeout),
+         "seconds without acknowledgment before a message is re-sent")
+        ("ack-retries", po::value(&p.ack.max_retries)->default_value(p.ack.max_retries),
+         "re-sends before a message is dropped (0 = no limit)")
+        ("base64", po::bool_switch(&p.encode_base64), "Base64-encode every string the server sends");
+    return d;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    presence::ServerOptions options;
+    double ack_interval = 300;
+    double ack_timeout = 240;
+    const po::options_description description = describe(options, ack_interval, ack_timeout);
+    po::variables_map vm;
+    try {
+        po::store(po::parse_command_line(argc, argv, description), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        std::cerr << "presence-server: " << e.what() << "\n" << description;
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << description;
+        return 0;
+    }
+    if (vm.count("version")) {
+        std::cout << "presence-server " << presence::version() << "\n";
+        return 0;
+    }
+    options.presence.ack.interval = seconds(ack_interval);
+    options.presence.ack.timeout = seconds(ack_timeout);
+
+    try {
+        presence::Server server(options);
+        server.start();
+        std::cout << "presence-server listening on " << options.host << ":" << server.port() << std::endl;
+        boost::asio::io_context signals_io;
+        boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+        signals.async_wait([](boost::system::error_code, int) {});
+        signals_io.run();
+        server.stop();
+    } catch (const std::exception& e) {
+        std::cerr << "presence-server: " << e.what() << std::endl;
+        return 1;
+    }
+    return 0;
+}
