@@ -25,6 +25,8 @@ public:
     virtual ~Link() = default;
     virtual void send(const Bytes& bytes) = 0;
     virtual void close(unsigned short code, std::string_view reason) = 0;
+    // Ends the connection at once, without a closing handshake.
+    virtual void drop() = 0;
 };
 
 // A recipient of fan-out, as the engine sees it.

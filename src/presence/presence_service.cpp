@@ -69,7 +69,11 @@ void PresenceService::close_all(unsigned short code, std::string_view reason) {
 }
 
 void PresenceService::disconnect_all() {
-    while (!connections_.empty()) disconnect(connections_.begin()->second->link());
+    while (!connections_.empty()) {
+        Link& link = connections_.begin()->second->link();
+        disconnect(link);
+        link.drop();
+    }
 }
 
 void PresenceService::report_error(const Link& link, std::string_view what) const {

@@ -27,7 +27,8 @@ public:
     void disconnect(Link& link);
     // Closes every connection (each still gets disconnect() from its transport).
     void close_all(unsigned short code, std::string_view reason);
-    // Disconnects whatever is still connected, for a shutdown that cannot wait longer.
+    // Disconnects and drops whatever is still connected, for a shutdown that cannot
+    // wait longer.
     void disconnect_all();
     // A transport failure of one connection, for the on_error hook.
     void report_error(const Link& link, std::string_view what) const;

@@ -97,6 +97,11 @@ void WebsocketSession::close(unsigned short code, std::string_view reason) {
     if (!writing_) write_next();
 }
 
+void WebsocketSession::drop() {
+    finished_ = true;
+    beast::get_lowest_layer(ws_).close();
+}
+
 void WebsocketSession::write_next() {
     if (finished_) return;
     if (queue_.empty()) {

@@ -25,6 +25,7 @@ public:
 
     void send(const Bytes& bytes) override;
     void close(unsigned short code, std::string_view reason) override;
+    void drop() override;
 
 private:
     void on_accept(boost::beast::error_code ec);
