@@ -33,7 +33,8 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds and starts accepting; throws std::system_error when the address is taken.
+    // Binds and starts accepting; throws std::system_error when it cannot listen there,
+    // std::invalid_argument when the host is not an IP address.
     void start();
     // Stops accepting, closes every connection with 1001 and announces the departures.
     // Returns once every connection is gone or `grace` has passed.

@@ -1,15 +1,24 @@
 #include "server/listener.h"
 
+#include <sstream>
+#include <system_error>
+
 #include "server/http_session.h"
 
 namespace presence {
 
 Listener::Listener(std::shared_ptr<ServerCore> core, const boost::asio::ip::tcp::endpoint& endpoint)
     : core_(std::move(core)), acceptor_(core_->strand) {
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
-    acceptor_.bind(endpoint);
-    acceptor_.listen(boost::asio::socket_base::max_listen_connections);
+    boost::system::error_code ec;
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        std::ostringstream where;
+        where << endpoint;
+        throw std::system_error(ec, "cannot listen on " + where.str());
+    }
     port_ = acceptor_.local_endpoint().port();
 }
 

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <future>
+#include <stdexcept>
 #include <thread>
 
 #include "server/listener.h"
@@ -80,7 +81,10 @@ Server::~Server() { stop(); }
 void Server::start() {
     Impl& s = *impl_;
     const ServerOptions& options = s.core->options;
-    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(options.host), options.port);
+    boost::system::error_code ec;
+    const asio::ip::address address = asio::ip::make_address(options.host, ec);
+    if (ec) throw std::invalid_argument("host is not an IP address: " + options.host);
+    const asio::ip::tcp::endpoint endpoint(address, options.port);
     s.listener = std::make_shared<Listener>(s.core, endpoint);
     asio::dispatch(s.core->strand, [&s] {
         s.listener->run();
