@@ -7,6 +7,7 @@
 #include <future>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "server/listener.h"
 
@@ -46,14 +47,14 @@ struct Server::Impl {
         });
     }
 
-    // Starts the shutdown on the strand; `idle` is set once no connection is left.
-    void begin_stop(const std::shared_ptr<std::promise<void>>& idle) {
+    // Starts the shutdown on the strand; `idle` becomes ready once no connection is left.
+    void begin_stop() {
         core->stopping = true;
         listener->stop();
         ack_timer.cancel();
-        core->on_idle = [idle] { idle->set_value(); };
+        core->on_idle = [this] { idle.set_value(); };
         core->service.close_all(close_going_away, "server shutting down");
-        if (core->service.connections() == 0) core->on_idle();
+        if (core->service.connections() == 0) std::exchange(core->on_idle, nullptr)();
     }
 
     void finish_stop() {
@@ -67,7 +68,9 @@ struct Server::Impl {
     asio::steady_timer ack_timer;
     std::shared_ptr<Listener> listener;
     std::thread thread;
-    bool running = false;
+    bool started = false;
+    bool stop_begun = false;
+    std::promise<void> idle;
 };
 
 Server::Server(ServerOptions options, ServerHooks hooks)
@@ -90,24 +93,23 @@ void Server::start() {
         s.listener->run();
         if (s.core->options.presence.ack.enabled) s.schedule_resends();
     });
-    s.running = true;
+    s.started = true;
     if (s.own_io) s.thread = std::thread([&s] { s.io.run(); });
 }
 
 void Server::stop() {
     Impl& s = *impl_;
-    if (!s.running) return;
-    s.running = false;
-    auto idle = std::make_shared<std::promise<void>>();
+    if (!s.started) return;
     if (s.core->strand.running_in_this_thread()) {
         // Called from a hook: nothing here may wait for the strand it runs on.
-        s.begin_stop(idle);
+        if (!std::exchange(s.stop_begun, true)) s.begin_stop();
         return;
     }
-    asio::post(s.core->strand, [&s, idle] { s.begin_stop(idle); });
-    if (idle->get_future().wait_for(stop_grace) != std::future_status::ready)
+    if (!std::exchange(s.stop_begun, true)) asio::post(s.core->strand, [&s] { s.begin_stop(); });
+    if (s.idle.get_future().wait_for(stop_grace) != std::future_status::ready)
         s.on_strand([&s] { s.finish_stop(); });
-    if (s.own_io) {
+    s.started = false;
+    if (s.thread.joinable()) {
         s.io.stop();
         s.thread.join();
     }

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <functional>
+#include <utility>
 
 #include "engine/memory_engine.h"
 #include "presence/presence_service.h"
@@ -25,7 +26,7 @@ struct ServerCore {
     // A connection is gone: announce it, and tell a stopping server when it was the last.
     void disconnected(Link& link) {
         service.disconnect(link);
-        if (stopping && service.connections() == 0 && on_idle) on_idle();
+        if (stopping && service.connections() == 0 && on_idle) std::exchange(on_idle, nullptr)();
     }
 
     ServerOptions options;
@@ -34,7 +35,7 @@ struct ServerCore {
     MemoryEngine engine;
     PresenceService service;
     bool stopping = false;
-    std::function<void()> on_idle;
+    std::function<void()> on_idle;  // called once
 };
 
 }  // namespace presence
