@@ -107,8 +107,9 @@ void PresenceService::receive(Link& link, std::string_view frame) {
         reject(c, context, decoded.error->code, std::move(decoded.error->text));
         return;
     }
-    c.invalid_in_a_row = 0;
+    const std::size_t invalid_before = c.invalid_in_a_row;
     dispatch(c, request);
+    if (c.invalid_in_a_row == invalid_before) c.invalid_in_a_row = 0;
 }
 
 void PresenceService::dispatch(Connection& c, const Message& request) {
@@ -280,6 +281,10 @@ void PresenceService::invite_one(Connection& c, const Member& self, const std::s
     const auto local = by_member_id_.find(invitee.id);
     if (local == by_member_id_.end()) return;
     auto& pending = local->second->invitations;
+    const bool known = std::any_of(pending.begin(), pending.end(), [&](const PendingInvitation& p) {
+        return p.inviter_id == self.id && p.channel == channel;
+    });
+    if (known) return;
     pending.push_back({self.id, channel});
     if (pending.size() > options_.max_pending_invitations) pending.pop_front();
 }

@@ -71,11 +71,13 @@ int main(int argc, char** argv) {
     options.presence.ack.timeout = seconds(ack_timeout);
 
     try {
+        // Signals are caught before the address is announced: whoever reads that line may
+        // stop the server at once.
+        boost::asio::io_context signals_io;
+        boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
         presence::Server server(options);
         server.start();
         std::cout << "presence-server listening on " << options.host << ":" << server.port() << std::endl;
-        boost::asio::io_context signals_io;
-        boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
         signals.async_wait([](boost::system::error_code, int) {});
         signals_io.run();
         server.stop();
