@@ -29,6 +29,7 @@ public:
 
     // Re-sends (same bytes, same id) every message older than `timeout`; a message
     // already re-sent `max_retries` times is dropped and handed to `give_up` instead.
+    // Neither callback may track or acknowledge on this queue while it runs.
     void resend_due(Clock::time_point now, const AckOptions& options,
                     const std::function<void(const Bytes&)>& resend,
                     const std::function<void(const std::string& id)>& give_up);

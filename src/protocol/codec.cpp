@@ -1,5 +1,7 @@
 #include "protocol/codec.h"
 
+#include <utility>
+
 #include <boost/json.hpp>
 
 #include "protocol/text.h"
@@ -7,6 +9,15 @@
 namespace presence::protocol {
 namespace json = boost::json;
 namespace {
+
+// An integer that fits in an int. A number written with a fraction or an exponent is
+// not an integer, and a wider one must not wrap around into a different error code.
+std::optional<int> int_value(const json::value& v) {
+    if (v.is_int64() && std::in_range<int>(v.get_int64())) return static_cast<int>(v.get_int64());
+    if (v.is_uint64() && std::in_range<int>(v.get_uint64()))
+        return static_cast<int>(v.get_uint64());
+    return std::nullopt;
+}
 
 struct Reader {
     std::optional<DecodeError> error;
@@ -68,7 +79,7 @@ struct Reader {
                 fail(ErrorCode::invalid_params, "members[] items must be objects");
                 return out;
             }
-            out.push_back(member(item.get_object(), "members[].member"));
+            out.push_back(member(item.get_object(), "members[]"));
         }
         return out;
     }
@@ -76,9 +87,8 @@ struct Reader {
     std::optional<Error> error_object(const json::object& o) {
         Error e;
         if (const json::value* code = o.if_contains("code")) {
-            if (code->is_int64()) e.code = static_cast<int>(code->get_int64());
-            else if (code->is_uint64()) e.code = static_cast<int>(code->get_uint64());
-            else fail(ErrorCode::invalid_params, "error.code must be an integer");
+            if (const std::optional<int> c = int_value(*code)) e.code = *c;
+            else fail(ErrorCode::invalid_params, "error.code must be a 32-bit integer");
         }
         e.text = optional_string(o, "text", "error.text");
         return e;
@@ -136,8 +146,10 @@ Decoded decode(std::string_view frame) {
     const json::value* method = o.if_contains("method");
     if (!version || !version->is_string() || version->get_string() != "2.0") {
         r.fail(ErrorCode::invalid_request, "jsonrpc must be \"2.0\"");
-    } else if (!method) {
+    } else if (!method || method->is_null()) {
         r.fail(ErrorCode::invalid_request, "method is missing");
+    } else if (!method->is_string()) {
+        r.fail(ErrorCode::invalid_request, "method must be a string");
     } else {
         const std::string name = r.string_value(*method, "method");
         if (auto m = method_from_name(name)) out.message.method = *m;

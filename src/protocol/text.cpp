@@ -1,13 +1,21 @@
 #include "protocol/text.h"
 
+#include <cstdint>
+
 #include <openssl/evp.h>
 
 namespace presence::protocol {
 namespace {
 
-bool is_base64_char(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+// The 6-bit value of a Base64 character, or -1 for any other character.
+int sextet(char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
 }
 
 // OpenSSL tolerates whitespace and reports padding as decoded zero bytes; we accept
@@ -18,7 +26,14 @@ std::size_t canonical_padding(std::string_view text) {
     while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=')
         ++padding;
     for (std::size_t i = 0; i < text.size() - padding; ++i)
-        if (!is_base64_char(static_cast<unsigned char>(text[i]))) return std::string_view::npos;
+        if (sextet(text[i]) < 0) return std::string_view::npos;
+    // The bits after the last byte must be zero, or several texts would decode to the
+    // same bytes ("Zh==" and "Zg==" both to "f").
+    if (padding > 0) {
+        const int unused_bits = padding == 1 ? 2 : 4;
+        if ((sextet(text[text.size() - 1 - padding]) & ((1 << unused_bits) - 1)) != 0)
+            return std::string_view::npos;
+    }
     return padding;
 }
 
