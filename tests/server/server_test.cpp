@@ -172,6 +172,8 @@ TEST_F(ServerTest, AConnectionActsOnlyAsItsOwnMember) {
 struct Refusal {
     const char* name;
     int code;
+
+    friend void PrintTo(const Refusal& r, std::ostream* os) { *os << r.name << " -> " << r.code; }
 };
 
 class RefusingHookTest : public ServerTest, public ::testing::WithParamInterface<Refusal> {};

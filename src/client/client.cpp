@@ -1,0 +1,272 @@
+#include "presence/client.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "client/client_protocol.h"
+#include "client/websocket_transport.h"
+
+namespace presence {
+namespace asio = boost::asio;
+using client::Bytes;
+using client::ClientProtocol;
+using client::WebsocketTransport;
+
+namespace {
+
+constexpr unsigned short close_normal = 1000;
+
+client::WsUrl checked_url(const std::string& url) {
+    auto parsed = client::parse_ws_url(url);
+    if (!parsed) throw std::invalid_argument("not a ws://host[:port][/path] URL: " + url);
+    return *parsed;
+}
+
+}  // namespace
+
+// Two sides: the caller side (connect, close, the io thread's life; guarded by `lifecycle`)
+// and the strand side (everything else, touched only on the strand). Posted work holds a
+// weak_ptr, so work still queued in our own io_context never keeps the Impl alive.
+struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
+    using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
+
+    Impl(asio::io_context* external, ClientOptions opts, ClientEvents user_events)
+        : options(std::move(opts)),
+          url(checked_url(options.url)),
+          events(std::move(user_events)),
+          own_io(external ? nullptr : std::make_unique<asio::io_context>(1)),
+          io(external ? *external : *own_io),
+          strand(asio::make_strand(io)),
+          ack_timer(strand) {
+        // The session id is also readable from other threads.
+        events.on_session = [this, user = std::move(events.on_session)](const std::string& id) {
+            {
+                std::lock_guard lock(session_mutex);
+                session_id = id;
+            }
+            if (user) user(id);
+        };
+    }
+
+    template <typename Work>
+    void post(Work work) {
+        asio::post(strand, [weak = weak_from_this(), work = std::move(work)]() mutable {
+            if (const auto self = weak.lock()) work(*self);
+        });
+    }
+
+    // Caller side. Callbacks may call connect() and close(), so no lock is held while
+    // joining the io thread, and from the io thread itself these only post.
+
+    void start() {
+        if (!own_io) return post([](Impl& self) { self.open(); });
+        if (on_io_thread()) return start_from_io_thread();
+        std::lock_guard serial(join_mutex);
+        std::thread finishing;
+        {
+            std::lock_guard lock(lifecycle);
+            if (guard) return post([](Impl& self) { self.open(); });
+            finishing = std::move(thread);
+        }
+        if (finishing.joinable()) finishing.join();  // the last close was still finishing
+        std::lock_guard lock(lifecycle);
+        io.restart();
+        guard.emplace(io.get_executor());
+        post([](Impl& self) { self.open(); });
+        thread = std::thread([this] { io.run(); });
+        io_thread = thread.get_id();
+    }
+
+    void start_from_io_thread() {
+        std::lock_guard lock(lifecycle);
+        if (joining) return post([](Impl& self) { self.report("connect() ignored: the client is closing"); });
+        if (!guard) guard.emplace(io.get_executor());
+        post([](Impl& self) { self.open(); });
+    }
+
+    void stop() {
+        if (!own_io) return post([](Impl& self) { self.shut(); });
+        if (on_io_thread()) return release();
+        std::lock_guard serial(join_mutex);
+        std::thread running;
+        {
+            std::lock_guard lock(lifecycle);
+            joining = true;
+            running = std::move(thread);
+        }
+        release();
+        // Once the closing handshake is over the io thread runs out of work and ends.
+        if (running.joinable()) running.join();
+        std::lock_guard lock(lifecycle);
+        joining = false;
+        io_thread = {};
+    }
+
+    void release() {
+        std::lock_guard lock(lifecycle);
+        if (!guard) return;
+        post([](Impl& self) { self.shut(); });
+        guard.reset();
+    }
+
+    bool on_io_thread() {
+        std::lock_guard lock(lifecycle);
+        return std::this_thread::get_id() == io_thread;
+    }
+
+    // Strand side.
+
+    void open() {
+        if (transport) return report("connect(): already connected");
+        protocol = std::make_unique<ClientProtocol>(options, events, [this](const Bytes& b) { send(b); });
+        const std::weak_ptr<Impl> weak = weak_from_this();
+        auto on = [weak](auto member) {
+            return [weak, member](auto&&... args) {
+                if (const auto self = weak.lock()) ((*self).*member)(std::forward<decltype(args)>(args)...);
+            };
+        };
+        client::TransportHandlers handlers{on(&Impl::on_open), on(&Impl::on_frame), on(&Impl::report),
+                                           on(&Impl::on_closed)};
+        transport = std::make_shared<WebsocketTransport>(
+            strand, client::TransportLimits{options.connect_timeout, options.max_send_queue_bytes},
+            std::move(handlers));
+        transport->open(url);
+    }
+
+    void shut() {
+        if (transport) transport->close(close_normal);
+    }
+
+    void on_open() {
+        opened = true;
+        if (events.on_connect) events.on_connect();
+        if (options.ack.enabled) schedule_resends();
+    }
+
+    void on_frame(const std::string& frame) {
+        if (protocol) protocol->receive(frame);
+    }
+
+    void on_closed(int code, const std::string& reason) {
+        ack_timer.cancel();
+        transport.reset();
+        protocol.reset();
+        {
+            std::lock_guard lock(session_mutex);
+            session_id.clear();
+        }
+        if (std::exchange(opened, false) && events.on_disconnect) events.on_disconnect(code, reason);
+    }
+
+    void schedule_resends() {
+        ack_timer.expires_after(options.ack.interval);
+        ack_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+            const auto self = weak.lock();
+            if (ec || !self || !self->protocol) return;
+            self->protocol->resend_due(protocol::Clock::now());
+            self->schedule_resends();
+        });
+    }
+
+    void send(const Bytes& bytes) {
+        if (!transport || !transport->is_open()) return report("not connected: message dropped");
+        if (!transport->send(bytes)) report("send queue full: message dropped");
+    }
+
+    template <typename Call>
+    void with_protocol(Call call) {
+        if (!protocol) return report("not connected");
+        call(*protocol);
+    }
+
+    void report(const std::string& what) const {
+        if (events.on_error) events.on_error(what);
+    }
+
+    const ClientOptions options;
+    const client::WsUrl url;
+    ClientEvents events;
+
+    // Destroyed last: everything below may still refer to it.
+    std::unique_ptr<asio::io_context> own_io;
+    asio::io_context& io;
+    client::Strand strand;
+    asio::steady_timer ack_timer;
+
+    std::shared_ptr<WebsocketTransport> transport;
+    std::unique_ptr<ClientProtocol> protocol;
+    bool opened = false;
+
+    // Our own io thread; `lifecycle` guards these, `join_mutex` serialises callers that
+    // may join the thread (never the io thread itself).
+    std::mutex join_mutex;
+    std::mutex lifecycle;
+    std::thread thread;
+    std::thread::id io_thread;
+    std::optional<WorkGuard> guard;  // keeps the io thread alive between connect and close
+    bool joining = false;            // a close() waits for the io thread to end
+
+    mutable std::mutex session_mutex;
+    std::string session_id;
+};
+
+Client::Client(ClientOptions options, ClientEvents events)
+    : impl_(std::make_shared<Impl>(nullptr, std::move(options), std::move(events))) {}
+
+Client::Client(asio::io_context& io, ClientOptions options, ClientEvents events)
+    : impl_(std::make_shared<Impl>(&io, std::move(options), std::move(events))) {}
+
+Client::~Client() {
+    if (impl_->own_io) {
+        impl_->stop();
+        return;
+    }
+    // Work queued in your io_context must still close the connection, so it keeps the
+    // Impl alive; it no longer calls you back.
+    impl_->events = ClientEvents{};
+    asio::post(impl_->strand, [self = impl_] { self->shut(); });
+}
+
+void Client::connect() { impl_->start(); }
+void Client::close() { impl_->stop(); }
+
+void Client::subscribe(const std::string& channel) {
+    impl_->post([channel](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.subscribe(channel); }); });
+}
+
+void Client::unsubscribe(const std::string& channel) {
+    impl_->post([channel](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.unsubscribe(channel); }); });
+}
+
+void Client::publish(const std::string& text, const std::string& channel) {
+    impl_->post([text, channel](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.publish(text, channel); }); });
+}
+
+void Client::invite(const std::string& channel, const std::string& member_id) {
+    impl_->post([channel, member_id](Impl& s) {
+        s.with_protocol([&](ClientProtocol& p) { p.invite(channel, member_id); });
+    });
+}
+
+void Client::get_members() { get_members(""); }
+
+void Client::get_members(const std::string& channel) {
+    impl_->post([channel](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.get_members(channel); }); });
+}
+
+void Client::write_data(const std::string& text) {
+    impl_->post([bytes = std::make_shared<const std::string>(text)](Impl& s) { s.send(bytes); });
+}
+
+std::string Client::session_id() const {
+    std::lock_guard lock(impl_->session_mutex);
+    return impl_->session_id;
+}
+
+const ClientOptions& Client::options() const { return impl_->options; }
+
+}  // namespace presence

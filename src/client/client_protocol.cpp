@@ -1,0 +1,175 @@
+#include "client/client_protocol.h"
+
+#include "protocol/codec.h"
+#include "protocol/guid.h"
+
+namespace presence::client {
+namespace {
+
+using protocol::Message;
+using protocol::Method;
+
+constexpr std::string_view invitation_response_feature = "invitation-response";
+constexpr std::string_view accepted = "accepted";
+constexpr std::string_view refused = "refused";
+
+template <typename Callback, typename... Args>
+void emit(const Callback& callback, Args&&... args) {
+    if (callback) callback(std::forward<Args>(args)...);
+}
+
+// Whether the comma-separated `features` name `wanted`.
+bool lists(std::string_view features, std::string_view wanted) {
+    while (!features.empty()) {
+        const auto comma = features.find(',');
+        std::string_view item = features.substr(0, comma);
+        while (item.starts_with(' ')) item.remove_prefix(1);
+        while (item.ends_with(' ')) item.remove_suffix(1);
+        if (item == wanted) return true;
+        if (comma == std::string_view::npos) break;
+        features.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+Member member_of(const Message& m) { return m.member.value_or(Member{}); }
+std::string channel_of(const Message& m) { return m.channel.value_or(""); }
+
+}  // namespace
+
+ClientProtocol::ClientProtocol(const ClientOptions& options, const ClientEvents& events, Send send)
+    : options_(options), events_(events), send_(std::move(send)) {}
+
+void ClientProtocol::receive(std::string_view frame) {
+    const protocol::Decoded decoded = protocol::decode(frame);
+    const std::string& id = decoded.ok() ? decoded.message.id : decoded.error->id;
+    if (decoded.ok() && decoded.message.method == Method::acknowledgment) {
+        unacknowledged_.acknowledge(id);
+        return;
+    }
+    // Acknowledged even when it is bad: a re-send of the same frame cannot help.
+    if (!id.empty()) {
+        send_(std::make_shared<const std::string>(protocol::encode_acknowledgment(id)));
+        if (!seen_ids_.first_time(id)) return;
+    }
+    if (!decoded.ok()) return report("bad frame from the server: " + decoded.error->text);
+    dispatch(decoded.message);
+}
+
+void ClientProtocol::dispatch(const Message& m) {
+    switch (m.method) {
+    case Method::session: return on_session(m);
+    case Method::hello: return on_hello(m);
+    case Method::member_new: return emit(events_.on_new_member, member_of(m));
+    case Method::member_remove: return emit(events_.on_remove_member, member_of(m));
+    case Method::channel_member_new: return emit(events_.on_new_channel_member, channel_of(m), member_of(m));
+    case Method::channel_member_remove:
+        return emit(events_.on_remove_channel_member, channel_of(m), member_of(m));
+    case Method::publish_msg:
+        return emit(events_.on_publish_msg, channel_of(m), member_of(m), m.text.value_or(""));
+    case Method::send_members:
+        return emit(events_.on_get_members, channel_of(m), m.members.value_or(std::vector<Member>{}));
+    case Method::channel_invitation: return on_invitation(m);
+    case Method::invitation_response: return on_invitation_response(m);
+    case Method::error_member_channel: {
+        const protocol::Error e = m.error.value_or(protocol::Error{});
+        return emit(events_.on_error_member_channel, channel_of(m), member_of(m), e.code, e.text);
+    }
+    case Method::error_publish_msg: {
+        const protocol::Error e = m.error.value_or(protocol::Error{});
+        return emit(events_.on_error_publish_msg, channel_of(m), member_of(m), m.text.value_or(""), e.code,
+                    e.text);
+    }
+    default:
+        return report("unexpected " + std::string(protocol::method_name(m.method)) + " from the server");
+    }
+}
+
+// The original sequence: join with the session id as member id, then OnSession. The hello
+// goes first so our server can send extensions from the start; an sgc server ignores it.
+void ClientProtocol::on_session(const Message& m) {
+    if (m.text.value_or("").empty()) return report("session frame without a session id");
+    session_id_ = *m.text;
+    Message hello;
+    hello.method = Method::hello;
+    hello.text = std::string(invitation_response_feature);
+    // Untracked: a server that ignores the hello might never acknowledge it either.
+    send(std::move(hello), false);
+    Message join;
+    join.method = Method::member_new;
+    join.member = self();
+    send(std::move(join));
+    emit(events_.on_session, session_id_);
+}
+
+void ClientProtocol::on_hello(const Message& m) {
+    invitation_responses_ = lists(m.text.value_or(""), invitation_response_feature);
+}
+
+void ClientProtocol::on_invitation(const Message& m) {
+    const Member inviter = member_of(m);
+    const std::string channel = channel_of(m);
+    if (events_.on_channel_invitation && events_.on_channel_invitation(inviter, channel))
+        return subscribe(channel);
+    if (!invitation_responses_) return;
+    Message refusal;
+    refusal.method = Method::invitation_response;
+    refusal.member = Member{inviter.id, {}, {}};
+    refusal.channel = channel;
+    refusal.text = std::string(refused);
+    send(std::move(refusal));
+}
+
+void ClientProtocol::on_invitation_response(const Message& m) {
+    std::optional<RemoteError> error;
+    if (m.error) error = RemoteError{m.error->code, m.error->text};
+    emit(events_.on_channel_invitation_response, member_of(m), channel_of(m), m.text == accepted, error);
+}
+
+void ClientProtocol::subscribe(const std::string& channel) { send(request(Method::channel_member_new, channel)); }
+
+void ClientProtocol::unsubscribe(const std::string& channel) {
+    send(request(Method::channel_member_remove, channel));
+}
+
+void ClientProtocol::publish(const std::string& text, const std::string& channel) {
+    Message m = request(Method::publish_msg, channel);
+    m.text = text;
+    send(std::move(m));
+}
+
+void ClientProtocol::invite(const std::string& channel, const std::string& member_id) {
+    Message m = request(Method::channel_invitation, channel);
+    m.members = std::vector<Member>{Member{member_id, {}, {}}};
+    send(std::move(m));
+}
+
+void ClientProtocol::get_members(const std::string& channel) { send(request(Method::get_members, channel)); }
+
+void ClientProtocol::resend_due(protocol::Clock::time_point now) {
+    unacknowledged_.resend_due(now, options_.ack, send_, [this](const std::string& id) {
+        report("message " + id + " was never acknowledged; dropped after " +
+               std::to_string(options_.ack.max_retries) + " re-sends");
+    });
+}
+
+void ClientProtocol::send(Message m, bool tracked) {
+    if (tracked && options_.ack.enabled) m.id = protocol::new_guid();
+    const Bytes bytes = std::make_shared<const std::string>(protocol::encode(m, options_.encode_base64));
+    if (!m.id.empty()) unacknowledged_.track(m.id, bytes, protocol::Clock::now());
+    send_(bytes);
+}
+
+Message ClientProtocol::request(Method method, std::string channel) const {
+    Message m;
+    m.method = method;
+    m.member = self();
+    m.channel = std::move(channel);
+    return m;
+}
+
+Member ClientProtocol::self() const { return Member{session_id_, options_.name, options_.info}; }
+
+void ClientProtocol::report(const std::string& what) const { emit(events_.on_error, what); }
+
+}  // namespace presence::client

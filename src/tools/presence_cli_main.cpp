@@ -1,0 +1,416 @@
+// presence-cli: a Presence member on the command line. Commands come from stdin, one per
+// line; every event is printed as it happens, one line each (readable, or JSON with --json).
+#include <poll.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <boost/program_options.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "presence/client.h"
+#include "presence/version.h"
+
+namespace {
+
+namespace json = boost::json;
+namespace po = boost::program_options;
+using presence::Member;
+using namespace std::chrono_literals;
+
+constexpr auto answers_grace = 1s;  // how long EOF waits for answers still due
+
+constexpr const char* commands_help =
+    "commands:\n"
+    "  join <room>               subscribe to a room\n"
+    "  leave <room>              unsubscribe from a room\n"
+    "  say <room> <text...>      publish; room * or - means everyone\n"
+    "  members [room]            list the members of a room, or everyone\n"
+    "  invite <room> <member-id> invite a member to a room\n"
+    "  quit                      leave and exit (as does the end of input)\n"
+    "  help                      this list";
+
+struct CliOptions {
+    presence::ClientOptions client;
+    bool json = false;
+    bool refuse_invitations = false;
+};
+
+std::string room_of(const std::string& channel) { return channel.empty() ? "*" : channel; }
+std::string channel_of(const std::string& room) { return room == "*" || room == "-" ? "" : room; }
+std::string describe(const Member& m) { return (m.name.empty() ? "?" : m.name) + " (" + m.id + ")"; }
+json::object to_json(const Member& m) { return {{"id", m.id}, {"name", m.name}, {"info", m.info}}; }
+
+// Prints whole lines, flushed one by one, from any thread. An event that comes while the
+// prompt waits for input takes the prompt's place, and the prompt follows it.
+class Printer {
+public:
+    explicit Printer(bool as_json) : json_(as_json) {}
+
+    void event(const std::string& text, const json::object& object) {
+        std::lock_guard lock(mutex_);
+        std::cout << (prompting_ ? "\r" : "") << (json_ ? json::serialize(object) : text) << '\n'
+                  << (prompting_ ? "> " : "") << std::flush;
+    }
+
+    void prompt(bool shown) {
+        std::lock_guard lock(mutex_);
+        prompting_ = shown;
+        if (shown) std::cout << "> " << std::flush;
+    }
+
+private:
+    bool json_;
+    bool prompting_ = false;
+    std::mutex mutex_;
+};
+
+// Lines of stdin; stop() from another thread ends a wait for the next one.
+class LineReader {
+public:
+    LineReader() {
+        if (::pipe(wake_) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+    }
+    ~LineReader() {
+        ::close(wake_[0]);
+        ::close(wake_[1]);
+    }
+
+    // The next line, or nullopt at the end of input or after stop().
+    std::optional<std::string> next() {
+        for (;;) {
+            if (const auto newline = buffer_.find('\n'); newline != std::string::npos) {
+                std::string line = buffer_.substr(0, newline);
+                buffer_.erase(0, newline + 1);
+                return line;
+            }
+            if (end_) return buffer_.empty() ? std::nullopt : std::optional(std::exchange(buffer_, {}));
+            if (!fill()) return std::nullopt;
+        }
+    }
+
+    void stop() { [[maybe_unused]] const auto n = ::write(wake_[1], "x", 1); }
+
+private:
+    // false once stopped.
+    bool fill() {
+        pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) return errno == EINTR;
+        if (fds[1].revents) return false;
+        char chunk[4096];
+        const ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
+        if (n < 0) return errno == EINTR;
+        if (n == 0) end_ = true;
+        buffer_.append(chunk, static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+        return true;
+    }
+
+    int wake_[2];
+    std::string buffer_;
+    bool end_ = false;
+};
+
+// One member: reads commands, prints events, tracks the answers still due.
+class Cli {
+public:
+    explicit Cli(const CliOptions& options)
+        : options_(options), printer_(options.json), client_(options.client, events()) {}
+
+    int run() {
+        client_.connect();
+        if (!wait_joined()) return 1;
+        const bool interactive = ::isatty(STDIN_FILENO);
+        for (;;) {
+            if (interactive) printer_.prompt(true);
+            const std::optional<std::string> line = input_.next();
+            if (interactive) printer_.prompt(false);
+            if (!line) break;
+            if (!execute(*line)) break;
+        }
+        if (lost()) return 1;
+        wait_for_answers();
+        {
+            std::lock_guard lock(mutex_);
+            closing_ = true;
+        }
+        client_.close();
+        return 0;
+    }
+
+private:
+    // false to quit.
+    bool execute(const std::string& line) {
+        std::istringstream in(line);
+        std::string command, room;
+        in >> command >> room;
+        std::string rest;
+        std::getline(in >> std::ws, rest);
+        if (command.empty()) return true;
+        if (command == "quit") return false;
+        if (command == "help") return help();
+        if (command == "join" && !room.empty() && rest.empty()) return request([&] { client_.subscribe(room); });
+        if (command == "leave" && !room.empty() && rest.empty()) return request([&] { client_.unsubscribe(room); });
+        if (command == "say" && !room.empty() && !rest.empty())
+            return request([&] { client_.publish(rest, channel_of(room)); });
+        if (command == "members" && rest.empty())
+            return request([&] { client_.get_members(channel_of(room)); });
+        if (command == "invite" && !room.empty() && !rest.empty() && rest.find(' ') == std::string::npos) {
+            client_.invite(room, rest);
+            return true;
+        }
+        error("cannot read '" + line + "' (try help)");
+        return true;
+    }
+
+    template <typename Send>
+    bool request(Send send) {
+        {
+            std::lock_guard lock(mutex_);
+            ++pending_;
+        }
+        send();
+        return true;
+    }
+
+    bool help() {
+        printer_.event(commands_help, {{"event", "help"}, {"text", commands_help}});
+        return true;
+    }
+
+    void error(const std::string& what) { printer_.event("error: " + what, {{"event", "error"}, {"text", what}}); }
+
+    // The session normally follows the handshake at once; a server that never sends it
+    // gets as long again as the connect took at most.
+    bool wait_joined() {
+        std::unique_lock lock(mutex_);
+        const auto limit = 2 * options_.client.connect_timeout;
+        if (changed_.wait_for(lock, limit, [this] { return joined_ || gone_; })) return joined_ && !gone_;
+        lock.unlock();
+        error("no session from the server");
+        return false;
+    }
+
+    // At the end of input, answers to the last commands may still be on their way.
+    void wait_for_answers() {
+        std::unique_lock lock(mutex_);
+        changed_.wait_for(lock, answers_grace, [this] { return pending_ == 0 || gone_; });
+    }
+
+    bool lost() {
+        std::lock_guard lock(mutex_);
+        return gone_;
+    }
+
+    // One of the answers due has come (a count, not a match: answers carry no request id).
+    void answered() {
+        {
+            std::lock_guard lock(mutex_);
+            if (pending_ > 0) --pending_;
+        }
+        changed_.notify_all();
+    }
+
+    void joined(const std::string& id) {
+        self_ = id;
+        {
+            std::lock_guard lock(mutex_);
+            joined_ = true;
+        }
+        changed_.notify_all();
+    }
+
+    // The connection is gone (or never came): unless we are closing, stop reading commands.
+    void gone() {
+        bool closing = false;
+        {
+            std::lock_guard lock(mutex_);
+            gone_ = true;
+            closing = closing_;
+        }
+        changed_.notify_all();
+        if (!closing) input_.stop();
+    }
+
+    presence::ClientEvents events() {
+        presence::ClientEvents e;
+        e.on_connect = [this] {
+            printer_.event("connected to " + options_.client.url, {{"event", "connect"}, {"url", options_.client.url}});
+        };
+        e.on_session = [this](const std::string& id) {
+            printer_.event("session " + id, {{"event", "session"}, {"id", id}});
+            joined(id);
+        };
+        e.on_disconnect = [this](int code, const std::string& reason) {
+            printer_.event("disconnected (" + std::to_string(code) + (reason.empty() ? "" : " " + reason) + ")",
+                           {{"event", "disconnect"}, {"code", code}, {"reason", reason}});
+            gone();
+        };
+        e.on_error = [this](const std::string& what) {
+            error(what);
+            if (!self_.empty()) return;
+            gone();  // before joining, every error is fatal
+        };
+        e.on_new_member = [this](const Member& m) {
+            printer_.event("joined " + describe(m), {{"event", "member-join"}, {"member", to_json(m)}});
+        };
+        e.on_remove_member = [this](const Member& m) {
+            printer_.event("left " + describe(m), {{"event", "member-leave"}, {"member", to_json(m)}});
+        };
+        e.on_new_channel_member = [this](const std::string& channel, const Member& m) {
+            printer_.event(room_of(channel) + ": " + m.name + " joined",
+                           {{"event", "channel-join"}, {"channel", channel}, {"member", to_json(m)}});
+            if (m.id == self_) answered();
+        };
+        e.on_remove_channel_member = [this](const std::string& channel, const Member& m) {
+            printer_.event(room_of(channel) + ": " + m.name + " left",
+                           {{"event", "channel-leave"}, {"channel", channel}, {"member", to_json(m)}});
+            if (m.id == self_) answered();
+        };
+        e.on_publish_msg = [this](const std::string& channel, const Member& m, const std::string& text) {
+            printer_.event(room_of(channel) + " <" + m.name + "> " + text,
+                           {{"event", "publish"}, {"channel", channel}, {"member", to_json(m)}, {"text", text}});
+            if (m.id == self_) answered();
+        };
+        e.on_get_members = [this](const std::string& channel, const std::vector<Member>& members) {
+            std::string text = "members " + room_of(channel) + ":";
+            json::array list;
+            for (const Member& m : members) {
+                text += (list.empty() ? " " : ", ") + describe(m);
+                list.push_back(to_json(m));
+            }
+            printer_.event(text, {{"event", "members"}, {"channel", channel}, {"members", std::move(list)}});
+            answered();
+        };
+        e.on_error_member_channel = [this](const std::string& channel, const Member& m, int code,
+                                           const std::string& text) {
+            printer_.event("error " + room_of(channel) + ": " + std::to_string(code) + " " + text,
+                           {{"event", "request-error"},
+                            {"channel", channel},
+                            {"member", to_json(m)},
+                            {"code", code},
+                            {"text", text}});
+            answered();
+        };
+        e.on_error_publish_msg = [this](const std::string& channel, const Member& m, const std::string& message,
+                                        int code, const std::string& text) {
+            printer_.event("error publishing to " + room_of(channel) + ": " + std::to_string(code) + " " + text,
+                           {{"event", "publish-error"},
+                            {"channel", channel},
+                            {"member", to_json(m)},
+                            {"message", message},
+                            {"code", code},
+                            {"text", text}});
+            answered();
+        };
+        e.on_channel_invitation = [this](const Member& inviter, const std::string& channel) {
+            const bool accept = !options_.refuse_invitations;
+            printer_.event(describe(inviter) + " invites you to " + channel + (accept ? ": accepted" : ": refused"),
+                           {{"event", "invitation"},
+                            {"channel", channel},
+                            {"member", to_json(inviter)},
+                            {"accepted", accept}});
+            return accept;
+        };
+        e.on_channel_invitation_response = [this](const Member& invitee, const std::string& channel, bool accepted,
+                                                  const std::optional<presence::RemoteError>& error) {
+            std::string text = channel + ": " + describe(invitee) + (accepted ? " accepted" : " refused") +
+                               " your invitation";
+            json::object object{
+                {"event", "invitation-response"}, {"channel", channel}, {"member", to_json(invitee)},
+                {"accepted", accepted}};
+            if (error) {
+                text += " (" + std::to_string(error->code) + " " + error->text + ")";
+                object["error"] = json::object{{"code", error->code}, {"text", error->text}};
+            }
+            printer_.event(text, object);
+        };
+        return e;
+    }
+
+    const CliOptions& options_;
+    Printer printer_;
+    LineReader input_;
+    std::string self_;  // our member id; io thread only
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool joined_ = false;
+    bool gone_ = false;
+    bool closing_ = false;
+    int pending_ = 0;
+
+    presence::Client client_;  // last: its callbacks use everything above
+};
+
+std::chrono::milliseconds seconds(double s) { return std::chrono::milliseconds(static_cast<long long>(s * 1000.0)); }
+
+po::options_description describe_options(CliOptions& o, double& connect_timeout, double& ack_interval,
+                                         double& ack_timeout) {
+    presence::ClientOptions& c = o.client;
+    po::options_description d("presence-cli options");
+    d.add_options()
+        ("help,h", "show this help and the commands, and exit")
+        ("version", "show the version and exit")
+        ("url", po::value(&c.url)->default_value(c.url), "server to connect to, ws://host:port/path")
+        ("name", po::value(&c.name), "member name (required)")
+        ("info", po::value(&c.info)->default_value(c.info), "member info")
+        ("json", po::bool_switch(&o.json), "print one JSON object per event")
+        ("base64", po::bool_switch(&c.encode_base64), "Base64-encode every string sent")
+        ("ack", po::bool_switch(&c.ack.enabled), "acknowledgment: re-send what the server does not acknowledge")
+        ("ack-interval", po::value(&ack_interval)->default_value(ack_interval), "seconds between re-send rounds")
+        ("ack-timeout", po::value(&ack_timeout)->default_value(ack_timeout),
+         "seconds without acknowledgment before a message is re-sent")
+        ("ack-retries", po::value(&c.ack.max_retries)->default_value(c.ack.max_retries),
+         "re-sends before a message is dropped (0 = no limit)")
+        ("refuse-invitations", po::bool_switch(&o.refuse_invitations), "refuse invitations (default: accept)")
+        ("connect-timeout", po::value(&connect_timeout)->default_value(connect_timeout),
+         "seconds allowed for connecting");
+    return d;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CliOptions options;
+    double connect_timeout = 10;
+    double ack_interval = 300;
+    double ack_timeout = 240;
+    const po::options_description description =
+        describe_options(options, connect_timeout, ack_interval, ack_timeout);
+    po::variables_map vm;
+    try {
+        po::store(po::parse_command_line(argc, argv, description), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        std::cerr << "presence-cli: " << e.what() << "\n" << description;
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << description << "\n" << commands_help << "\n";
+        return 0;
+    }
+    if (vm.count("version")) {
+        std::cout << "presence-cli " << presence::version() << "\n";
+        return 0;
+    }
+    if (options.client.name.empty()) {
+        std::cerr << "presence-cli: --name is required\n" << description;
+        return 2;
+    }
+    options.client.connect_timeout = seconds(connect_timeout);
+    options.client.ack.interval = seconds(ack_interval);
+    options.client.ack.timeout = seconds(ack_timeout);
+    try {
+        Cli cli(options);
+        return cli.run();
+    } catch (const std::exception& e) {
+        std::cerr << "presence-cli: " << e.what() << std::endl;
+        return 2;
+    }
+}

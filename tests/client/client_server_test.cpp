@@ -1,0 +1,127 @@
+// presence::Client against our own presence::Server, in process, over loopback.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "event_log.h"
+#include "presence/client.h"
+#include "presence/server.h"
+
+namespace presence::test {
+namespace {
+
+// A client and the log of its events; the log outlives the client.
+struct Person {
+    std::string name;
+    EventLog log;
+    std::unique_ptr<Client> client;
+
+    std::string me() const { return describe(Member{log.session_id(), name, name + "'s info"}); }
+    std::string id() const { return log.session_id(); }
+};
+
+class ClientServer : public testing::Test {
+protected:
+    ClientServer() : server_(server_options()) { server_.start(); }
+
+    static ServerOptions server_options() {
+        ServerOptions o;
+        o.host = "127.0.0.1";
+        o.port = 0;
+        return o;
+    }
+
+    ClientOptions options_for(const std::string& name) const {
+        ClientOptions o;
+        o.url = "ws://127.0.0.1:" + std::to_string(server_.port()) + "/";
+        o.name = name;
+        o.info = name + "'s info";
+        return o;
+    }
+
+    // Connects and waits for the member's own announcement.
+    void join(Person& p, ClientEvents events) {
+        p.client = std::make_unique<Client>(options_for(p.name), std::move(events));
+        p.client->connect();
+        ASSERT_TRUE(p.log.wait_for_prefix("session "));
+        ASSERT_TRUE(p.log.wait_for("member+ " + p.me()));
+    }
+    void join(Person& p) { join(p, p.log.events()); }
+
+    Server server_;
+    Person alice{"alice", {}, {}};
+    Person bob{"bob", {}, {}};
+};
+
+TEST_F(ClientServer, TwoClientsSeeEachOtherJoinTalkAndLeave) {
+    join(alice);
+    join(bob);
+    ASSERT_TRUE(alice.log.wait_for("member+ " + bob.me()));
+    alice.client->get_members();
+    EXPECT_TRUE(alice.log.wait_for("members [] " + alice.me() + ", " + bob.me()));
+
+    alice.client->subscribe("room");
+    ASSERT_TRUE(alice.log.wait_for("channel+ [room] " + alice.me()));
+    bob.client->subscribe("room");
+    ASSERT_TRUE(alice.log.wait_for("channel+ [room] " + bob.me()));
+
+    alice.client->publish("hi room", "room");
+    EXPECT_TRUE(bob.log.wait_for("publish [room] " + alice.me() + " hi room"));
+    bob.client->publish("hi all");
+    EXPECT_TRUE(alice.log.wait_for("publish [] " + bob.me() + " hi all"));
+    bob.client->get_members("room");
+    EXPECT_TRUE(bob.log.wait_for("members [room] " + alice.me() + ", " + bob.me()));
+    bob.client->publish("lost", "nowhere");
+    EXPECT_TRUE(bob.log.wait_for("error-publish [nowhere] " + bob.me() + " lost 5 Channel not exists"));
+
+    bob.client->close();
+    EXPECT_TRUE(alice.log.wait_for("channel- [room] " + bob.me()));
+    EXPECT_TRUE(alice.log.wait_for("member- " + bob.me()));
+    EXPECT_EQ(alice.log.count_prefix("error"), 0u);
+}
+
+TEST_F(ClientServer, InvitationsAreAcceptedOrRefusedAndTheInviterIsTold) {
+    bob.log.accept_invitation = [](const std::string& channel) { return channel == "vip"; };
+    join(alice);
+    join(bob);
+
+    alice.client->invite("vip", bob.id());
+    EXPECT_TRUE(bob.log.wait_for("invitation " + alice.me() + " [vip] accept"));
+    EXPECT_TRUE(bob.log.wait_for("channel+ [vip] " + bob.me()));
+    EXPECT_TRUE(alice.log.wait_for("invitation-response " + bob.me() + " [vip] accepted"));
+
+    alice.client->invite("secret", bob.id());
+    EXPECT_TRUE(bob.log.wait_for("invitation " + alice.me() + " [secret] refuse"));
+    EXPECT_TRUE(alice.log.wait_for("invitation-response " + bob.me() + " [secret] refused"));
+
+    alice.client->invite("vip", "nobody");
+    EXPECT_TRUE(alice.log.wait_for("error-member-channel [vip] nobody// 3 Member not exists."));
+}
+
+TEST_F(ClientServer, CallbacksMayCallTheClientWhichCanConnectAgain) {
+    ClientEvents events = alice.log.events();
+    // From the io thread: subscribe once joined, close when told to.
+    events.on_session = [&, logged = events.on_session](const std::string& id) {
+        logged(id);
+        alice.client->subscribe("lobby");
+    };
+    events.on_publish_msg = [&, logged = events.on_publish_msg](const std::string& channel, const Member& m,
+                                                                  const std::string& text) {
+        logged(channel, m, text);
+        if (text == "bye") alice.client->close();
+    };
+    join(alice, std::move(events));
+    ASSERT_TRUE(alice.log.wait_for("channel+ [lobby] " + alice.me()));
+    join(bob);
+    bob.client->publish("bye");
+    ASSERT_TRUE(alice.log.wait_for("disconnect 1000 "));
+    EXPECT_TRUE(bob.log.wait_for("member- " + alice.me()));
+
+    alice.client->connect();
+    ASSERT_TRUE(alice.log.wait_for_prefix("session ", 2));
+    EXPECT_TRUE(alice.log.wait_for_prefix("channel+ [lobby] ", 2));
+    EXPECT_EQ(alice.log.count_prefix("error"), 0u);
+}
+
+}  // namespace
+}  // namespace presence::test

@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+"""presence-cli driven by a script against the real presence-server.
+
+Run by ctest with PRESENCE_SERVER and PRESENCE_CLI naming the two binaries. Every
+process gets its own server on a free port; every wait is bounded.
+"""
+
+import json
+import os
+import queue
+import subprocess
+import threading
+import unittest
+
+SERVER = os.environ.get("PRESENCE_SERVER", "presence-server")
+CLI = os.environ.get("PRESENCE_CLI", "presence-cli")
+WAIT = 10  # seconds; bounds each wait, never a pass criterion
+
+
+class Process:
+    """A child process whose output lines arrive on a queue, as they are printed."""
+
+    def __init__(self, args):
+        self.args = args
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.lines = queue.Queue()
+        self.seen = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def next_line(self):
+        try:
+            line = self.lines.get(timeout=WAIT)
+        except queue.Empty:
+            raise AssertionError(f"{self.args[0]}: no output in time; so far:\n" + "\n".join(self.seen))
+        if line is None:
+            raise AssertionError(f"{self.args[0]}: output ended; so far:\n" + "\n".join(self.seen))
+        self.seen.append(line)
+        return line
+
+    def send(self, command):
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def end_input(self):
+        self.proc.stdin.close()
+
+    def exit_code(self):
+        try:
+            return self.proc.wait(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.args[0]} did not exit; output:\n" + "\n".join(self.seen))
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            stream.close()
+
+
+def matches(value, wanted):
+    """Whether `value` has everything `wanted` has (dicts compared key by key)."""
+    if isinstance(wanted, dict):
+        return isinstance(value, dict) and all(k in value and matches(value[k], v) for k, v in wanted.items())
+    return value == wanted
+
+
+class Server(Process):
+    def __init__(self):
+        super().__init__([SERVER, "--host", "127.0.0.1", "--port", "0"])
+        line = self.next_line()
+        self.port = int(line.rsplit(":", 1)[1])
+        self.url = f"ws://127.0.0.1:{self.port}"
+
+
+class Cli(Process):
+    def __init__(self, server, name, *extra):
+        super().__init__([CLI, "--url", server.url, "--name", name, *extra])
+        self.name = name
+
+    def expect_line(self, wanted):
+        """Reads lines until one equals `wanted`."""
+        while (line := self.next_line()) != wanted:
+            pass
+        return line
+
+    def expect_prefix(self, prefix):
+        """Reads lines until one starts with `prefix`."""
+        while not (line := self.next_line()).startswith(prefix):
+            pass
+        return line
+
+
+class JsonCli(Cli):
+    def __init__(self, server, name, *extra):
+        super().__init__(server, name, "--json", *extra)
+        self.id = self.expect({"event": "session"})["id"]
+        self.expect({"event": "member-join", "member": {"id": self.id, "name": name}})
+
+    def expect(self, wanted):
+        """Reads events until one has everything in `wanted`; every line must be JSON."""
+        while True:
+            line = self.next_line()
+            try:
+                event = json.loads(line)
+            except ValueError:
+                raise AssertionError(f"not a JSON line: {line!r}")
+            if matches(event, wanted):
+                return event
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.processes = []
+        self.server = self.start(Server)
+
+    def tearDown(self):
+        for p in reversed(self.processes):
+            p.kill()
+
+    def start(self, kind, *args):
+        process = kind(*args)
+        self.processes.append(process)
+        return process
+
+    def test_two_members_see_each_other_join_talk_and_leave(self):
+        alice = self.start(JsonCli, self.server, "alice")
+        alice.send("join room-42")
+        alice.expect({"event": "channel-join", "channel": "room-42", "member": {"id": alice.id}})
+        bob = self.start(JsonCli, self.server, "bob")
+        alice.expect({"event": "member-join", "member": {"id": bob.id, "name": "bob"}})
+        bob.send("join room-42")
+        alice.expect({"event": "channel-join", "channel": "room-42", "member": {"id": bob.id, "name": "bob"}})
+        bob.send("say room-42 hello there")
+        alice.expect({"event": "publish", "channel": "room-42", "member": {"id": bob.id}, "text": "hello there"})
+        bob.send("members room-42")
+        members = bob.expect({"event": "members", "channel": "room-42"})["members"]
+        self.assertEqual(sorted(m["name"] for m in members), ["alice", "bob"])
+
+        bob.end_input()
+        bob.expect({"event": "disconnect", "code": 1000})
+        self.assertEqual(bob.exit_code(), 0)
+        alice.expect({"event": "channel-leave", "channel": "room-42", "member": {"id": bob.id}})
+        alice.expect({"event": "member-leave", "member": {"id": bob.id}})
+        alice.send("quit")
+        self.assertEqual(alice.exit_code(), 0)
+
+    def test_readable_lines(self):
+        alice = self.start(Cli, self.server, "alice")
+        alice.send("join room-42")
+        alice.expect_line("room-42: alice joined")
+        bob = self.start(JsonCli, self.server, "bob")
+        alice.expect_line(f"joined bob ({bob.id})")
+        bob.send("join room-42")
+        alice.expect_line("room-42: bob joined")
+        bob.send("say room-42 hello there")
+        alice.expect_line("room-42 <bob> hello there")
+        bob.send("say * hi all")
+        alice.expect_line("* <bob> hi all")
+        alice.send("members room-42")
+        line = alice.expect_prefix("members room-42: ")
+        self.assertIn("alice (", line)
+        self.assertIn(f"bob ({bob.id})", line)
+        alice.send("leave nowhere")
+        alice.expect_line("error nowhere: 5 Channel not exists")
+
+    def test_end_of_input_waits_for_the_answers_due(self):
+        alice = self.start(Cli, self.server, "alice", "--json")
+        alice.send("join r")
+        alice.send("say r one")
+        alice.send("members r")
+        alice.end_input()
+        self.assertEqual(alice.exit_code(), 0)
+        rest = []
+        while (line := alice.lines.get(timeout=WAIT)) is not None:
+            rest.append(json.loads(line))
+        events = [e["event"] for e in rest]
+        for wanted in ("channel-join", "publish", "members", "disconnect"):
+            self.assertIn(wanted, events)
+        self.assertEqual(events[-1], "disconnect")
+
+    def test_invitations_are_accepted_unless_refused(self):
+        alice = self.start(JsonCli, self.server, "alice")
+        bob = self.start(JsonCli, self.server, "bob")
+        carol = self.start(JsonCli, self.server, "carol", "--refuse-invitations")
+        alice.send(f"invite vip {bob.id}")
+        bob.expect({"event": "invitation", "channel": "vip", "member": {"id": alice.id}, "accepted": True})
+        bob.expect({"event": "channel-join", "channel": "vip", "member": {"id": bob.id}})
+        alice.expect({"event": "invitation-response", "channel": "vip", "member": {"id": bob.id}, "accepted": True})
+        alice.send(f"invite vip {carol.id}")
+        carol.expect({"event": "invitation", "channel": "vip", "accepted": False})
+        alice.expect({"event": "invitation-response", "channel": "vip", "member": {"id": carol.id},
+                      "accepted": False})
+
+    def test_a_lost_server_ends_the_cli_with_status_1(self):
+        alice = self.start(JsonCli, self.server, "alice")
+        self.server.kill()
+        alice.expect({"event": "disconnect"})
+        self.assertEqual(alice.exit_code(), 1)
+
+    def test_no_server_is_an_error(self):
+        port = self.server.port
+        self.server.kill()
+        cli = self.start(Process, [CLI, "--url", f"ws://127.0.0.1:{port}", "--name", "alice", "--json"])
+        event = json.loads(cli.next_line())
+        self.assertEqual(event["event"], "error")
+        self.assertEqual(cli.exit_code(), 1)
+
+
+class CliOptionsTest(unittest.TestCase):
+    def run_cli(self, *args):
+        return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=WAIT)
+
+    def test_version(self):
+        done = self.run_cli("--version")
+        self.assertEqual(done.returncode, 0)
+        self.assertRegex(done.stdout, r"^presence-cli \d+\.\d+\.\d+\n$")
+
+    def test_help_lists_options_and_commands(self):
+        done = self.run_cli("--help")
+        self.assertEqual(done.returncode, 0)
+        for text in ("--url", "--json", "--refuse-invitations", "join <room>", "say <room> <text...>"):
+            self.assertIn(text, done.stdout)
+
+    def test_name_is_required(self):
+        self.assertEqual(self.run_cli("--url", "ws://127.0.0.1:1").returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
