@@ -1,7 +1,10 @@
 #include "client/client_protocol.h"
 
+#include <algorithm>
+
 #include "protocol/codec.h"
 #include "protocol/guid.h"
+#include "protocol/text.h"
 
 namespace presence::client {
 namespace {
@@ -9,27 +12,11 @@ namespace {
 using protocol::Message;
 using protocol::Method;
 
-constexpr std::string_view invitation_response_feature = "invitation-response";
-constexpr std::string_view accepted = "accepted";
-constexpr std::string_view refused = "refused";
+namespace extension = protocol::extension;
 
 template <typename Callback, typename... Args>
 void emit(const Callback& callback, Args&&... args) {
     if (callback) callback(std::forward<Args>(args)...);
-}
-
-// Whether the comma-separated `features` name `wanted`.
-bool lists(std::string_view features, std::string_view wanted) {
-    while (!features.empty()) {
-        const auto comma = features.find(',');
-        std::string_view item = features.substr(0, comma);
-        while (item.starts_with(' ')) item.remove_prefix(1);
-        while (item.ends_with(' ')) item.remove_suffix(1);
-        if (item == wanted) return true;
-        if (comma == std::string_view::npos) break;
-        features.remove_prefix(comma + 1);
-    }
-    return false;
 }
 
 Member member_of(const Message& m) { return m.member.value_or(Member{}); }
@@ -92,7 +79,7 @@ void ClientProtocol::on_session(const Message& m) {
     session_id_ = *m.text;
     Message hello;
     hello.method = Method::hello;
-    hello.text = std::string(invitation_response_feature);
+    hello.text = std::string(extension::invitation_response);
     // Untracked: a server that ignores the hello might never acknowledge it either.
     send(std::move(hello), false);
     Message join;
@@ -103,7 +90,10 @@ void ClientProtocol::on_session(const Message& m) {
 }
 
 void ClientProtocol::on_hello(const Message& m) {
-    invitation_responses_ = lists(m.text.value_or(""), invitation_response_feature);
+    const std::string text = m.text.value_or("");
+    const auto features = protocol::split_list(text);
+    invitation_responses_ =
+        std::find(features.begin(), features.end(), extension::invitation_response) != features.end();
 }
 
 void ClientProtocol::on_invitation(const Message& m) {
@@ -116,14 +106,14 @@ void ClientProtocol::on_invitation(const Message& m) {
     refusal.method = Method::invitation_response;
     refusal.member = Member{inviter.id, {}, {}};
     refusal.channel = channel;
-    refusal.text = std::string(refused);
+    refusal.text = std::string(extension::refused);
     send(std::move(refusal));
 }
 
 void ClientProtocol::on_invitation_response(const Message& m) {
     std::optional<RemoteError> error;
     if (m.error) error = RemoteError{m.error->code, m.error->text};
-    emit(events_.on_channel_invitation_response, member_of(m), channel_of(m), m.text == accepted, error);
+    emit(events_.on_channel_invitation_response, member_of(m), channel_of(m), m.text == extension::accepted, error);
 }
 
 void ClientProtocol::subscribe(const std::string& channel) { send(request(Method::channel_member_new, channel)); }

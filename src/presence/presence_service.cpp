@@ -11,9 +11,7 @@ namespace {
 using protocol::Message;
 using protocol::Method;
 
-constexpr std::string_view supported_extensions = "invitation-response";
-constexpr std::string_view accepted = "accepted";
-constexpr std::string_view refused = "refused";
+namespace extension = protocol::extension;
 constexpr unsigned short close_policy_violation = 1008;
 
 Message message_of(Method method) {
@@ -132,7 +130,7 @@ void PresenceService::dispatch(Connection& c, const Message& request) {
 void PresenceService::hello(Connection& c) {
     c.said_hello = true;
     Message answer = message_of(Method::hello);
-    answer.text = std::string(supported_extensions);
+    answer.text = std::string(extension::invitation_response);
     c.deliver(make_frame(std::move(answer)));
 }
 
@@ -293,7 +291,7 @@ void PresenceService::refuse_invitation(Connection& c, const Message& request) {
     if (!c.member()) return answer_error(c, request, ErrorCode::member_not_exists);
     if (!valid_channel(c, request, true)) return;
     const std::string inviter = request.member ? request.member->id : std::string();
-    if (request.text.value_or("") != refused)
+    if (request.text.value_or("") != extension::refused)
         return reject(c, request, ErrorCode::invalid_params, "message.text must be \"refused\"");
     auto& pending = c.invitations;
     const auto it = std::find_if(pending.begin(), pending.end(), [&](const PendingInvitation& p) {
@@ -302,7 +300,7 @@ void PresenceService::refuse_invitation(Connection& c, const Message& request) {
     if (it == pending.end())
         return reject(c, request, ErrorCode::invalid_params, "no pending invitation from that member");
     pending.erase(it);
-    answer_invitation(inviter, *c.member(), *request.channel, refused, std::nullopt);
+    answer_invitation(inviter, *c.member(), *request.channel, extension::refused, std::nullopt);
 }
 
 void PresenceService::settle_invitations(Connection& invitee, const std::string& channel,
@@ -313,7 +311,7 @@ void PresenceService::settle_invitations(Connection& invitee, const std::string&
             ++it;
             continue;
         }
-        answer_invitation(it->inviter_id, *invitee.member(), channel, accepted, error);
+        answer_invitation(it->inviter_id, *invitee.member(), channel, extension::accepted, error);
         it = pending.erase(it);
     }
 }

@@ -40,6 +40,13 @@ struct Error {
 
 Error make_error(ErrorCode code);
 
+// The words of the extensions: the feature a hello names, and an invitation's answers.
+namespace extension {
+inline constexpr std::string_view invitation_response = "invitation-response";
+inline constexpr std::string_view accepted = "accepted";
+inline constexpr std::string_view refused = "refused";
+}  // namespace extension
+
 // One envelope. An absent object is std::nullopt; `channel` is `channel.name`,
 // `text` is `message.text`, `id` is the acknowledgment id (empty when absent).
 struct Message {

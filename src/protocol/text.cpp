@@ -85,4 +85,18 @@ bool is_valid_utf8(std::string_view bytes) {
     return true;
 }
 
+std::vector<std::string_view> split_list(std::string_view list) {
+    std::vector<std::string_view> items;
+    while (!list.empty()) {
+        const std::size_t comma = list.find(',');
+        std::string_view item = list.substr(0, comma);
+        while (item.starts_with(' ')) item.remove_prefix(1);
+        while (item.ends_with(' ')) item.remove_suffix(1);
+        if (!item.empty()) items.push_back(item);
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return items;
+}
+
 }  // namespace presence::protocol

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace presence::protocol {
 
@@ -12,5 +13,8 @@ std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
 bool is_valid_utf8(std::string_view bytes);
+
+// The items of a comma-separated list (as in HTTP headers), spaces around them trimmed.
+std::vector<std::string_view> split_list(std::string_view list);
 
 }  // namespace presence::protocol

@@ -2,6 +2,8 @@
 
 #include <boost/beast/websocket.hpp>
 
+#include "protocol/text.h"
+
 namespace presence {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
@@ -19,14 +21,8 @@ bool expected_end(beast::error_code ec) {
 }  // namespace
 
 std::string_view choose_subprotocol(std::string_view offered) {
-    while (!offered.empty()) {
-        const std::size_t comma = offered.find(',');
-        std::string_view token = offered.substr(0, comma);
-        offered = comma == std::string_view::npos ? std::string_view{} : offered.substr(comma + 1);
-        while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-        while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    for (const std::string_view token : protocol::split_list(offered))
         if (token.ends_with(presence_protocol)) return token;
-    }
     return {};
 }
 

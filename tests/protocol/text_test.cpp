@@ -130,5 +130,14 @@ TEST(Utf8, RejectsCodePointsAboveU10FFFF) {
         EXPECT_FALSE(is_valid_utf8(s)) << testing::PrintToString(s);
 }
 
+TEST(SplitList, TrimsItemsAndSkipsEmptyOnes) {
+    using Items = std::vector<std::string_view>;
+    EXPECT_EQ(split_list("a, b ,c"), (Items{"a", "b", "c"}));
+    EXPECT_EQ(split_list(" web.presence.esegece.com"), (Items{"web.presence.esegece.com"}));
+    EXPECT_EQ(split_list(",, x ,"), (Items{"x"}));
+    EXPECT_TRUE(split_list("").empty());
+    EXPECT_TRUE(split_list(" , ").empty());
+}
+
 }  // namespace
 }  // namespace presence::protocol
