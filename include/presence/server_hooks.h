@@ -8,7 +8,7 @@
 namespace presence {
 
 // The sgcWebSockets server events, as callbacks. Every callback runs on the server's
-// thread; none may block. A `before_*` hook returning false refuses the request and
+// thread; none may block or throw. A `before_*` hook returning false refuses the request and
 // the requester receives the error code named beside it. Unset hooks accept.
 struct ServerHooks {
     std::function<bool(const Member&)> before_new_member;                          // 2

@@ -123,5 +123,63 @@ TEST_F(ClientServer, CallbacksMayCallTheClientWhichCanConnectAgain) {
     EXPECT_EQ(alice.log.count_prefix("error"), 0u);
 }
 
+TEST(ClientServerHooks, EveryRefusalReachesTheClientWithItsCode) {
+    ServerHooks hooks;
+    hooks.before_new_member = [](const Member& m) { return m.name != "mallory"; };
+    hooks.before_new_channel = [](const std::string& c, const Member&) { return c != "forbidden"; };
+    hooks.before_new_channel_member = [](const std::string& c, const Member&) { return c != "closed"; };
+    hooks.before_publish = [](const std::string&, const Member&, const std::string& t) { return t != "spam"; };
+    hooks.before_send_members = [](const std::string& c, const Member&) { return !c.empty(); };
+    hooks.before_invite = [](const std::string& c, const Member&, const Member&) { return c != "private"; };
+    ServerOptions server_options;
+    server_options.port = 0;
+    Server server(server_options, hooks);
+    server.start();
+    const auto options_for = [&](const std::string& name) {
+        ClientOptions o;
+        o.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/";
+        o.name = name;
+        return o;
+    };
+
+    EventLog mallory_log;
+    Client mallory(options_for("mallory"), mallory_log.events());
+    mallory.connect();
+    ASSERT_TRUE(mallory_log.wait_for_prefix("session "));
+    EXPECT_TRUE(mallory_log.wait_for("error-member-channel [] " + mallory_log.session_id() +
+                                     "/mallory/ 2 Create New Member request has been denied."));
+
+    EventLog log;
+    Client alice(options_for("alice"), log.events());
+    alice.connect();
+    ASSERT_TRUE(log.wait_for_prefix("member+ "));
+    const std::string me = log.session_id() + "/alice/";
+    EventLog bob_log;
+    Client bob(options_for("bob"), bob_log.events());
+    bob.connect();
+    ASSERT_TRUE(log.wait_for_prefix("member+ ", 2));
+
+    alice.subscribe("forbidden");
+    EXPECT_TRUE(log.wait_for("error-member-channel [forbidden] " + me + " 6 Create New Channel request has been denied."));
+    alice.subscribe("closed");
+    EXPECT_TRUE(log.wait_for("error-member-channel [closed] " + me + " 10 Create Subscription request has been denied."));
+    alice.publish("spam");
+    EXPECT_TRUE(log.wait_for("error-publish [] " + me + " spam 20 Publish Message request has been denied."));
+    alice.get_members();
+    EXPECT_TRUE(log.wait_for("error-member-channel [] " + me + " 30 Send Members request has been denied."));
+    alice.invite("private", bob_log.session_id());
+    EXPECT_TRUE(log.wait_for_prefix("error-member-channel [private] " + bob_log.session_id() + "/bob/ 40 "));
+
+    // Refusals change nothing: the same member goes on as usual.
+    alice.subscribe("room");
+    bob.subscribe("room");
+    ASSERT_TRUE(log.wait_for("channel+ [room] " + bob_log.session_id() + "/bob/"));
+    alice.unsubscribe("room");
+    EXPECT_TRUE(bob_log.wait_for("channel- [room] " + me));
+    bob.close();
+    alice.close();
+    mallory.close();
+}
+
 }  // namespace
 }  // namespace presence::test
