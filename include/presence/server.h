@@ -24,7 +24,9 @@ struct ChannelSummary {
 
 // The presence server. All protocol work runs on one thread: the server's own (the
 // first constructor; start() launches it) or whichever threads run the io_context
-// you pass in. Every public function is safe to call from any thread, hooks included.
+// you pass in. Every public function is safe to call from any thread, hooks included;
+// from outside, while the server runs, the queries and stop() wait for that io_context,
+// so it must be running.
 class Server {
 public:
     explicit Server(ServerOptions options, ServerHooks hooks = {});

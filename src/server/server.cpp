@@ -4,6 +4,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <future>
 #include <stdexcept>
 #include <thread>
@@ -28,10 +29,11 @@ struct Server::Impl {
           core(std::make_shared<ServerCore>(io, std::move(options), std::move(hooks))),
           ack_timer(core->strand) {}
 
-    // Runs `work` on the strand and returns its result; directly when already there.
+    // Runs `work` on the strand and returns its result; directly when already there, or
+    // when the server is not running, as nothing else touches its state then.
     template <typename Work>
     auto on_strand(Work work) const -> decltype(work()) {
-        if (core->strand.running_in_this_thread()) return work();
+        if (!started || core->strand.running_in_this_thread()) return work();
         std::packaged_task<decltype(work())()> task(std::move(work));
         auto result = task.get_future();
         asio::post(core->strand, [&task] { task(); });
@@ -68,7 +70,7 @@ struct Server::Impl {
     asio::steady_timer ack_timer;
     std::shared_ptr<Listener> listener;
     std::thread thread;
-    bool started = false;
+    std::atomic<bool> started{false};
     bool stop_begun = false;
     std::promise<void> idle;
 };

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <thread>
 #include <mutex>
 
 #include "presence/server.h"
@@ -343,6 +345,29 @@ TEST_F(ServerTest, ASlowConsumerIsClosedAndOthersCarryOn) {
     EXPECT_EQ(slow->expect_close(30s), 1008);
     EXPECT_EQ(fast->expect(Method::member_remove).member, slow->member());
     expect_quiet(*fast);
+}
+
+TEST(ServerOnAnIoContext, RunsOnTheApplicationsThreadsAndLetsThemReturnAfterStop) {
+    boost::asio::io_context io;
+    ServerOptions options;
+    options.port = 0;
+    Server server(io, options);
+    server.start();
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 2; ++i) threads.emplace_back([&io] { io.run(); });
+    {
+        TestPeer alice(server.port());
+        alice.join("alice");
+        TestPeer bob(server.port());
+        bob.join("bob");
+        EXPECT_EQ(alice.expect(Method::member_new).member, bob.member());
+        EXPECT_EQ(server.members().size(), 2u);
+    }
+    server.stop();
+    EXPECT_EQ(server.connections(), 0u);
+    // With every connection gone and nothing listening, run() has no work left: a server
+    // that kept some would hang this join until the test's time-out.
+    for (std::thread& t : threads) t.join();
 }
 
 TEST_F(ServerTest, AcceptsAnyProtocolEndingWithThePresenceName) {
