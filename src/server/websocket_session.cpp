@@ -72,7 +72,8 @@ void WebsocketSession::on_read(beast::error_code ec) {
 
 void WebsocketSession::send(const Bytes& bytes) {
     if (closing_ || finished_) return;
-    if (queued_bytes_ + bytes->size() > core_->options.max_send_queue_bytes) {
+    const std::size_t held = queued_bytes_ + ws_.next_layer().buffered();
+    if (held + bytes->size() > core_->options.max_send_queue_bytes) {
         // A consumer this slow would hold memory without bound: drop what it has not
         // started to receive and let it go.
         while (queue_.size() > (writing_ ? 1u : 0u)) {

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "presence/frame.h"
+#include "server/corked_stream.h"
 #include "server/server_core.h"
 
 namespace presence {
@@ -35,7 +36,7 @@ private:
     void on_write(boost::beast::error_code ec);
     void finish(boost::beast::error_code ec);
 
-    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+    boost::beast::websocket::stream<CorkedStream> ws_;
     std::shared_ptr<ServerCore> core_;
     boost::beast::flat_buffer buffer_;
     std::deque<Bytes> queue_;

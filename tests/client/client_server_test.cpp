@@ -172,6 +172,7 @@ TEST(ClientServerHooks, EveryRefusalReachesTheClientWithItsCode) {
 
     // Refusals change nothing: the same member goes on as usual.
     alice.subscribe("room");
+    ASSERT_TRUE(log.wait_for("channel+ [room] " + me));
     bob.subscribe("room");
     ASSERT_TRUE(log.wait_for("channel+ [room] " + bob_log.session_id() + "/bob/"));
     alice.unsubscribe("room");
