@@ -182,5 +182,44 @@ TEST(ClientServerHooks, EveryRefusalReachesTheClientWithItsCode) {
     mallory.close();
 }
 
+// Re-sends, give-ups and duplicate ids are driven frame by frame elsewhere (a raw peer
+// against the server, a scripted server against the client); here both ends tag every
+// frame with an id and the conversation must come through whole, each message once.
+TEST(ClientServerAcknowledgment, WithIdsBothWaysEveryMessageArrivesOnce) {
+    const AckOptions ack{true, 50ms, 100ms, 3};
+    ServerOptions server_options;
+    server_options.port = 0;
+    server_options.presence.ack = ack;
+    auto server = std::make_unique<Server>(server_options);
+    server->start();
+    const auto options_for = [&](const std::string& name) {
+        ClientOptions o;
+        o.url = "ws://127.0.0.1:" + std::to_string(server->port()) + "/";
+        o.name = name;
+        o.ack = ack;
+        return o;
+    };
+    EventLog alice_log, bob_log;
+    Client alice(options_for("alice"), alice_log.events());
+    alice.connect();
+    ASSERT_TRUE(alice_log.wait_for_prefix("member+ "));
+    Client bob(options_for("bob"), bob_log.events());
+    bob.connect();
+    ASSERT_TRUE(alice_log.wait_for_prefix("member+ ", 2));
+    const std::string alice_me = alice_log.session_id() + "/alice/";
+    for (const char* text : {"one", "two", "three"}) alice.publish(text);
+    EXPECT_TRUE(bob_log.wait_for("publish [] " + alice_me + " three"));
+    alice.get_members();
+    ASSERT_TRUE(alice_log.wait_for_prefix("members [] "));
+    bob.get_members();
+    ASSERT_TRUE(bob_log.wait_for_prefix("members [] "));
+    for (const char* text : {"one", "two", "three"})
+        EXPECT_EQ(bob_log.count("publish [] " + alice_me + " " + text), 1u) << text;
+    EXPECT_EQ(alice_log.count_prefix("error"), 0u);
+    EXPECT_EQ(bob_log.count_prefix("error"), 0u);
+    bob.close();
+    alice.close();
+}
+
 }  // namespace
 }  // namespace presence::test
