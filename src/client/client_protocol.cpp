@@ -29,16 +29,8 @@ ClientProtocol::ClientProtocol(const ClientOptions& options, const ClientEvents&
 
 void ClientProtocol::receive(std::string_view frame) {
     const protocol::Decoded decoded = protocol::decode(frame);
-    const std::string& id = decoded.ok() ? decoded.message.id : decoded.error->id;
-    if (decoded.ok() && decoded.message.method == Method::acknowledgment) {
-        unacknowledged_.acknowledge(id);
-        return;
-    }
-    // Acknowledged even when it is bad: a re-send of the same frame cannot help.
-    if (!id.empty()) {
-        send_(std::make_shared<const std::string>(protocol::encode_acknowledgment(id)));
-        if (!seen_ids_.first_time(id)) return;
-    }
+    const auto reply = [this](std::string ack) { send_(std::make_shared<const std::string>(std::move(ack))); };
+    if (!protocol::admit(decoded, unacknowledged_, seen_ids_, reply)) return;
     if (!decoded.ok()) return report("bad frame from the server: " + decoded.error->text);
     dispatch(decoded.message);
 }

@@ -88,17 +88,8 @@ void PresenceService::receive(Link& link, std::string_view frame) {
     if (it == connections_.end()) return;
     Connection& c = *it->second;
     protocol::Decoded decoded = protocol::decode(frame);
-    const Message& request = decoded.message;
-    const std::string& id = decoded.ok() ? request.id : decoded.error->id;
-    if (decoded.ok() && request.method == Method::acknowledgment) {
-        c.unacknowledged.acknowledge(id);
-        return;
-    }
-    // Acknowledged even when it fails below: re-sending a bad request cannot help.
-    if (!id.empty()) {
-        c.send(std::make_shared<const std::string>(protocol::encode_acknowledgment(id)));
-        if (!c.seen_ids.first_time(id)) return;
-    }
+    const auto reply = [&c](std::string ack) { c.send(std::make_shared<const std::string>(std::move(ack))); };
+    if (!protocol::admit(decoded, c.unacknowledged, c.seen_ids, reply)) return;
     if (!decoded.ok()) {
         Message context;
         if (decoded.error->method) context.method = *decoded.error->method;
@@ -106,7 +97,7 @@ void PresenceService::receive(Link& link, std::string_view frame) {
         return;
     }
     const std::size_t invalid_before = c.invalid_in_a_row;
-    dispatch(c, request);
+    dispatch(c, decoded.message);
     if (c.invalid_in_a_row == invalid_before) c.invalid_in_a_row = 0;
 }
 

@@ -47,4 +47,16 @@ bool SeenIds::first_time(const std::string& id) {
     return true;
 }
 
+bool admit(const Decoded& decoded, AckQueue& sent, SeenIds& seen,
+           const std::function<void(std::string acknowledgment)>& reply) {
+    const std::string& id = decoded.ok() ? decoded.message.id : decoded.error->id;
+    if (decoded.ok() && decoded.message.method == Method::acknowledgment) {
+        sent.acknowledge(id);
+        return false;
+    }
+    if (id.empty()) return true;
+    reply(encode_acknowledgment(id));
+    return seen.first_time(id);
+}
+
 }  // namespace presence::protocol

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "presence/acknowledgment.h"
+#include "protocol/codec.h"
 
 namespace presence::protocol {
 
@@ -60,5 +61,12 @@ private:
     std::unordered_set<std::string> ids_;
     std::deque<std::string> order_;
 };
+
+// The receiver's side of acknowledgment, the same at both ends: an acknowledgment
+// settles what we sent; any other frame with an id is acknowledged through `reply`
+// (even a bad one: re-sending it cannot help) and is to be acted on the first time only.
+// Returns true when the frame is still to be handled, or reported when it is bad.
+bool admit(const Decoded& decoded, AckQueue& sent, SeenIds& seen,
+           const std::function<void(std::string acknowledgment)>& reply);
 
 }  // namespace presence::protocol

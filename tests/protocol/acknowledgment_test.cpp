@@ -206,5 +206,25 @@ TEST(SeenIds, DefaultCapacityIs1024Ids) {
     EXPECT_TRUE(seen.first_time("0")) << "the oldest is forgotten first";
 }
 
+TEST(Admit, SettlesAcknowledgmentsAnswersIdsAndLetsEachIdThroughOnce) {
+    AckQueue sent;
+    SeenIds seen;
+    std::vector<std::string> replies;
+    const auto reply = [&](std::string ack) { replies.push_back(std::move(ack)); };
+    sent.track("mine", std::make_shared<const std::string>("x"), Clock::now());
+
+    EXPECT_FALSE(admit(decode(encode_acknowledgment("mine")), sent, seen, reply));
+    EXPECT_EQ(sent.size(), 0u);
+
+    const std::string request = R"({"jsonrpc":"2.0","method":"sgc@presence@get@members","id":"r1"})";
+    EXPECT_TRUE(admit(decode(request), sent, seen, reply));
+    EXPECT_FALSE(admit(decode(request), sent, seen, reply)) << "a re-send has one effect";
+    EXPECT_TRUE(admit(decode(R"({"jsonrpc":"1.0","id":"bad"})"), sent, seen, reply))
+        << "a bad frame is still to be reported";
+    EXPECT_TRUE(admit(decode(R"({"jsonrpc":"2.0","method":"sgc@presence@get@members"})"), sent, seen, reply));
+    EXPECT_EQ(replies, (std::vector<std::string>{encode_acknowledgment("r1"), encode_acknowledgment("r1"),
+                                                 encode_acknowledgment("bad")}));
+}
+
 }  // namespace
 }  // namespace presence::protocol
