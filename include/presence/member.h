@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace presence {
@@ -11,6 +12,14 @@ struct Member {
     std::string info;
 
     bool operator==(const Member&) const = default;
+};
+
+// A channel and how many members it has.
+struct ChannelSummary {
+    std::string name;
+    std::size_t members = 0;
+
+    bool operator==(const ChannelSummary&) const = default;
 };
 
 }  // namespace presence

@@ -15,13 +15,6 @@ class io_context;
 
 namespace presence {
 
-struct ChannelSummary {
-    std::string name;
-    std::size_t members = 0;
-
-    bool operator==(const ChannelSummary&) const = default;
-};
-
 // The presence server. All protocol work runs on one thread: the server's own (the
 // first constructor; start() launches it) or whichever threads run the io_context
 // you pass in. Every public function is safe to call from any thread, hooks included;

@@ -6,7 +6,6 @@
 
 #include "presence/frame.h"
 #include "presence/member.h"
-#include "presence/server.h"
 
 namespace presence {
 
