@@ -1,12 +1,15 @@
 // A first, rough fan-out figure: N members in one channel, one of them publishes M
-// messages, every member receives every message. Server and clients share the machine:
-// the server runs on its own thread, all clients on this one.
-//   fanout-bench [clients=1000] [messages=2000] [payload bytes=64]
+// messages, every member receives every message. Servers and clients share the machine:
+// each server runs on its own thread, all clients on this one. With several nodes (they
+// need a Redis engine), clients are spread over them in turn and the publisher is on the
+// first.
+//   fanout-bench [clients=1000] [messages=2000] [payload bytes=64] [engine=memory] [nodes=1]
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <iostream>
+#include <thread>
 #include <memory>
 #include <vector>
 
@@ -49,25 +52,52 @@ void join(Subscriber& s, std::uint16_t port) {
     s.ws.write(boost::asio::buffer(frame(Method::channel_member_new, "room")));
 }
 
+// Once each client has its answer, its node has handled its join and subscription.
+void settle(Subscriber& s) {
+    s.ws.write(boost::asio::buffer(frame(Method::get_members, "room")));
+    for (;;) {
+        s.ws.read(s.buffer);
+        const std::string_view text(static_cast<const char*>(s.buffer.data().data()), s.buffer.size());
+        const bool answer = text.find("sgc@presence@send@members") != std::string_view::npos;
+        s.buffer.consume(s.buffer.size());
+        if (answer) return;
+    }
+}
+
+// Every node lists every member: the nodes' views agree.
+void wait_for_views(const std::vector<std::unique_ptr<presence::Server>>& nodes, std::size_t clients) {
+    for (const auto& node : nodes)
+        while (node->members().size() < clients) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const std::size_t clients = argc > 1 ? std::stoul(argv[1]) : 1000;
     const std::size_t messages = argc > 2 ? std::stoul(argv[2]) : 2000;
     const std::size_t payload = argc > 3 ? std::stoul(argv[3]) : 64;
+    const std::string engine = argc > 4 ? argv[4] : "memory";
+    const std::size_t node_count = argc > 5 ? std::stoul(argv[5]) : 1;
 
-    presence::ServerOptions options;
-    options.port = 0;
-    options.max_send_queue_bytes = 64 * 1024 * 1024;
-    presence::Server server(options);
-    server.start();
+    std::vector<std::unique_ptr<presence::Server>> nodes;
+    for (std::size_t i = 0; i < node_count; ++i) {
+        presence::ServerOptions options;
+        options.port = 0;
+        options.max_send_queue_bytes = 64 * 1024 * 1024;
+        options.engine.url = engine;
+        options.engine.key_prefix = "fanout-bench:";
+        nodes.push_back(std::make_unique<presence::Server>(options));
+        nodes.back()->start();
+    }
 
     boost::asio::io_context io;
     std::vector<std::unique_ptr<Subscriber>> subscribers;
     for (std::size_t i = 0; i < clients; ++i) {
         subscribers.push_back(std::make_unique<Subscriber>(io));
-        join(*subscribers.back(), server.port());
+        join(*subscribers.back(), nodes[i % node_count]->port());
     }
+    for (auto& s : subscribers) settle(*s);
+    wait_for_views(nodes, clients);
 
     const std::size_t expected = clients * messages;
     std::size_t delivered = 0;
@@ -100,9 +130,9 @@ int main(int argc, char** argv) {
     io.run();
 
     const double seconds = std::chrono::duration<double>(last - first).count();
-    std::cout << "clients " << clients << ", messages " << messages << ", payload " << payload
-              << " B: " << delivered << " deliveries in " << seconds << " s = "
+    std::cout << "engine " << engine << ", nodes " << node_count << ", clients " << clients
+              << ", messages " << messages << ", payload " << payload << " B: " << delivered << " deliveries in " << seconds << " s = "
               << static_cast<long long>(delivered / seconds) << " deliveries/s\n";
     for (auto& s : subscribers) beast::get_lowest_layer(s->ws).close();
-    server.stop();
+    for (auto& node : nodes) node->stop();
 }

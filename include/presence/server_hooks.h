@@ -37,6 +37,8 @@ struct ServerHooks {
     std::function<void(const std::string& session_id)> on_disconnect;
     // Transport and protocol failures of one connection (bad frames, resets).
     std::function<void(const std::string& session_id, const std::string& what)> on_error;
+    // What an operator should know of the server itself: an engine outage, its recovery.
+    std::function<void(const std::string& line)> on_log;
 };
 
 }  // namespace presence

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,23 +10,50 @@
 
 namespace presence {
 
+// A change the engine learned of without the frames that announce it: another node
+// died, or the shared view was rebuilt after an outage.
+enum class Change { member_new, member_remove, channel_member_new, channel_member_remove };
+
+// The presence rules, as an engine sees them.
+class EngineListener {
+public:
+    virtual ~EngineListener() = default;
+    // The frame that tells this node's members of `change`; the engine delivers it to them.
+    virtual FramePtr announcement(Change change, const Member& member, std::string_view channel) = 0;
+    // This node found `member`'s node dead and removed it: the departure hooks run here.
+    virtual void reaped(const Member& member, const std::vector<std::string>& channels) = 0;
+};
+
 // Who is where, and fan-out to them. The presence rules call only this interface, so
 // a memory engine and a multi-node engine are interchangeable. Preconditions are the
 // caller's: subscribe() is called for an existing member not yet subscribed, etc.
+// Changes are made by this node's requests for this node's members (those added with a
+// Peer); what other nodes do reaches the engine by its own means.
 class Engine {
 public:
     virtual ~Engine() = default;
 
-    virtual bool add_member(const Member& member, Peer& peer) = 0;  // false: id taken
-    virtual void remove_member(std::string_view id) = 0;
-    virtual const Member* find_member(std::string_view id) const = 0;
+    virtual void set_listener(EngineListener&) {}
+    virtual void start() {}
+    // Leaves the shared view; `done` runs once that is sent.
+    virtual void stop(std::function<void()> done) { done(); }
+    // Empty while the engine works as it should; otherwise what is wrong (e.g. the shared
+    // view is unreachable and only this node's members are served).
+    virtual std::string trouble() const { return {}; }
 
+    // A change carries the frame that announces it, delivered with it to the members
+    // concerned on every node: for a join or a subscription once it is made, so that the
+    // newcomer hears it too; for a departure before it is made, so that the leaver does.
+    virtual bool add_member(const Member& member, Peer& peer, const FramePtr& announcement) = 0;  // false: id taken
+    virtual void remove_member(std::string_view id, const FramePtr& announcement) = 0;
+    // Returns true when the channel was created by this subscription.
+    virtual bool subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) = 0;
+    // Returns true when the channel became empty and was freed.
+    virtual bool unsubscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) = 0;
+
+    virtual const Member* find_member(std::string_view id) const = 0;
     virtual bool channel_exists(std::string_view channel) const = 0;
     virtual bool is_subscribed(std::string_view channel, std::string_view id) const = 0;
-    // Returns true when the channel was created by this subscription.
-    virtual bool subscribe(std::string_view channel, std::string_view id) = 0;
-    // Returns true when the channel became empty and was freed.
-    virtual bool unsubscribe(std::string_view channel, std::string_view id) = 0;
     virtual std::vector<std::string> channels_of(std::string_view id) const = 0;
 
     virtual std::vector<Member> members(std::string_view channel) const = 0;
@@ -34,6 +62,7 @@ public:
 
     // Delivers to the channel's members, or to every member when `channel` is empty.
     virtual void publish(std::string_view channel, const FramePtr& frame) = 0;
+    // False when no such member exists.
     virtual bool send_to_member(std::string_view id, const FramePtr& frame) = 0;
 };
 

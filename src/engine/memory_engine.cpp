@@ -21,19 +21,46 @@ void MemoryEngine::Roster::erase(const std::string& id) {
     entries_.pop_back();
 }
 
-bool MemoryEngine::add_member(const Member& member, Peer& peer) {
-    const auto [it, added] = members_.try_emplace(member.id, Entry{member, &peer, {}});
+bool MemoryEngine::add_member(const Member& member, Peer& peer, const FramePtr& announcement) {
+    if (!insert_member(member, &peer)) return false;
+    publish("", announcement);
+    return true;
+}
+
+void MemoryEngine::remove_member(std::string_view id, const FramePtr& announcement) {
+    publish("", announcement);
+    erase_member(id);
+}
+
+bool MemoryEngine::subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) {
+    const bool created = insert_subscription(channel, id);
+    publish(channel, announcement);
+    return created;
+}
+
+bool MemoryEngine::unsubscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) {
+    publish(channel, announcement);
+    return erase_subscription(channel, id);
+}
+
+bool MemoryEngine::insert_member(const Member& member, Peer* peer) {
+    const auto [it, added] = members_.try_emplace(member.id, Entry{member, peer, {}});
     if (added) everyone_.insert(it->second);
     return added;
 }
 
-void MemoryEngine::remove_member(std::string_view id) {
+void MemoryEngine::erase_member(std::string_view id) {
     const auto it = members_.find(id);
     if (it == members_.end()) return;
     for (const std::string& channel : std::vector<std::string>(it->second.channels))
-        unsubscribe(channel, id);
+        erase_subscription(channel, id);
     everyone_.erase(it->first);
     members_.erase(it);
+}
+
+bool MemoryEngine::is_local(std::string_view id) const {
+    const auto it = members_.find(id);
+    return it != members_.end() && it->second.peer;
 }
 
 const Member* MemoryEngine::find_member(std::string_view id) const {
@@ -50,7 +77,7 @@ bool MemoryEngine::is_subscribed(std::string_view channel, std::string_view id) 
     return it != channels_.end() && it->second.contains(id);
 }
 
-bool MemoryEngine::subscribe(std::string_view channel, std::string_view id) {
+bool MemoryEngine::insert_subscription(std::string_view channel, std::string_view id) {
     Entry& entry = members_.find(id)->second;
     auto [it, created] = channels_.try_emplace(std::string(channel));
     it->second.insert(entry);
@@ -58,7 +85,7 @@ bool MemoryEngine::subscribe(std::string_view channel, std::string_view id) {
     return created;
 }
 
-bool MemoryEngine::unsubscribe(std::string_view channel, std::string_view id) {
+bool MemoryEngine::erase_subscription(std::string_view channel, std::string_view id) {
     const auto it = channels_.find(channel);
     if (it == channels_.end()) return false;
     it->second.erase(std::string(id));
@@ -104,13 +131,14 @@ void MemoryEngine::publish(std::string_view channel, const FramePtr& frame) {
         if (it == channels_.end()) return;
         roster = &it->second;
     }
-    for (Entry* entry : roster->entries()) entry->peer->deliver(frame);
+    for (Entry* entry : roster->entries())
+        if (entry->peer) entry->peer->deliver(frame);
 }
 
 bool MemoryEngine::send_to_member(std::string_view id, const FramePtr& frame) {
     const auto it = members_.find(id);
     if (it == members_.end()) return false;
-    it->second.peer->deliver(frame);
+    if (it->second.peer) it->second.peer->deliver(frame);
     return true;
 }
 

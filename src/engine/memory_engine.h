@@ -2,6 +2,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/engine.h"
@@ -16,19 +17,21 @@ struct StringHash {
 
 template <typename T>
 using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
-// The single-node engine. Fan-out walks a contiguous array of peers per channel; removal
-// swaps the last entry into the hole, so joins and leaves are O(1) as well.
+// The single-node engine, and the replica inside the multi-node one. Fan-out walks a
+// contiguous array of peers per channel; removal swaps the last entry into the hole, so
+// joins and leaves are O(1) as well.
 class MemoryEngine final : public Engine {
 public:
-    bool add_member(const Member& member, Peer& peer) override;
-    void remove_member(std::string_view id) override;
-    const Member* find_member(std::string_view id) const override;
+    bool add_member(const Member& member, Peer& peer, const FramePtr& announcement) override;
+    void remove_member(std::string_view id, const FramePtr& announcement) override;
+    bool subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override;
+    bool unsubscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override;
 
+    const Member* find_member(std::string_view id) const override;
     bool channel_exists(std::string_view channel) const override;
     bool is_subscribed(std::string_view channel, std::string_view id) const override;
-    bool subscribe(std::string_view channel, std::string_view id) override;
-    bool unsubscribe(std::string_view channel, std::string_view id) override;
     std::vector<std::string> channels_of(std::string_view id) const override;
 
     std::vector<Member> members(std::string_view channel) const override;
@@ -38,10 +41,18 @@ public:
     void publish(std::string_view channel, const FramePtr& frame) override;
     bool send_to_member(std::string_view id, const FramePtr& frame) override;
 
+    // The same changes without announcements, for an engine that keeps a replica. A null
+    // peer is a member served by another node: listed like any other, never delivered to.
+    bool insert_member(const Member& member, Peer* peer);
+    void erase_member(std::string_view id);  // and its subscriptions
+    bool insert_subscription(std::string_view channel, std::string_view id);
+    bool erase_subscription(std::string_view channel, std::string_view id);
+    bool is_local(std::string_view id) const;
+
 private:
     struct Entry {
         Member member;
-        Peer* peer;
+        Peer* peer;  // null for a remote member
         std::vector<std::string> channels;
     };
 

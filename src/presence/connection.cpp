@@ -1,11 +1,24 @@
 #include "presence/connection.h"
 
+#include <algorithm>
+
 namespace presence {
 
 void Connection::deliver(const FramePtr& frame) {
     const Bytes bytes = bytes_of(frame);
     if (!frame->ack_id.empty()) unacknowledged.track(frame->ack_id, bytes, protocol::Clock::now());
+    if (frame->invitation) remember(*frame->invitation);
     link_.send(bytes);
+}
+
+// One entry per inviter and channel; past the limit the oldest is forgotten.
+void Connection::remember(const Invitation& invitation) {
+    const bool known = std::any_of(invitations.begin(), invitations.end(), [&](const Invitation& p) {
+        return p.inviter_id == invitation.inviter_id && p.channel == invitation.channel;
+    });
+    if (known) return;
+    invitations.push_back(invitation);
+    if (invitations.size() > max_invitations_) invitations.pop_front();
 }
 
 }  // namespace presence

@@ -1,15 +1,25 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace presence {
 
+// An invitation travels with its frame, so that the invitee's connection (wherever it
+// is) remembers who to answer when the invitee accepts or refuses.
+struct Invitation {
+    std::string inviter_id;
+    std::string channel;
+    bool wants_answer = false;  // the inviter understands the invitation-response extension
+};
+
 // One encoded outgoing message, built once and shared by every recipient's queue.
 struct Frame {
     std::string bytes;
     std::string ack_id;  // non-empty when the receiver must acknowledge it
+    std::optional<Invitation> invitation;
 };
 
 using FramePtr = std::shared_ptr<const Frame>;

@@ -30,12 +30,24 @@ void notify(const Hook& hook, Args&&... args) {
     if (hook) hook(std::forward<Args>(args)...);
 }
 
+Method method_of(Change change) {
+    switch (change) {
+    case Change::member_new: return Method::member_new;
+    case Change::member_remove: return Method::member_remove;
+    case Change::channel_member_new: return Method::channel_member_new;
+    case Change::channel_member_remove: break;
+    }
+    return Method::channel_member_remove;
+}
+
 }  // namespace
 
 PresenceService::PresenceService(Engine& engine, PresenceOptions options, const ServerHooks& hooks)
-    : engine_(engine), options_(std::move(options)), hooks_(hooks) {}
+    : engine_(engine), options_(std::move(options)), hooks_(hooks) {
+    engine_.set_listener(*this);
+}
 
-FramePtr PresenceService::make_frame(Message message) const {
+std::shared_ptr<Frame> PresenceService::make_frame(Message message) const {
     if (options_.ack.enabled) message.id = protocol::new_guid();
     auto frame = std::make_shared<Frame>();
     frame->bytes = protocol::encode(message, options_.encode_base64);
@@ -44,7 +56,7 @@ FramePtr PresenceService::make_frame(Message message) const {
 }
 
 void PresenceService::connect(Link& link) {
-    auto owned = std::make_unique<Connection>(link, protocol::new_guid());
+    auto owned = std::make_unique<Connection>(link, protocol::new_guid(), options_.max_pending_invitations);
     Connection& c = *owned;
     connections_.emplace(&link, std::move(owned));
     Message session = message_of(Method::session);
@@ -135,13 +147,9 @@ void PresenceService::join(Connection& c, const Message& request) {
         return;
     if (!allowed(hooks_.before_new_member, member))
         return answer_error(c, request, ErrorCode::new_member_denied, {}, &member);
-    if (!engine_.add_member(member, c))
+    if (!engine_.add_member(member, c, announcement(Change::member_new, member, "")))
         return answer_error(c, request, ErrorCode::member_already_exists, {}, &member);
     c.set_member(member);
-    by_member_id_.emplace(member.id, &c);
-    Message announce = message_of(Method::member_new);
-    announce.member = member;
-    engine_.publish("", make_frame(std::move(announce)));
     notify(hooks_.on_new_member, member);
 }
 
@@ -154,22 +162,15 @@ void PresenceService::leave(Connection& c, const Message& request) {
 void PresenceService::remove_member(Connection& c) {
     const Member self = *c.member();
     for (const std::string& channel : engine_.channels_of(self.id)) remove_from_channel(self, channel);
-    Message announce = message_of(Method::member_remove);
-    announce.member = self;
-    engine_.publish("", make_frame(std::move(announce)));
-    engine_.remove_member(self.id);
-    by_member_id_.erase(self.id);
+    engine_.remove_member(self.id, announcement(Change::member_remove, self, ""));
     c.set_member(std::nullopt);
     c.invitations.clear();
     notify(hooks_.on_remove_member, self);
 }
 
 void PresenceService::remove_from_channel(const Member& self, const std::string& channel) {
-    Message announce = message_of(Method::channel_member_remove);
-    announce.member = self;
-    announce.channel = channel;
-    engine_.publish(channel, make_frame(std::move(announce)));
-    const bool freed = engine_.unsubscribe(channel, self.id);
+    const bool freed =
+        engine_.unsubscribe(channel, self.id, announcement(Change::channel_member_remove, self, channel));
     notify(hooks_.on_remove_channel_member, channel, self);
     if (freed) notify(hooks_.on_remove_channel, channel);
 }
@@ -189,11 +190,8 @@ std::optional<ErrorCode> PresenceService::try_subscribe(const Member& self, cons
         return ErrorCode::new_channel_denied;
     if (!allowed(hooks_.before_new_channel_member, channel, self))
         return ErrorCode::subscription_denied;
-    if (engine_.subscribe(channel, self.id)) notify(hooks_.on_new_channel, channel);
-    Message announce = message_of(Method::channel_member_new);
-    announce.member = self;
-    announce.channel = channel;
-    engine_.publish(channel, make_frame(std::move(announce)));
+    if (engine_.subscribe(channel, self.id, announcement(Change::channel_member_new, self, channel)))
+        notify(hooks_.on_new_channel, channel);
     notify(hooks_.on_new_channel_member, channel, self);
     return std::nullopt;
 }
@@ -266,16 +264,9 @@ void PresenceService::invite_one(Connection& c, const Member& self, const std::s
     Message invitation = message_of(Method::channel_invitation);
     invitation.member = self;
     invitation.channel = channel;
-    engine_.send_to_member(invitee.id, make_frame(std::move(invitation)));
-    const auto local = by_member_id_.find(invitee.id);
-    if (local == by_member_id_.end()) return;
-    auto& pending = local->second->invitations;
-    const bool known = std::any_of(pending.begin(), pending.end(), [&](const PendingInvitation& p) {
-        return p.inviter_id == self.id && p.channel == channel;
-    });
-    if (known) return;
-    pending.push_back({self.id, channel});
-    if (pending.size() > options_.max_pending_invitations) pending.pop_front();
+    const auto frame = make_frame(std::move(invitation));
+    frame->invitation = Invitation{self.id, channel, c.said_hello};
+    engine_.send_to_member(invitee.id, frame);
 }
 
 void PresenceService::refuse_invitation(Connection& c, const Message& request) {
@@ -285,13 +276,14 @@ void PresenceService::refuse_invitation(Connection& c, const Message& request) {
     if (request.text.value_or("") != extension::refused)
         return reject(c, request, ErrorCode::invalid_params, "message.text must be \"refused\"");
     auto& pending = c.invitations;
-    const auto it = std::find_if(pending.begin(), pending.end(), [&](const PendingInvitation& p) {
+    const auto it = std::find_if(pending.begin(), pending.end(), [&](const Invitation& p) {
         return p.inviter_id == inviter && p.channel == *request.channel;
     });
     if (it == pending.end())
         return reject(c, request, ErrorCode::invalid_params, "no pending invitation from that member");
+    const Invitation invitation = *it;
     pending.erase(it);
-    answer_invitation(inviter, *c.member(), *request.channel, extension::refused, std::nullopt);
+    answer_invitation(invitation, *c.member(), extension::refused, std::nullopt);
 }
 
 void PresenceService::settle_invitations(Connection& invitee, const std::string& channel,
@@ -302,22 +294,32 @@ void PresenceService::settle_invitations(Connection& invitee, const std::string&
             ++it;
             continue;
         }
-        answer_invitation(it->inviter_id, *invitee.member(), channel, extension::accepted, error);
+        answer_invitation(*it, *invitee.member(), extension::accepted, error);
         it = pending.erase(it);
     }
 }
 
-void PresenceService::answer_invitation(const std::string& inviter_id, const Member& invitee,
-                                        const std::string& channel, std::string_view answer,
-                                        std::optional<ErrorCode> error) {
-    const auto inviter = by_member_id_.find(inviter_id);
-    if (inviter == by_member_id_.end() || !inviter->second->said_hello) return;
+void PresenceService::answer_invitation(const Invitation& invitation, const Member& invitee,
+                                        std::string_view answer, std::optional<ErrorCode> error) {
+    if (!invitation.wants_answer) return;
     Message response = message_of(Method::invitation_response);
     response.member = invitee;
-    response.channel = channel;
+    response.channel = invitation.channel;
     response.text = std::string(answer);
     if (error) response.error = protocol::make_error(*error);
-    inviter->second->deliver(make_frame(std::move(response)));
+    engine_.send_to_member(invitation.inviter_id, make_frame(std::move(response)));
+}
+
+FramePtr PresenceService::announcement(Change change, const Member& member, std::string_view channel) {
+    Message announce = message_of(method_of(change));
+    announce.member = member;
+    if (!channel.empty()) announce.channel = std::string(channel);
+    return make_frame(std::move(announce));
+}
+
+void PresenceService::reaped(const Member& member, const std::vector<std::string>& channels) {
+    for (const std::string& channel : channels) notify(hooks_.on_remove_channel_member, channel, member);
+    notify(hooks_.on_remove_member, member);
 }
 
 void PresenceService::broadcast(std::string_view text, std::string_view channel) {

@@ -4,7 +4,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "engine/memory_engine.h"
+#include "engine/engine.h"
 #include "presence/connection.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
@@ -15,7 +15,7 @@ namespace presence {
 // The presence rules: turns one connection's requests into engine calls, hook calls and
 // frames for the members concerned. Knows nothing of sockets. Single-threaded: every call
 // comes from the thread (or strand) that owns this object.
-class PresenceService {
+class PresenceService final : private EngineListener {
 public:
     PresenceService(Engine& engine, PresenceOptions options, const ServerHooks& hooks);
 
@@ -62,9 +62,11 @@ private:
     void remove_member(Connection& c);
     void settle_invitations(Connection& invitee, const std::string& channel,
                             std::optional<ErrorCode> error);
-    void answer_invitation(const std::string& inviter_id, const Member& invitee,
-                           const std::string& channel, std::string_view answer,
-                           std::optional<ErrorCode> error);
+    void answer_invitation(const Invitation& invitation, const Member& invitee,
+                           std::string_view answer, std::optional<ErrorCode> error);
+
+    FramePtr announcement(Change change, const Member& member, std::string_view channel) override;
+    void reaped(const Member& member, const std::vector<std::string>& channels) override;
 
     // The requester's own member, or nullptr after answering error 3.
     const Member* self_of(Connection& c, const Message& request);
@@ -75,7 +77,7 @@ private:
                       std::string_view text = {}, const Member* about = nullptr);
     void reject(Connection& c, const Message& request, ErrorCode code, std::string text);
 
-    FramePtr make_frame(Message message) const;
+    std::shared_ptr<Frame> make_frame(Message message) const;
 
     Engine& engine_;
     PresenceOptions options_;
@@ -83,7 +85,6 @@ private:
     void report_error(const Connection& c, std::string_view what) const;
 
     std::unordered_map<const Link*, std::unique_ptr<Connection>> connections_;
-    StringMap<Connection*> by_member_id_;
 };
 
 }  // namespace presence

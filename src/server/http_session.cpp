@@ -1,6 +1,7 @@
 #include "server/http_session.h"
 
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
 
@@ -27,7 +28,20 @@ or any sgcWebSockets Presence client.</p>
 </body></html>
 )";
 
-http::response<http::string_body> answer(const http::request<http::string_body>& request) {
+// 503 while the engine is in trouble (for the multi-node engine: Redis unreachable, this
+// node serving its own members only), so that a load balancer can steer new clients away.
+void health(const ServerCore& core, http::response<http::string_body>& res) {
+    const std::string trouble = core.engine->trouble();
+    res.result(trouble.empty() ? http::status::ok : http::status::service_unavailable);
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-store");
+    boost::json::object body{{"status", trouble.empty() ? "ok" : "degraded"},
+                             {"connections", core.service.connections()}};
+    if (!trouble.empty()) body["problem"] = trouble;
+    res.body() = boost::json::serialize(body) + "\n";
+}
+
+http::response<http::string_body> answer(const ServerCore& core, const http::request<http::string_body>& request) {
     http::response<http::string_body> res;
     res.version(request.version());
     res.keep_alive(request.keep_alive());
@@ -41,6 +55,8 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
         res.set(http::field::content_type, "text/html; charset=utf-8");
         res.set(http::field::cache_control, "no-cache");
         res.body() = index_page;
+    } else if (request.target() == "/healthz") {
+        health(core, res);
     } else {
         res.result(http::status::not_found);
         res.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -75,7 +91,7 @@ void HttpSession::on_read(beast::error_code ec) {
         std::make_shared<WebsocketSession>(std::move(stream_), core_)->run(parser_->release());
         return;
     }
-    auto res = std::make_shared<http::response<http::string_body>>(answer(parser_->get()));
+    auto res = std::make_shared<http::response<http::string_body>>(answer(*core_, parser_->get()));
     const bool keep_alive = res->keep_alive();
     http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
         self->on_write(ec, keep_alive);

@@ -2,10 +2,12 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <future>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -18,6 +20,7 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto stop_grace = std::chrono::milliseconds(1500);
+constexpr auto engine_stop_grace = std::chrono::milliseconds(2000);
 constexpr unsigned short close_going_away = 1001;
 
 }  // namespace
@@ -64,7 +67,18 @@ struct Server::Impl {
         core->service.disconnect_all();
     }
 
+    // Lets the engine tell the other nodes this one is leaving, for a bounded time.
+    void stop_engine() {
+        auto left = std::make_shared<std::promise<void>>();
+        auto done = left->get_future();
+        on_strand([this, left] { core->engine->stop([left] { left->set_value(); }); });
+        done.wait_for(engine_stop_grace);
+    }
+
     std::unique_ptr<asio::io_context> own_io;
+    // Keeps the threads running the io_context until stop() is done with them, even when
+    // no connection, timer or Redis work is left for a moment.
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
     asio::io_context& io;
     std::shared_ptr<ServerCore> core;
     asio::steady_timer ack_timer;
@@ -93,6 +107,7 @@ void Server::start() {
     s.listener = std::make_shared<Listener>(s.core, endpoint);
     asio::dispatch(s.core->strand, [&s] {
         s.listener->run();
+        s.core->engine->start();
         if (s.core->options.presence.ack.enabled) s.schedule_resends();
     });
     s.started = true;
@@ -107,10 +122,13 @@ void Server::stop() {
         if (!std::exchange(s.stop_begun, true)) s.begin_stop();
         return;
     }
+    s.keep_running.emplace(s.io.get_executor());
     if (!std::exchange(s.stop_begun, true)) asio::post(s.core->strand, [&s] { s.begin_stop(); });
     if (s.idle.get_future().wait_for(stop_grace) != std::future_status::ready)
         s.on_strand([&s] { s.finish_stop(); });
+    s.stop_engine();
     s.started = false;
+    s.keep_running.reset();
     if (s.thread.joinable()) {
         s.io.stop();
         s.thread.join();
@@ -126,15 +144,15 @@ void Server::broadcast(const std::string& text, const std::string& channel) {
 }
 
 std::vector<ChannelSummary> Server::channels() const {
-    return impl_->on_strand([this] { return impl_->core->engine.channels(); });
+    return impl_->on_strand([this] { return impl_->core->engine->channels(); });
 }
 
 std::vector<Member> Server::members(const std::string& channel) const {
-    return impl_->on_strand([this, &channel] { return impl_->core->engine.members(channel); });
+    return impl_->on_strand([this, &channel] { return impl_->core->engine->members(channel); });
 }
 
 std::vector<Member> Server::members() const {
-    return impl_->on_strand([this] { return impl_->core->engine.all_members(); });
+    return impl_->on_strand([this] { return impl_->core->engine->all_members(); });
 }
 
 std::size_t Server::connections() const {

@@ -3,9 +3,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <functional>
+#include <memory>
 #include <utility>
 
-#include "engine/memory_engine.h"
+#include "server/engine_factory.h"
 #include "presence/presence_service.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
@@ -21,7 +22,8 @@ struct ServerCore {
         : options(std::move(server_options)),
           hooks(std::move(server_hooks)),
           strand(boost::asio::make_strand(io)),
-          service(engine, options.presence, hooks) {}
+          engine(make_engine(options.engine, strand, hooks.on_log)),
+          service(*engine, options.presence, hooks) {}
 
     // A connection is gone: announce it, and tell a stopping server when it was the last.
     void disconnected(Link& link) {
@@ -32,7 +34,7 @@ struct ServerCore {
     ServerOptions options;
     ServerHooks hooks;
     Strand strand;
-    MemoryEngine engine;
+    std::unique_ptr<Engine> engine;
     PresenceService service;
     bool stopping = false;
     std::function<void()> on_idle;  // called once

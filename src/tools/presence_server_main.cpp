@@ -16,8 +16,15 @@ std::chrono::milliseconds seconds(double s) {
     return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
 }
 
-po::options_description describe(presence::ServerOptions& o, double& ack_interval, double& ack_timeout) {
+struct Durations {
+    double ack_interval = 300;
+    double ack_timeout = 240;
+    double node_timeout = 5;
+};
+
+po::options_description describe(presence::ServerOptions& o, Durations& t) {
     presence::PresenceOptions& p = o.presence;
+    presence::EngineOptions& e = o.engine;
     po::options_description d("presence-server options");
     d.add_options()
         ("help,h", "show this help and exit")
@@ -35,12 +42,19 @@ po::options_description describe(presence::ServerOptions& o, double& ack_interva
         ("max-invalid-frames", po::value(&p.max_invalid_frames)->default_value(p.max_invalid_frames),
          "invalid frames in a row before a client is closed with 1008")
         ("ack", po::bool_switch(&p.ack.enabled), "acknowledgment: re-send what clients do not acknowledge")
-        ("ack-interval", po::value(&ack_interval)->default_value(ack_interval), "seconds between re-send rounds")
-        ("ack-timeout", po::value(&ack_timeout)->default_value(ack_timeout),
+        ("ack-interval", po::value(&t.ack_interval)->default_value(t.ack_interval), "seconds between re-send rounds")
+        ("ack-timeout", po::value(&t.ack_timeout)->default_value(t.ack_timeout),
          "seconds without acknowledgment before a message is re-sent")
         ("ack-retries", po::value(&p.ack.max_retries)->default_value(p.ack.max_retries),
          "re-sends before a message is dropped (0 = no limit)")
-        ("base64", po::bool_switch(&p.encode_base64), "Base64-encode every string the server sends");
+        ("base64", po::bool_switch(&p.encode_base64), "Base64-encode every string the server sends")
+        ("engine", po::value(&e.url)->default_value(e.url),
+         "where presence state lives: memory, or redis://HOST[:PORT] shared by several nodes")
+        ("node-id", po::value(&e.node_id), "this node's name among the nodes sharing Redis (default: random)")
+        ("redis-prefix", po::value(&e.key_prefix)->default_value(e.key_prefix),
+         "prefix of every Redis key and channel, so that deployments can share one Redis")
+        ("node-timeout", po::value(&t.node_timeout)->default_value(t.node_timeout),
+         "seconds after which a silent node is dead and its members are removed");
     return d;
 }
 
@@ -48,9 +62,8 @@ po::options_description describe(presence::ServerOptions& o, double& ack_interva
 
 int main(int argc, char** argv) {
     presence::ServerOptions options;
-    double ack_interval = 300;
-    double ack_timeout = 240;
-    const po::options_description description = describe(options, ack_interval, ack_timeout);
+    Durations durations;
+    const po::options_description description = describe(options, durations);
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, description), vm);
@@ -67,15 +80,18 @@ int main(int argc, char** argv) {
         std::cout << "presence-server " << presence::version() << "\n";
         return 0;
     }
-    options.presence.ack.interval = seconds(ack_interval);
-    options.presence.ack.timeout = seconds(ack_timeout);
+    options.presence.ack.interval = seconds(durations.ack_interval);
+    options.presence.ack.timeout = seconds(durations.ack_timeout);
+    options.engine.node_timeout = seconds(durations.node_timeout);
+    presence::ServerHooks hooks;
+    hooks.on_log = [](const std::string& line) { std::cerr << "presence-server: " << line << std::endl; };
 
     try {
         // Signals are caught before the address is announced: whoever reads that line may
         // stop the server at once.
         boost::asio::io_context signals_io;
         boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
-        presence::Server server(options);
+        presence::Server server(options, std::move(hooks));
         server.start();
         std::cout << "presence-server listening on " << options.host << ":" << server.port() << std::endl;
         signals.async_wait([](boost::system::error_code, int) {});

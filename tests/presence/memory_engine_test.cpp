@@ -10,11 +10,23 @@ struct RecordingPeer : Peer {
     std::vector<std::string> received;
 };
 
-FramePtr frame(std::string bytes) { return std::make_shared<Frame>(Frame{std::move(bytes), {}}); }
+FramePtr frame(std::string bytes) { return std::make_shared<Frame>(Frame{std::move(bytes), {}, {}}); }
 
 class MemoryEngineTest : public ::testing::Test {
 protected:
-    void add(const std::string& id, RecordingPeer& peer) { ASSERT_TRUE(engine.add_member({id, id + "-name", ""}, peer)); }
+    void add(const std::string& id, RecordingPeer& peer) {
+        ASSERT_TRUE(engine.add_member({id, id + "-name", ""}, peer, frame("join " + id)));
+        peer.received.clear();
+    }
+    bool subscribe(const std::string& channel, const std::string& id) {
+        return engine.subscribe(channel, id, frame(id + " in " + channel));
+    }
+    bool unsubscribe(const std::string& channel, const std::string& id) {
+        return engine.unsubscribe(channel, id, frame(id + " out of " + channel));
+    }
+    void forget(std::vector<RecordingPeer*> peers) {
+        for (RecordingPeer* p : peers) p->received.clear();
+    }
 
     MemoryEngine engine;
     RecordingPeer a, b, c;
@@ -22,18 +34,20 @@ protected:
 
 TEST_F(MemoryEngineTest, AMemberIdIsTakenOnce) {
     add("a", a);
-    EXPECT_FALSE(engine.add_member({"a", "other", ""}, b));
+    EXPECT_FALSE(engine.add_member({"a", "other", ""}, b, frame("join again")));
+    EXPECT_TRUE(a.received.empty());
+    EXPECT_TRUE(b.received.empty());
     EXPECT_EQ(engine.find_member("a")->name, "a-name");
 }
 
 TEST_F(MemoryEngineTest, ChannelsAreCreatedByTheFirstAndFreedAfterTheLastMember) {
     add("a", a);
     add("b", b);
-    EXPECT_TRUE(engine.subscribe("room", "a"));
-    EXPECT_FALSE(engine.subscribe("room", "b"));
+    EXPECT_TRUE(subscribe("room", "a"));
+    EXPECT_FALSE(subscribe("room", "b"));
     EXPECT_EQ(engine.channels(), (std::vector<ChannelSummary>{{"room", 2}}));
-    EXPECT_FALSE(engine.unsubscribe("room", "a"));
-    EXPECT_TRUE(engine.unsubscribe("room", "b"));
+    EXPECT_FALSE(unsubscribe("room", "a"));
+    EXPECT_TRUE(unsubscribe("room", "b"));
     EXPECT_FALSE(engine.channel_exists("room"));
     EXPECT_TRUE(engine.channels_of("a").empty());
 }
@@ -42,8 +56,9 @@ TEST_F(MemoryEngineTest, PublishReachesTheChannelOrEveryone) {
     add("a", a);
     add("b", b);
     add("c", c);
-    engine.subscribe("room", "a");
-    engine.subscribe("room", "c");
+    subscribe("room", "a");
+    subscribe("room", "c");
+    forget({&a, &b, &c});
     engine.publish("room", frame("in room"));
     engine.publish("", frame("to all"));
     engine.publish("nowhere", frame("lost"));
@@ -52,13 +67,14 @@ TEST_F(MemoryEngineTest, PublishReachesTheChannelOrEveryone) {
     EXPECT_EQ(c.received, (std::vector<std::string>{"in room", "to all"}));
 }
 
-TEST_F(MemoryEngineTest, RemovingAMemberTakesItOutOfEveryChannel) {
+TEST_F(MemoryEngineTest, ErasingAMemberTakesItOutOfEveryChannel) {
     add("a", a);
     add("b", b);
-    engine.subscribe("x", "a");
-    engine.subscribe("y", "a");
-    engine.subscribe("y", "b");
-    engine.remove_member("a");
+    subscribe("x", "a");
+    subscribe("y", "a");
+    subscribe("y", "b");
+    forget({&a, &b});
+    engine.erase_member("a");
     EXPECT_EQ(engine.find_member("a"), nullptr);
     EXPECT_FALSE(engine.channel_exists("x"));
     EXPECT_EQ(engine.members("y"), (std::vector<Member>{{"b", "b-name", ""}}));
@@ -71,19 +87,52 @@ TEST_F(MemoryEngineTest, RemovalFromTheMiddleKeepsEveryOtherMemberReachable) {
     std::vector<RecordingPeer> peers(5);
     for (int i = 0; i < 5; ++i) {
         add(std::to_string(i), peers[i]);
-        engine.subscribe("room", std::to_string(i));
+        subscribe("room", std::to_string(i));
     }
-    engine.unsubscribe("room", "1");
-    engine.unsubscribe("room", "3");
+    unsubscribe("room", "1");
+    unsubscribe("room", "3");
+    for (RecordingPeer& p : peers) p.received.clear();
     engine.publish("room", frame("m"));
     for (int i = 0; i < 5; ++i) EXPECT_EQ(peers[i].received.size(), (i == 1 || i == 3) ? 0u : 1u) << i;
     EXPECT_TRUE(engine.is_subscribed("room", "4"));
     EXPECT_FALSE(engine.is_subscribed("room", "3"));
 }
 
+TEST_F(MemoryEngineTest, ChangesAreAnnouncedToTheMembersConcerned) {
+    add("a", a);
+    ASSERT_TRUE(engine.add_member({"b", "b-name", ""}, b, frame("join b")));
+    EXPECT_EQ(a.received, std::vector<std::string>{"join b"});
+    EXPECT_EQ(b.received, std::vector<std::string>{"join b"});
+    forget({&a, &b});
+    subscribe("room", "a");
+    subscribe("room", "b");
+    unsubscribe("room", "a");
+    EXPECT_EQ(a.received, (std::vector<std::string>{"a in room", "b in room", "a out of room"}));
+    EXPECT_EQ(b.received, (std::vector<std::string>{"b in room", "a out of room"}));
+    engine.remove_member("a", frame("a left"));
+    EXPECT_EQ(a.received.back(), "a left");
+    EXPECT_EQ(b.received.back(), "a left");
+}
+
+TEST_F(MemoryEngineTest, AReplicaListsRemoteMembersButDeliversOnlyToLocalOnes) {
+    add("a", a);
+    ASSERT_TRUE(engine.insert_member({"r", "remote", ""}, nullptr));
+    EXPECT_TRUE(engine.insert_subscription("room", "r"));
+    EXPECT_FALSE(engine.insert_subscription("room", "a"));
+    EXPECT_TRUE(engine.is_local("a"));
+    EXPECT_FALSE(engine.is_local("r"));
+    EXPECT_EQ(engine.members("room").size(), 2u);
+    engine.publish("room", frame("m"));
+    EXPECT_TRUE(engine.send_to_member("r", frame("to r")));
+    EXPECT_EQ(a.received, std::vector<std::string>{"m"});
+    engine.erase_member("r");
+    EXPECT_EQ(engine.members("room"), (std::vector<Member>{{"a", "a-name", ""}}));
+}
+
 TEST_F(MemoryEngineTest, SendToMemberReachesOnlyThatMember) {
     add("a", a);
     add("b", b);
+    forget({&a, &b});
     EXPECT_TRUE(engine.send_to_member("b", frame("hi")));
     EXPECT_FALSE(engine.send_to_member("zz", frame("hi")));
     EXPECT_TRUE(a.received.empty());

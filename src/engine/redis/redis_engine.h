@@ -1,0 +1,128 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/memory_engine.h"
+#include "engine/redis/redis_connection.h"
+#include "engine/redis/redis_events.h"
+
+namespace presence::redis {
+
+struct EngineOptions {
+    ConnectionOptions connection;
+    std::string node_id;
+    std::string key_prefix = "presence:";
+    std::chrono::milliseconds node_timeout{5000};
+};
+
+// The multi-node engine. Every node keeps a replica of who is where (its own members and
+// every other node's) and answers queries from it; Redis holds each node's share, and its
+// events channel carries changes and frames between nodes in order. A node's members are
+// delivered to by that node alone, so a publish costs one Redis message whatever the
+// number of recipients. Without Redis a node keeps serving its own members and rebuilds
+// the shared view when Redis is back. Key layout and events: docs/redis-engine.md.
+class RedisEngine final : public Engine {
+public:
+    RedisEngine(boost::asio::any_io_executor executor, EngineOptions options,
+                std::function<void(const std::string&)> log);
+    ~RedisEngine() override;
+
+    void set_listener(EngineListener& listener) override { listener_ = &listener; }
+    void start() override;
+    void stop(std::function<void()> done) override;
+    std::string trouble() const override;
+
+    bool add_member(const Member& member, Peer& peer, const FramePtr& announcement) override;
+    void remove_member(std::string_view id, const FramePtr& announcement) override;
+    bool subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override;
+    bool unsubscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override;
+
+    const Member* find_member(std::string_view id) const override { return replica_.find_member(id); }
+    bool channel_exists(std::string_view channel) const override { return replica_.channel_exists(channel); }
+    bool is_subscribed(std::string_view channel, std::string_view id) const override {
+        return replica_.is_subscribed(channel, id);
+    }
+    std::vector<std::string> channels_of(std::string_view id) const override { return replica_.channels_of(id); }
+
+    std::vector<Member> members(std::string_view channel) const override { return replica_.members(channel); }
+    std::vector<Member> all_members() const override { return replica_.all_members(); }
+    std::vector<ChannelSummary> channels() const override { return replica_.channels(); }
+
+    void publish(std::string_view channel, const FramePtr& frame) override;
+    bool send_to_member(std::string_view id, const FramePtr& frame) override;
+
+    const std::string& node_id() const { return options_.node_id; }
+
+private:
+    struct Remote {
+        Member member;
+        std::string node;
+        std::vector<std::string> channels;
+    };
+
+    // Redis, its outages and the shared view.
+    void connection_up();
+    void connection_down(const std::string& why);
+    void rejoin();
+    void register_node();
+    void resync();
+    void synced(const Reply& snapshot, unsigned generation);
+    void reconcile(StringMap<Remote> seen);
+    void heartbeat();
+    void schedule_heartbeat();
+
+    // Events from other nodes.
+    void on_event(std::string_view payload);
+    void apply(const Event& event);
+    void deliver(const Event& event);
+    static FramePtr frame_of(const Event& event);
+    void drop_node(std::string_view node, bool reaped_here);
+
+    // The replica's remote part.
+    void add_remote(const Member& member, std::string_view node);
+    void remove_remote(const std::string& id);
+    void appear(const Remote& remote);
+    void vanish(const std::string& id, bool reaped_here);
+    void announce(Change change, const Member& member, std::string_view channel);
+
+    void send(std::initializer_list<std::string_view> command);
+    std::string key(std::string_view name) const;
+    std::string node_key(std::string_view node, std::string_view name) const;
+    void log(const std::string& line) const;
+
+    boost::asio::any_io_executor executor_;
+    EngineOptions options_;
+    std::function<void(const std::string&)> log_;
+    EngineListener* listener_ = nullptr;
+    const std::string events_channel_;
+    const std::string instance_;
+
+    MemoryEngine replica_;
+    StringSet local_;                 // ids of this node's members
+    StringMap<std::string> node_of_;  // remote member id -> its node
+
+    bool stopped_ = false;
+    bool reachable_ = false;    // both connections up, the shared view rebuilt
+    bool subscribed_ = false;   // to the events channel, on the current events connection
+    bool syncing_ = false;      // a snapshot is on its way: events wait in `held_`
+    bool resync_again_ = false;
+    bool outage_logged_ = false;
+    unsigned generation_ = 0;   // of connections: a reply from an older one is stale
+    std::vector<std::string> held_;
+    std::chrono::steady_clock::time_point joined_at_;
+    std::string trouble_ = "not yet connected to Redis";
+
+    std::shared_ptr<int> lifetime_ = std::make_shared<int>();
+    boost::asio::steady_timer heartbeat_timer_;
+    // Last, so that they go first: no callback of theirs runs once this object is gone.
+    Connection commands_;
+    Connection events_;
+};
+
+}  // namespace presence::redis

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/engine.h"
+#include "presence/server_options.h"
+
+namespace presence {
+
+// The engine `options.url` names, working on `executor`. Throws std::invalid_argument
+// for a URL or node id it cannot use.
+std::unique_ptr<Engine> make_engine(const EngineOptions& options, boost::asio::any_io_executor executor,
+                                    std::function<void(const std::string&)> log);
+
+}  // namespace presence

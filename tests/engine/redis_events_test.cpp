@@ -1,0 +1,131 @@
+#include "engine/redis/redis_events.h"
+
+#include <gtest/gtest.h>
+
+namespace presence::redis {
+namespace {
+
+using Type = Event::Type;
+using Target = Event::Target;
+
+Frame frame_of(std::string bytes, std::string ack = {}) {
+    Frame f;
+    f.bytes = std::move(bytes);
+    f.ack_id = std::move(ack);
+    return f;
+}
+
+TEST(RedisEvents, JoinCarriesTheWholeMember) {
+    const Member m{"id-1", "Ann \"A\"\nSmith", "info with spaces\n and newline"};
+    const std::string payload = join_event("node-1", m, frame_of("announce\n", "ack-0"));
+    const auto e = parse_event(payload);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->type, Type::join);
+    EXPECT_EQ(e->node, "node-1");
+    EXPECT_EQ(e->ack_id, "ack-0");
+    EXPECT_EQ(e->body, "announce\n");
+    const auto back = member_from_json(e->member);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->id, m.id);
+    EXPECT_EQ(back->name, m.name);
+    EXPECT_EQ(back->info, m.info);
+}
+
+TEST(RedisEvents, LeaveNamesTheMember) {
+    const std::string payload = leave_event("n", "id-7", frame_of("bye"));
+    const auto e = parse_event(payload);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->type, Type::leave);
+    EXPECT_EQ(e->member_id, "id-7");
+    EXPECT_EQ(e->ack_id, "");
+    EXPECT_EQ(e->body, "bye");
+}
+
+TEST(RedisEvents, SubscriptionsKeepChannelsWithSpacesAndNewlines) {
+    for (const Type type : {Type::subscribe, Type::unsubscribe}) {
+        const std::string payload =
+            subscription_event(type, "n", "id-2", "a room\nwith lines ", frame_of("{}", "ack-9"));
+        const auto e = parse_event(payload);
+        ASSERT_TRUE(e);
+        EXPECT_EQ(e->type, type);
+        EXPECT_EQ(e->member_id, "id-2");
+        EXPECT_EQ(e->channel, "a room\nwith lines ");
+        EXPECT_EQ(e->ack_id, "ack-9");
+        EXPECT_EQ(e->body, "{}");
+    }
+}
+
+TEST(RedisEvents, FramesToEveryoneToAChannelAndToAMember) {
+    const Frame f = frame_of("{\"jsonrpc\":\"2.0\"}\n", "ack-1");
+    // An event points into its payload, which must outlive it.
+    const std::string all_payload = frame_event("n", Target::everyone, "", f);
+    const auto all = parse_event(all_payload);
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->type, Type::frame);
+    EXPECT_EQ(all->target, Target::everyone);
+    EXPECT_EQ(all->ack_id, "ack-1");
+    EXPECT_EQ(all->body, f.bytes);
+
+    const std::string room_payload = frame_event("n", Target::channel, "r 1\n", frame_of("x"));
+    const auto room = parse_event(room_payload);
+    ASSERT_TRUE(room);
+    EXPECT_EQ(room->target, Target::channel);
+    EXPECT_EQ(room->channel, "r 1\n");
+    EXPECT_EQ(room->ack_id, "");
+    EXPECT_EQ(room->body, "x");
+
+    const std::string one_payload = frame_event("n", Target::member, "id-3", frame_of("y"));
+    const auto one = parse_event(one_payload);
+    ASSERT_TRUE(one);
+    EXPECT_EQ(one->target, Target::member);
+    EXPECT_EQ(one->member_id, "id-3");
+    EXPECT_EQ(one->body, "y");
+}
+
+TEST(RedisEvents, InvitationsCarryInviterChannelAndWhetherToAnswer) {
+    Frame f = frame_of("bytes", "ack-2");
+    f.invitation = Invitation{"inviter-1", "the room", true};
+    const std::string payload = invitation_event("n", "invitee-1", f);
+    const auto e = parse_event(payload);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->type, Type::invitation);
+    EXPECT_EQ(e->member_id, "invitee-1");
+    EXPECT_EQ(e->inviter_id, "inviter-1");
+    EXPECT_EQ(e->channel, "the room");
+    EXPECT_TRUE(e->wants_answer);
+    EXPECT_EQ(e->ack_id, "ack-2");
+    EXPECT_EQ(e->body, "bytes");
+}
+
+TEST(RedisEvents, RegisteredAndDead) {
+    const std::string registered = registered_event("n-1");
+    const auto r = parse_event(registered);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->type, Type::registered);
+    const std::string dead = dead_event("n-1", "n-2");
+    const auto d = parse_event(dead);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->type, Type::dead);
+    EXPECT_EQ(d->node, "n-1");
+    EXPECT_EQ(d->reaper, "n-2");
+}
+
+TEST(RedisEvents, MalformedPayloadsAreRefused) {
+    for (const std::string_view bad :
+         {"", "J", "Jx n", "X n", "J n -", "J n - 9\n{}", "L n", "L n a", "L n a b c", "S n a -",
+          "S n a - 5\nab", "F n - c", "F n - c 99\nabc", "F n - z 0\n", "F n - c x\n",
+          "I n - a b 2 0\n", "I n - a b 1 9\nab", "D n", "D n m\nbody", "R n\nbody"}) {
+        EXPECT_FALSE(parse_event(bad)) << bad;
+    }
+}
+
+TEST(RedisEvents, MemberJsonMustHoldAnIdAndStrings) {
+    EXPECT_FALSE(member_from_json("not json"));
+    EXPECT_FALSE(member_from_json("[]"));
+    EXPECT_FALSE(member_from_json(R"({"id":"","name":"","info":""})"));
+    EXPECT_FALSE(member_from_json(R"({"id":"a","name":1,"info":""})"));
+    EXPECT_TRUE(member_from_json(R"({"id":"a","name":"","info":""})"));
+}
+
+}  // namespace
+}  // namespace presence::redis

@@ -1,0 +1,152 @@
+// Several Server objects sharing one real redis-server: the library's view of a
+// multi-node deployment (broadcast, queries, hooks), driven by bare WebSocket peers.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "presence/server.h"
+#include "redis_process.h"
+#include "test_peer.h"
+
+namespace presence::test {
+namespace {
+
+using protocol::Message;
+using protocol::Method;
+
+class MultiNodeTest : public ::testing::Test {
+protected:
+    Server& node(const std::string& id, ServerHooks node_hooks = {}) {
+        ServerOptions options;
+        options.port = 0;
+        options.engine.url = "redis://127.0.0.1:" + std::to_string(redis.port());
+        options.engine.node_id = id;
+        options.engine.key_prefix = "multi-node-test:";
+        nodes.push_back(std::make_unique<Server>(options, std::move(node_hooks)));
+        nodes.back()->start();
+        return *nodes.back();
+    }
+    std::unique_ptr<TestPeer> peer(Server& server, const std::string& name) {
+        auto p = std::make_unique<TestPeer>(server.port());
+        p->join(name);
+        return p;
+    }
+    // Alice on node a, then bob on node b once b knows her: as on one node, bob is not told
+    // of alice, who was there before him, and alice is told of bob.
+    std::pair<std::unique_ptr<TestPeer>, std::unique_ptr<TestPeer>> pair_on(Server& a, Server& b) {
+        auto first = peer(a, "alice");
+        EXPECT_TRUE(eventually([&] { return b.members().size() == 1; }));
+        auto second = peer(b, "bob");
+        EXPECT_EQ(first->expect(Method::member_new).member, second->member());
+        return {std::move(first), std::move(second)};
+    }
+    // For a node's view to catch up with a change made on another node: a bounded wait
+    // for a condition on the server's own queries.
+    static bool eventually(const std::function<bool()>& done) {
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (done()) return true;
+            std::this_thread::sleep_for(10ms);
+        }
+        return done();
+    }
+    static std::vector<std::string> names(std::vector<Member> members) {
+        std::vector<std::string> out;
+        for (const Member& m : members) out.push_back(m.name);
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+
+    RedisProcess redis;
+    std::vector<std::unique_ptr<Server>> nodes;
+};
+
+TEST_F(MultiNodeTest, MembersOnDifferentNodesSeeOneAnother) {
+    Server& a = node("a");
+    Server& b = node("b");
+    auto [alice, bob] = pair_on(a, b);
+    const std::vector<std::string> both{"alice", "bob"};
+    EXPECT_EQ(names(a.members()), both);
+    EXPECT_EQ(names(b.members()), both);
+
+    alice->subscribe("room");
+    // Until node b has heard of alice's subscription, bob would be told of it after his own.
+    ASSERT_TRUE(eventually([&] { return names(b.members("room")) == std::vector<std::string>{"alice"}; }));
+    bob->subscribe("room");
+    EXPECT_EQ(alice->expect(Method::channel_member_new).member, bob->member());
+    EXPECT_EQ(names(a.members("room")), both);
+    EXPECT_EQ(names(b.members("room")), both);
+    ASSERT_EQ(b.channels().size(), 1u);
+    EXPECT_EQ(b.channels()[0].members, 2u);
+
+    bob->send(request(Method::publish_msg, "room", "hello"));
+    for (TestPeer* p : {alice.get(), bob.get()}) {
+        const Message m = p->expect(Method::publish_msg);
+        EXPECT_EQ(m.text, "hello");
+        EXPECT_EQ(m.member, bob->member());
+    }
+}
+
+TEST_F(MultiNodeTest, BroadcastFromOneNodeReachesMembersOfEveryNode) {
+    Server& a = node("a");
+    Server& b = node("b");
+    auto [alice, bob] = pair_on(a, b);
+    b.broadcast("from b");
+    for (TestPeer* p : {alice.get(), bob.get()}) EXPECT_EQ(p->expect(Method::publish_msg).text, "from b");
+}
+
+TEST_F(MultiNodeTest, HooksRunOnTheNodeWhereTheRequestArrives) {
+    std::mutex mutex;
+    std::vector<std::string> seen;
+    const auto hooks_of = [&](const std::string& node_name) {
+        ServerHooks h;
+        h.on_new_member = [&, node_name](const Member& m) {
+            std::lock_guard lock(mutex);
+            seen.push_back(node_name + " " + m.name);
+        };
+        h.before_publish = [node_name](const std::string&, const Member&, const std::string& text) {
+            return !(node_name == "a" && text == "forbidden");
+        };
+        return h;
+    };
+    Server& a = node("a", hooks_of("a"));
+    Server& b = node("b", hooks_of("b"));
+    auto [alice, bob] = pair_on(a, b);
+
+    alice->send(request(Method::publish_msg, "", "forbidden"));
+    EXPECT_EQ(alice->expect(Method::error_publish_msg).error->code, 20);
+    bob->send(request(Method::publish_msg, "", "forbidden"));
+    EXPECT_EQ(alice->expect(Method::publish_msg).member, bob->member());
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(seen, (std::vector<std::string>{"a alice", "b bob"}));
+}
+
+TEST_F(MultiNodeTest, ANodeThatStopsTakesItsMembersWithIt) {
+    Server& a = node("a");
+    Server& b = node("b");
+    auto [alice, bob] = pair_on(a, b);
+    bob->subscribe("room");
+    ASSERT_TRUE(eventually([&] { return a.members("room").size() == 1; }));
+    alice->subscribe("room");
+    b.stop();
+    EXPECT_EQ(alice->expect(Method::channel_member_remove).member, bob->member());
+    EXPECT_EQ(alice->expect(Method::member_remove).member, bob->member());
+    EXPECT_EQ(names(a.members()), (std::vector<std::string>{"alice"}));
+}
+
+TEST_F(MultiNodeTest, WithoutRedisANodeServesItsOwnMembers) {
+    redis.kill();
+    Server& a = node("a");
+    auto alice = peer(a, "alice");
+    auto bob = peer(a, "bob");
+    EXPECT_EQ(alice->expect(Method::member_new).member, bob->member());
+    bob->send(request(Method::publish_msg, "", "still here"));
+    EXPECT_EQ(alice->expect(Method::publish_msg).text, "still here");
+    EXPECT_EQ(a.members().size(), 2u);
+}
+
+}  // namespace
+}  // namespace presence::test
