@@ -12,15 +12,28 @@ Rules kept throughout:
   client sends a later request whose answer must arrive (`barrier`) and checks
   that nothing else came first;
 - each test runs against its own server process (port 0), always killed.
+
+Topology (environment variable PRESENCE_TOPOLOGY):
+- "single" (the default): one presence-server per test;
+- "pair": per test, one redis-server and two presence-server nodes sharing it
+  (tests/cluster/cluster_harness.py); the test's clients alternate between the nodes:
+  first client on node 1, second on node 2, third on node 1, ...
+  Cross-node delivery is asynchronous, so in this topology a client first catches up
+  with the other nodes (`Client.sync`) before a barrier and before each request whose
+  outcome depends on what its node knows of the other nodes (join, subscribe,
+  unsubscribe, publish to a channel, get@members, invitation). See
+  tests/interop/README.md, "Cross-node asynchrony".
 """
 
 import asyncio
 import base64
+import collections
 import json
 import os
 import re
 import select
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -35,6 +48,18 @@ TIMEOUT = 5.0          # bound on every single await
 START_TIMEOUT = 15.0   # bound on the server printing its port
 PROTOCOL = "presence.esegece.com"
 B64 = "sgc@b64:"
+
+TOPOLOGY = os.environ.get("PRESENCE_TOPOLOGY", "single") or "single"
+if TOPOLOGY not in ("single", "pair"):
+    raise RuntimeError(f"PRESENCE_TOPOLOGY must be 'single' or 'pair', not {TOPOLOGY!r}")
+# Modules that only make sense against one process (see tests/interop/README.md):
+# skipped in the pair topology.
+SINGLE_NODE_MODULES = {
+    "test_shutdown": "signals stop one process; what its clients see is per process",
+}
+# The channel of the invitations that carry Client.sync across nodes (short enough for
+# the smallest --max-channel-bytes a test uses).
+SYNC_CHANNEL = "~sync"
 
 GUID_RE = re.compile(
     r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$")
@@ -157,6 +182,12 @@ class ServerProcess:
 
     def __init__(self, *args):
         self.args = [server_path(), "--host", "127.0.0.1", "--port", "0", *args]
+        # Multi-node tests (tests/cluster/cluster_harness.py) set these: the node's id, the
+        # deployment it belongs to (nodes sharing one Redis key prefix), and whether the
+        # test killed it on purpose.
+        self.node_id = None
+        self.deployment = None
+        self.killed = False
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=self.stderr)
@@ -213,6 +244,17 @@ class ServerProcess:
     def alive(self):
         return self.proc.poll() is None
 
+    def kill(self):
+        """SIGKILL (a node that dies without warning); the test expects it dead."""
+        self.killed = True
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+    @property
+    def label(self):
+        return f"node {self.node_id}" if self.node_id else "server"
+
     def stderr_text(self):
         try:
             self.stderr.seek(0)
@@ -253,23 +295,60 @@ class ServerProcess:
         self.stderr.close()
 
 
+def _parsed(data):
+    """The decoded JSON object of one received text frame, or None."""
+    if not isinstance(data, str):
+        return None
+    try:
+        obj = decode_all(json.loads(data))
+    except Exception:  # not JSON, bad Base64...: for the test to judge, not the harness
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _name_of(value):
+    return value.get("name") if isinstance(value, dict) else None
+
+
 class Client:
     """One raw WebSocket connection speaking hand-written Presence frames."""
 
-    def __init__(self, test, ws, name):
+    def __init__(self, test, ws, name, server=None):
         self.t = test
         self.ws = ws
         self.name = name
+        self.server = server        # the ServerProcess (node) this client is connected to
         self.session_id = None
         self.member = None          # the member object as the server announces it
         self.decode = False         # decode sgc@b64: strings of received frames
         self.raw = []               # every text frame received, as received
+        # Frames read off the socket by the harness (Client.sync) but not yet by the test:
+        # recv_raw returns them first, in the order they came.
+        self.stash = collections.deque()
+        # What the frames read so far say (tracked for Client.sync): the session id, this
+        # connection's member as its own member@new announced it (None when not a member),
+        # and the ids of the members its node has announced to it with member@new.
+        self.seen_session = None
+        self.announced = None
+        self.known = set()
+        # Several nodes, a join on a node where no member is connected yet: ids of members
+        # that joined elsewhere before it, whose member@new this node may hand this client
+        # after its own join (see _note_lonely_join); such a late member@new is passed over.
+        self.catch_up = set()
+        self.passed_over = set()
+
+    @property
+    def own_id(self):
+        return self.session_id or self.seen_session
 
     # --- sending -----------------------------------------------------------------
     async def send_raw(self, data):
         await asyncio.wait_for(self.ws.send(data), TIMEOUT)
 
     async def send(self, obj):
+        if self._depends_on_other_nodes(obj):
+            await self.sync()
+        self._note_lonely_join(obj)
         await self.send_raw(json.dumps(obj))
 
     async def send_text_bytes(self, payload):
@@ -277,20 +356,28 @@ class Client:
         await asyncio.wait_for(self.ws.write_frame(True, Opcode.TEXT, payload), TIMEOUT)
 
     # --- receiving ---------------------------------------------------------------
-    async def recv_raw(self):
-        try:
-            data = await asyncio.wait_for(self.ws.recv(), TIMEOUT)
-        except asyncio.TimeoutError:
-            raise AssertionError(f"{self.name}: no frame within {TIMEOUT}s") from None
-        except ConnectionClosed as e:
-            raise AssertionError(f"{self.name}: connection closed while waiting for a frame "
-                                 f"({self.ws.close_code} {self.ws.close_reason!r})") from e
+    async def _read_ws(self, timeout=TIMEOUT):
+        """The next frame off the socket (not the stash), observed for Client.sync."""
+        while True:
+            try:
+                data = await asyncio.wait_for(self.ws.recv(), timeout)
+            except asyncio.TimeoutError:
+                raise AssertionError(f"{self.name}: no frame within {timeout}s") from None
+            except ConnectionClosed as e:
+                raise AssertionError(f"{self.name}: connection closed while waiting for a "
+                                     f"frame ({self.ws.close_code} {self.ws.close_reason!r})") from e
+            self._observe(data)
+            if not await self._passed_over(data):
+                return data
+
+    async def recv_raw(self, timeout=TIMEOUT):
+        data = self.stash.popleft() if self.stash else await self._read_ws(timeout)
         self.t.assertIsInstance(data, str, f"{self.name}: expected a text frame")
         self.raw.append(data)
         return data
 
-    async def recv(self):
-        data = await self.recv_raw()
+    async def recv(self, timeout=TIMEOUT):
+        data = await self.recv_raw(timeout)
         obj = json.loads(data)
         return decode_all(obj) if self.decode else obj
 
@@ -317,7 +404,7 @@ class Client:
         expect_closed fails at once instead of waiting out a timeout."""
         self.probe_id = "probe-" + str(uuid.uuid4())
         try:
-            await self.send(frame(GET_MEMBERS, channel="", id=self.probe_id))
+            await self.send_raw(json.dumps(frame(GET_MEMBERS, channel="", id=self.probe_id)))
         except ConnectionClosed:
             pass
 
@@ -326,12 +413,15 @@ class Client:
         frames = []
         probe = getattr(self, "probe_id", None)
         while True:
-            try:
-                data = await asyncio.wait_for(self.ws.recv(), TIMEOUT)
-            except asyncio.TimeoutError:
-                raise AssertionError(f"{self.name}: not closed within {TIMEOUT}s") from None
-            except ConnectionClosed:
-                break
+            if self.stash:
+                data = self.stash.popleft()
+            else:
+                try:
+                    data = await asyncio.wait_for(self.ws.recv(), TIMEOUT)
+                except asyncio.TimeoutError:
+                    raise AssertionError(f"{self.name}: not closed within {TIMEOUT}s") from None
+                except ConnectionClosed:
+                    break
             f = json.loads(data) if isinstance(data, str) else data
             if probe is not None and f == ack_frame(probe):
                 raise AssertionError(
@@ -343,13 +433,18 @@ class Client:
                            f"{self.name}: close code (reason {self.ws.close_reason!r})")
         return frames
 
-    async def barrier(self):
+    async def barrier(self, cross_node=True):
         """Proves that nothing else is pending for this client: sends a get@members with a
         fresh id; the very next frame must be its acknowledgment, then its answer.
         Frames are handled by the server in order and queued per connection in order, so
-        anything caused earlier would have arrived before the acknowledgment."""
+        anything caused earlier would have arrived before the acknowledgment.
+        With several nodes this holds for what this client's own node caused; for what the
+        other nodes caused, Client.sync comes first (cross_node=False: this node only,
+        e.g. while Redis is down)."""
+        if cross_node:
+            await self.sync()
         token = "barrier-" + str(uuid.uuid4())
-        await self.send(frame(GET_MEMBERS, channel="", id=token))
+        await self.send_raw(json.dumps(frame(GET_MEMBERS, channel="", id=token)))
         got = await self.recv()
         self.t.assertEqual(got, ack_frame(token),
                            f"{self.name}: a frame arrived that should not have")
@@ -357,6 +452,185 @@ class Client:
         self.t.assertIn(answer.get("method"), (SEND_MEMBERS, ERROR_MEMBER_CHANNEL),
                         f"{self.name}: barrier answer {answer}")
         return answer
+
+    # --- several nodes: catching up with the others ---------------------------------
+    def _observe(self, data):
+        f = _parsed(data)
+        if f is None:
+            return
+        method = f.get("method")
+        if method == SESSION and self.seen_session is None:
+            message = f.get("message")
+            if isinstance(message, dict) and isinstance(message.get("text"), str):
+                self.seen_session = message["text"]
+            return
+        member = f.get("member")
+        if not isinstance(member, dict) or not isinstance(member.get("id"), str):
+            return
+        if method == MEMBER_NEW:
+            self.known.add(member["id"])
+            if member["id"] == self.own_id:
+                self.announced = member
+        elif method == MEMBER_REMOVE:
+            self.known.discard(member["id"])
+            self.catch_up.discard(member["id"])
+            if member["id"] == self.own_id:
+                self.announced = None
+
+    def _note_lonely_join(self, obj):
+        """Several nodes: a join sent on a node where no other member is connected. No
+        protocol frame can tell when such a node has applied what the other nodes did
+        before (Client.sync needs a member there), so it may apply another node's earlier
+        join only after this one, and then announce that member to this client with a
+        member@new that one node would never send. Such frames, for members that had
+        joined elsewhere before this join was sent, are passed over (once each)."""
+        if len(self.t.servers) < 2 or self._usable():
+            return
+        try:
+            method = decode_all(obj).get("method") if isinstance(obj, dict) else None
+        except Exception:
+            return
+        if method != MEMBER_NEW:
+            return
+        if any(c is not self and c.server is self.server and c._usable()
+               for c in self.t.clients):
+            return
+        self.catch_up = {c.own_id for c in self.t.clients
+                         if c.server is not self.server
+                         and c.server.deployment == self.server.deployment and c._usable()}
+
+    async def _passed_over(self, data):
+        """True for a late member@new of a member in `catch_up` (see _note_lonely_join),
+        and for a re-send of one (--ack); such a frame with an id is acknowledged."""
+        if data in self.passed_over:
+            return True
+        if not self.catch_up or self.announced is None:
+            return False
+        f = _parsed(data)
+        if (f is None or f.get("method") != MEMBER_NEW or not isinstance(f.get("member"), dict)
+                or f["member"].get("id") not in self.catch_up):
+            return False
+        self.catch_up.discard(f["member"]["id"])
+        self.passed_over.add(data)
+        if isinstance(f.get("id"), str) and f["id"]:
+            await self.send_raw(json.dumps(ack_frame(f["id"])))
+        return True
+
+    def _depends_on_other_nodes(self, obj):
+        """Requests whose outcome depends on what this node knows of the other nodes: the
+        answers of get@members, unsubscribe (error 5 or 12), publish to a channel (5 or 12)
+        and invitation (3); and join and subscribe, after which this connection would be
+        told of earlier changes that its node had not applied yet (a member@new of someone
+        who joined before, or a channel@member@new of someone already in the channel)."""
+        if not isinstance(obj, dict):
+            return False
+        try:
+            obj = decode_all(obj)
+        except Exception:
+            return False
+        method = obj.get("method")
+        if method in (MEMBER_NEW, CHANNEL_MEMBER_NEW, GET_MEMBERS, CHANNEL_MEMBER_REMOVE,
+                      INVITATION):
+            return True
+        return method == PUBLISH and bool(_name_of(obj.get("channel")))
+
+    def _usable(self):
+        return (self.announced is not None and self.ws.open and not self.server.killed
+                and self.server.alive())
+
+    def _sync_partners(self):
+        """For each other live node of this client's deployment, one member connected there
+        (preferably one that its node has told of this client)."""
+        partners = []
+        for server in self.t.servers:
+            if (server is self.server or server.deployment != self.server.deployment
+                    or server.killed or not server.alive()):
+                continue
+            there = [c for c in self.t.clients if c.server is server and c._usable()]
+            if there:
+                there.sort(key=lambda c: self.own_id not in c.known)
+                partners.append(there[0])
+        return partners
+
+    async def sync(self):
+        """Several nodes: returns once this client's node has applied everything the other
+        nodes of its deployment did before now, so that what the test saw happen there is
+        known here too. No-op on one node, and when the test turned it off (servers with
+        --ack, whose every frame would need acknowledging; Redis down).
+
+        How: a member P on each other node invites a member M of this node to SYNC_CHANNEL
+        (M is this client when it is a member, else another member connected to this node;
+        with none, there is nothing to do it with: see tests/interop/README.md). Each node
+        publishes its events in order on one Redis channel and a node hands frames to a
+        connection in order, so when the invitation reaches M, this node has applied every
+        earlier event of P's node. Frames read meanwhile are stashed for the test, in
+        order; a barrier then finds them (so, for a barrier, the proof of absence covers
+        the other nodes too)."""
+        if not self.t.sync_enabled() or not self.ws.open:
+            return
+        if self._usable():
+            target = self
+        else:
+            here = [c for c in self.t.clients
+                    if c is not self and c.server is self.server and c._usable()]
+            if not here:
+                return
+            target = here[0]
+        for partner in target._sync_partners():
+            await partner._invite_for_sync(target)
+            while True:
+                data = await target._read_ws()
+                f = _parsed(data)
+                if (f is not None and f.get("method") == INVITATION
+                        and _name_of(f.get("channel")) == SYNC_CHANNEL
+                        and isinstance(f.get("member"), dict)
+                        and f["member"].get("id") == partner.own_id):
+                    break
+                target.stash.append(data)
+        # Every other node's earlier events are applied here now: no late member@new to
+        # pass over any more.
+        target.catch_up.clear()
+
+    async def _invite_for_sync(self, target):
+        """Invites `target` to SYNC_CHANNEL. If this node has not heard of `target` yet
+        (error 3), it will: it announces `target` to this member; then invites again."""
+        for _ in range(3):
+            token = "sync-" + str(uuid.uuid4())
+            await self.send_raw(json.dumps(frame(INVITATION, member={"id": self.own_id},
+                                                 channel=SYNC_CHANNEL,
+                                                 members=[{"id": target.own_id}])))
+            await self.send_raw(json.dumps(frame(GET_MEMBERS, member={"id": self.own_id},
+                                                 channel="", id=token)))
+            unknown = False
+            while True:
+                data = await self._read_ws()
+                f = _parsed(data)
+                if f == ack_frame(token):
+                    break
+                error = f.get("error") if f else None
+                if (f is not None and f.get("method") == ERROR_MEMBER_CHANNEL
+                        and _name_of(f.get("channel")) == SYNC_CHANNEL
+                        and isinstance(error, dict) and error.get("code") == 3
+                        and isinstance(f.get("member"), dict)
+                        and f["member"].get("id") == target.own_id):
+                    unknown = True
+                    continue
+                self.stash.append(data)
+            answer = _parsed(await self._read_ws())
+            self.t.assertEqual((answer or {}).get("method"), SEND_MEMBERS,
+                               f"{self.name}: answer to the sync's get@members: {answer}")
+            if not unknown:
+                return
+            while True:
+                data = await self._read_ws()
+                self.stash.append(data)
+                f = _parsed(data)
+                if (f is not None and f.get("method") == MEMBER_NEW
+                        and isinstance(f.get("member"), dict)
+                        and f["member"].get("id") == target.own_id):
+                    break
+        raise AssertionError(f"{self.name}: {self.server.label} keeps answering that "
+                             f"{target.name} is no member")
 
     # --- protocol steps ----------------------------------------------------------
     async def read_session(self):
@@ -400,26 +674,56 @@ class Client:
             pass
 
 
+def _cluster_harness():
+    """tests/cluster/cluster_harness.py (imported on demand: it imports this module)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    cluster = os.path.normpath(os.path.join(here, "..", "cluster"))
+    if cluster not in sys.path:
+        sys.path.insert(0, cluster)
+    import cluster_harness
+    return cluster_harness
+
+
 class PresenceTestCase(unittest.IsolatedAsyncioTestCase):
-    """A fresh server per test; clients are closed and the server killed afterwards, and
-    every test also checks that the server did not die under it."""
+    """Fresh servers per test (one, or a pair of nodes: see TOPOLOGY); clients are closed
+    and the servers killed afterwards, and every test also checks that no server died
+    under it."""
 
     SERVER_ARGS = ()
     maxDiff = None
 
     def setUp(self):
-        self.server = ServerProcess(*self.SERVER_ARGS)
-        self.addCleanup(self.server.stop)
+        if TOPOLOGY == "pair" and type(self).__module__ in SINGLE_NODE_MODULES:
+            self.skipTest("single node only: " + SINGLE_NODE_MODULES[type(self).__module__])
         self.clients = []
         self.expect_server_alive = True
+        self.cross_node = True      # Client.sync on; a test turns it off while Redis is down
+        self._connections = 0
+        self.servers = self.start_servers()
+        self.server = self.servers[0]
+
+    def start_servers(self):
+        """The servers of this test, the first one being `self.server`."""
+        if TOPOLOGY == "pair":
+            return _cluster_harness().start_deployment(self, 2, self.SERVER_ARGS)
+        server = ServerProcess(*self.SERVER_ARGS)
+        self.addCleanup(server.stop)
+        return [server]
+
+    def sync_enabled(self):
+        return (self.cross_node and len(self.servers) > 1
+                and not any("--ack" in s.args for s in self.servers))
 
     async def asyncTearDown(self):
         for c in self.clients:
             await c.close()
         if self.expect_server_alive:
-            self.assertTrue(self.server.alive(),
-                            "the server process died: " + self.server.stderr_text())
-        self.assert_no_sanitizer_report()
+            for server in self.servers:
+                if not server.killed:
+                    self.assertTrue(server.alive(),
+                                    f"{server.label} died: " + server.stderr_text())
+        for server in self.servers:
+            self.assert_no_sanitizer_report(server)
 
     def assert_no_sanitizer_report(self, server=None):
         """With a sanitized server (build-sanitize), a report on stderr fails the test."""
@@ -427,28 +731,37 @@ class PresenceTestCase(unittest.IsolatedAsyncioTestCase):
         for marker in SANITIZER_MARKERS:
             self.assertNotIn(marker, text, "sanitizer report from the server:\n" + text)
 
-    async def connect(self, name="client", subprotocols=(PROTOCOL,), read_session=True):
+    async def connect(self, name="client", subprotocols=(PROTOCOL,), read_session=True,
+                      node=None):
+        """A new connection: to self.servers[node], or by default to the next server in
+        turn (first connection to the first server, second to the second, ...)."""
+        if node is None:
+            node = self._connections % len(self.servers)
+        self._connections += 1
+        server = self.servers[node]
         ws = await asyncio.wait_for(
-            websockets.connect(self.server.url,
+            websockets.connect(server.url,
                                subprotocols=list(subprotocols) if subprotocols else None,
                                open_timeout=TIMEOUT, close_timeout=TIMEOUT,
                                ping_interval=None, max_size=None),
             TIMEOUT)
-        c = Client(self, ws, name)
+        c = Client(self, ws, name, server)
         self.clients.append(c)
         if read_session:
             await c.read_session()
         return c
 
-    async def joined(self, name, info="", others=()):
+    async def joined(self, name, info="", others=(), node=None):
         """A connected client that joined as `name`; `others` consume the announcement."""
-        c = await self.connect(name)
+        c = await self.connect(name, node=node)
         await c.join(name, info, others)
         return c
 
     async def assert_serving(self):
-        """The server process is alive and a new connection still gets its session."""
-        self.assertTrue(self.server.alive(), self.server.stderr_text())
+        """The servers are alive and a new connection still gets its session."""
+        for server in self.servers:
+            if not server.killed:
+                self.assertTrue(server.alive(), server.stderr_text())
         c = await self.connect("probe")
         answer = await c.barrier()
         self.assertEqual(answer["error"]["code"], 3, answer)

@@ -1,6 +1,7 @@
 #include "engine/redis/redis_engine.h"
 
 #include <algorithm>
+#include <csignal>
 
 #include "protocol/guid.h"
 
@@ -85,7 +86,15 @@ void RedisEngine::log(const std::string& line) const {
 
 void RedisEngine::send(std::initializer_list<std::string_view> command) { commands_.command(command); }
 
+// hiredis writes with write(2), which raises SIGPIPE when Redis has gone away; unless
+// the application handles that signal itself, it would end the process.
+void ignore_broken_pipes() {
+    struct sigaction current {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) std::signal(SIGPIPE, SIG_IGN);
+}
+
 void RedisEngine::start() {
+    ignore_broken_pipes();
     commands_.start();
     events_.start();
     schedule_heartbeat();
@@ -179,9 +188,11 @@ void RedisEngine::synced(const Reply& snapshot, unsigned generation) {
         return log("reading the shared view failed: " + snapshot.str);
     }
     StringMap<Remote> seen;
+    StringSet nodes;
     for (const Reply& share : snapshot.elements) {
         if (share.elements.size() != 3 || share.elements[0].str == options_.node_id) continue;
         const std::string& node = share.elements[0].str;
+        nodes.insert(node);
         const auto& fields = share.elements[1].elements;
         for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
             if (auto member = member_from_json(fields[i + 1].str)) seen[member->id] = {*member, node, {}};
@@ -191,7 +202,6 @@ void RedisEngine::synced(const Reply& snapshot, unsigned generation) {
             if (space != std::string::npos && it != seen.end()) it->second.channels.push_back(entry.str.substr(space + 1));
         }
     }
-    reconcile(std::move(seen));
     syncing_ = false;
     if (!reachable_) {
         reachable_ = true;
@@ -199,17 +209,27 @@ void RedisEngine::synced(const Reply& snapshot, unsigned generation) {
         joined_at_ = std::chrono::steady_clock::now();
         log("connected to Redis; the shared view is up to date");
     }
+    reconcile(std::move(seen), nodes);
     for (std::vector<std::string> held = std::exchange(held_, {}); const std::string& payload : held)
         on_event(payload);
     if (std::exchange(resync_again_, false)) resync();
 }
 
 // Brings the replica's remote part to `seen`, announcing the difference to this node's
-// members as if it had happened now.
-void RedisEngine::reconcile(StringMap<Remote> seen) {
+// members as if it had happened now. A node missing from the snapshot altogether may only
+// not have registered again yet after Redis lost its data: its members are kept for one
+// timeout, after which another snapshot decides.
+void RedisEngine::reconcile(StringMap<Remote> seen, const StringSet& nodes) {
+    const bool grace = std::chrono::steady_clock::now() - joined_at_ < options_.node_timeout;
     std::vector<std::string> gone;
-    for (const auto& [id, node] : node_of_)
-        if (!seen.contains(id)) gone.push_back(id);
+    for (const auto& [id, node] : node_of_) {
+        if (seen.contains(id)) continue;
+        if (grace && !nodes.contains(node)) {
+            unconfirmed_ = true;
+            continue;
+        }
+        gone.push_back(id);
+    }
     for (const std::string& id : gone) vanish(id, false);
     for (const auto& [id, remote] : seen) {
         if (replica_.is_local(id)) continue;
@@ -245,8 +265,9 @@ void RedisEngine::schedule_heartbeat() {
 void RedisEngine::heartbeat() {
     send({"SET", node_key(options_.node_id, "alive"), instance_, "PX",
           std::to_string(options_.node_timeout.count())});
-    if (reachable_ && std::chrono::steady_clock::now() - joined_at_ >= options_.node_timeout)
-        send({"EVAL", reap_script, "0", options_.key_prefix, options_.node_id});
+    if (!reachable_ || std::chrono::steady_clock::now() - joined_at_ < options_.node_timeout) return;
+    send({"EVAL", reap_script, "0", options_.key_prefix, options_.node_id});
+    if (std::exchange(unconfirmed_, false)) resync();
 }
 
 // --- Events from other nodes ---------------------------------------------------------

@@ -73,7 +73,7 @@ private:
     void register_node();
     void resync();
     void synced(const Reply& snapshot, unsigned generation);
-    void reconcile(StringMap<Remote> seen);
+    void reconcile(StringMap<Remote> seen, const StringSet& nodes);
     void heartbeat();
     void schedule_heartbeat();
 
@@ -113,6 +113,7 @@ private:
     bool syncing_ = false;      // a snapshot is on its way: events wait in `held_`
     bool resync_again_ = false;
     bool outage_logged_ = false;
+    bool unconfirmed_ = false;  // members of nodes missing from the last snapshot were kept
     unsigned generation_ = 0;   // of connections: a reply from an older one is stale
     std::vector<std::string> held_;
     std::chrono::steady_clock::time_point joined_at_;
