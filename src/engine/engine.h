@@ -18,7 +18,7 @@ enum class Change { member_new, member_remove, channel_member_new, channel_membe
 class EngineListener {
 public:
     virtual ~EngineListener() = default;
-    // The frame that tells this node's members of `change`; the engine delivers it to them.
+    // The frame that announces `change`; the engine delivers it to this node's members.
     virtual FramePtr announcement(Change change, const Member& member, std::string_view channel) = 0;
     // This node found `member`'s node dead and removed it: the departure hooks run here.
     virtual void reaped(const Member& member, const std::vector<std::string>& channels) = 0;

@@ -3,10 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 
+#include <boost/asio/io_context.hpp>
+
+#include "engine/redis/redis_connection.h"
 #include "presence/server.h"
 #include "redis_process.h"
 #include "test_peer.h"
@@ -19,13 +24,17 @@ using protocol::Method;
 
 class MultiNodeTest : public ::testing::Test {
 protected:
-    Server& node(const std::string& id, ServerHooks node_hooks = {}) {
+    ServerOptions options_of(const std::string& id) const {
         ServerOptions options;
         options.port = 0;
         options.engine.url = "redis://127.0.0.1:" + std::to_string(redis.port());
         options.engine.node_id = id;
         options.engine.key_prefix = "multi-node-test:";
-        nodes.push_back(std::make_unique<Server>(options, std::move(node_hooks)));
+        options.engine.node_timeout = 500ms;
+        return options;
+    }
+    Server& node(const std::string& id, ServerHooks node_hooks = {}) {
+        nodes.push_back(std::make_unique<Server>(options_of(id), std::move(node_hooks)));
         nodes.back()->start();
         return *nodes.back();
     }
@@ -58,6 +67,23 @@ protected:
         for (const Member& m : members) out.push_back(m.name);
         std::sort(out.begin(), out.end());
         return out;
+    }
+
+    // How many PUBLISH commands Redis has run so far, from its own statistics.
+    long long publishes() const {
+        boost::asio::io_context io;
+        std::optional<std::string> info;
+        redis::ConnectionOptions options;
+        options.port = redis.port();
+        redis::Connection connection(io.get_executor(), options, {});
+        connection.start();
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (!connection.connected() && io.run_one_until(deadline)) {}
+        connection.command({"INFO", "commandstats"}, [&](const redis::Reply& r) { info = r.str; });
+        while (!info && io.run_one_until(deadline)) {}
+        if (!info) return -1;
+        const std::size_t at = info->find("cmdstat_publish:calls=");
+        return at == std::string::npos ? 0 : std::stoll(info->substr(at + 22));
     }
 
     RedisProcess redis;
@@ -98,6 +124,28 @@ TEST_F(MultiNodeTest, BroadcastFromOneNodeReachesMembersOfEveryNode) {
     for (TestPeer* p : {alice.get(), bob.get()}) EXPECT_EQ(p->expect(Method::publish_msg).text, "from b");
 }
 
+TEST_F(MultiNodeTest, APublishCostsOneRedisMessageWhateverTheNumberOfRecipients) {
+    Server& a = node("a");
+    Server& b = node("b");
+    auto [alice, bob] = pair_on(a, b);
+    std::vector<std::unique_ptr<TestPeer>> others;
+    for (int i = 0; i < 4; ++i) others.push_back(peer(b, "other " + std::to_string(i)));
+    ASSERT_TRUE(eventually([&] { return a.members().size() == 6; }));
+    const long long before = publishes();
+    for (int i = 0; i < 10; ++i) alice->send(request(Method::publish_msg, "", "m" + std::to_string(i)));
+    // Each of them was also told of the others who joined after it.
+    const auto next_publish = [](TestPeer& p) -> std::optional<std::string> {
+        while (const auto frame = p.next()) {
+            const protocol::Decoded d = protocol::decode(*frame);
+            if (d.ok() && d.message.method == Method::publish_msg) return d.message.text;
+        }
+        return std::nullopt;
+    };
+    for (int i = 0; i < 10; ++i)
+        for (auto& p : others) EXPECT_EQ(next_publish(*p), "m" + std::to_string(i));
+    EXPECT_EQ(publishes() - before, 10);
+}
+
 TEST_F(MultiNodeTest, HooksRunOnTheNodeWhereTheRequestArrives) {
     std::mutex mutex;
     std::vector<std::string> seen;
@@ -135,6 +183,39 @@ TEST_F(MultiNodeTest, ANodeThatStopsTakesItsMembersWithIt) {
     EXPECT_EQ(alice->expect(Method::channel_member_remove).member, bob->member());
     EXPECT_EQ(alice->expect(Method::member_remove).member, bob->member());
     EXPECT_EQ(names(a.members()), (std::vector<std::string>{"alice"}));
+}
+
+// A node whose thread is stuck stops renewing its liveness: another node removes its
+// members, announces it, and runs the departure hooks. When the stuck node wakes up, it
+// learns it was declared dead and registers again, and its members are announced again.
+TEST_F(MultiNodeTest, AStalledNodeIsReapedAndComesBackWhenItWakesUp) {
+    std::mutex mutex;
+    std::vector<std::string> removed_on_a;
+    ServerHooks hooks_a;
+    hooks_a.on_remove_member = [&](const Member& m) {
+        std::lock_guard lock(mutex);
+        removed_on_a.push_back(m.name);
+    };
+    Server& a = node("a", hooks_a);
+    boost::asio::io_context io_b;
+    Server b(io_b, options_of("b"));
+    b.start();
+    std::thread thread_b([&] { io_b.run(); });
+    {
+        auto [alice, bob] = pair_on(a, b);
+        std::promise<void> wake;
+        boost::asio::post(io_b, [woken = wake.get_future()] { woken.wait(); });
+        EXPECT_EQ(alice->expect(Method::member_remove, 10s).member, bob->member());
+        {
+            std::lock_guard lock(mutex);
+            EXPECT_EQ(removed_on_a, std::vector<std::string>{"bob"});
+        }
+        wake.set_value();
+        EXPECT_EQ(alice->expect(Method::member_new, 10s).member, bob->member());
+        EXPECT_EQ(names(a.members()), (std::vector<std::string>{"alice", "bob"}));
+    }
+    b.stop();
+    thread_b.join();
 }
 
 TEST_F(MultiNodeTest, WithoutRedisANodeServesItsOwnMembers) {

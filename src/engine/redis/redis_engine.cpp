@@ -60,8 +60,7 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
 
 RedisEngine::RedisEngine(boost::asio::any_io_executor executor, EngineOptions options,
                          std::function<void(const std::string&)> log)
-    : executor_(executor),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       log_(std::move(log)),
       events_channel_(options_.key_prefix + "events"),
       instance_(protocol::new_guid()),

@@ -96,7 +96,6 @@ private:
     std::string node_key(std::string_view node, std::string_view name) const;
     void log(const std::string& line) const;
 
-    boost::asio::any_io_executor executor_;
     EngineOptions options_;
     std::function<void(const std::string&)> log_;
     EngineListener* listener_ = nullptr;
