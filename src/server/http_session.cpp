@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "presence/version.h"
+#include "server/web_assets.h"
 #include "server/websocket_session.h"
 
 namespace presence {
@@ -17,16 +18,6 @@ namespace {
 constexpr std::chrono::seconds request_timeout{30};
 constexpr std::size_t max_request_body = 16 * 1024;
 
-constexpr std::string_view index_page = R"(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Presence</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
-<h1>Presence server</h1>
-<p>This server speaks the Presence protocol (sub-protocol <code>presence.esegece.com</code>)
-over WebSocket on this address. Connect with <code>presence-cli --url ws://HOST:PORT</code>
-or any sgcWebSockets Presence client.</p>
-</body></html>
-)";
 
 // 503 while the engine is in trouble (for the multi-node engine: Redis unreachable, this
 // node serving its own members only), so that a load balancer can steer new clients away.
@@ -41,6 +32,29 @@ void health(const ServerCore& core, http::response<http::string_body>& res) {
     res.body() = boost::json::serialize(body) + "\n";
 }
 
+const WebAsset* find_asset(std::string_view target) {
+    if (target == "/") target = "/index.html";
+    for (const WebAsset& asset : web_assets())
+        if (asset.path == target) return &asset;
+    return nullptr;
+}
+
+// Revalidated on every use (no-cache), so that a new server version is picked up at once,
+// and answered with 304 when the browser's copy is current.
+void serve(const WebAsset& asset, const http::request<http::string_body>& request,
+           http::response<http::string_body>& res) {
+    res.set(http::field::cache_control, "no-cache");
+    res.set(http::field::etag, asset.etag);
+    if (request[http::field::if_none_match] == asset.etag) {
+        res.result(http::status::not_modified);
+        return;
+    }
+    res.result(http::status::ok);
+    res.set(http::field::content_type, asset.content_type);
+    res.set("X-Content-Type-Options", "nosniff");
+    res.body() = asset.body;
+}
+
 http::response<http::string_body> answer(const ServerCore& core, const http::request<http::string_body>& request) {
     http::response<http::string_body> res;
     res.version(request.version());
@@ -50,11 +64,8 @@ http::response<http::string_body> answer(const ServerCore& core, const http::req
     if (!get) {
         res.result(http::status::method_not_allowed);
         res.set(http::field::allow, "GET, HEAD");
-    } else if (request.target() == "/" || request.target() == "/index.html") {
-        res.result(http::status::ok);
-        res.set(http::field::content_type, "text/html; charset=utf-8");
-        res.set(http::field::cache_control, "no-cache");
-        res.body() = index_page;
+    } else if (const WebAsset* asset = find_asset(request.target())) {
+        serve(*asset, request, res);
     } else if (request.target() == "/healthz") {
         health(core, res);
     } else {

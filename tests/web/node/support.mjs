@@ -1,0 +1,199 @@
+// Shared by the node/*.test.mjs files: a real presence-server per test, presence.js
+// clients driven through `ws`, raw `ws` peers, and bounded waits for events.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import WebSocket, { WebSocketServer } from 'ws';
+import { PresenceClient } from '../../../web/presence.js';
+
+const webTestsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SERVER = process.env.PRESENCE_SERVER
+  ?? path.resolve(webTestsDir, '../../build/src/tools/presence-server');
+
+export const TIMEOUT = 5000;
+
+// Rejects after `ms` unless `promise` settles first; `what` names the wait in the error.
+export function within(promise, what, ms = TIMEOUT) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// Starts presence-server on loopback; `port` 0 lets it choose. Resolves once it listens.
+export async function startServer(args = [], port = 0) {
+  const proc = spawn(SERVER, ['--host', '127.0.0.1', '--port', String(port), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: proc.stdout });
+  const exited = once(proc, 'exit');
+  const listening = new Promise((resolve, reject) => {
+    lines.once('line', resolve);
+    proc.once('error', reject);
+    exited.then(([code]) => reject(new Error(`presence-server exited with ${code}`)));
+  });
+  const line = await within(listening, 'presence-server to listen');
+  const match = /listening on 127\.0\.0\.1:(\d+)/.exec(line);
+  if (!match) throw new Error(`unexpected first line from presence-server: ${line}`);
+  const boundPort = Number(match[1]);
+  return {
+    port: boundPort,
+    url: `ws://127.0.0.1:${boundPort}/`,
+    // SIGTERM, as an operator stops it; SIGKILL if it does not go in time.
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      try {
+        await within(exited, 'presence-server to exit');
+      } catch {
+        proc.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+// A presence.js client through `ws`; fast reconnects so that tests stay short.
+export function newClient(server, options = {}) {
+  return new PresenceClient({
+    url: server.url,
+    WebSocket,
+    reconnect: { enabled: true, initialDelay: 50, maxDelay: 200 },
+    connectTimeout: 3000,
+    ...options,
+  });
+}
+
+// The arguments of the next `event` for which `accept(...args)` holds, as an array.
+export function next(client, event, accept = () => true, ms = TIMEOUT) {
+  let off;
+  const seen = new Promise((resolve) => {
+    off = client.on(event, (...args) => {
+      if (accept(...args)) resolve(args);
+    });
+  });
+  return within(seen, `'${event}'`, ms).finally(off);
+}
+
+// Records every `event` of `client`, as argument arrays.
+export function record(client, event) {
+  const calls = [];
+  client.on(event, (...args) => calls.push(args));
+  return calls;
+}
+
+// Frames as they come, kept for next(): `texts` are the exact strings, `frames` them
+// parsed (null for a text that is not JSON).
+export class Frames {
+  texts = [];
+  frames = [];
+  #waiters = new Set();
+
+  push(text) {
+    this.texts.push(text);
+    this.frames.push(parseOrNull(text));
+    this.#waiters.forEach((check) => check());
+  }
+
+  // The first frame from index `from` on that satisfies `accept`, with its index.
+  next(accept, what = 'a frame', from = 0) {
+    const found = new Promise((resolve) => {
+      const check = () => {
+        const index = this.frames.findIndex((f, i) => i >= from && accept(f));
+        if (index < 0) return;
+        this.#waiters.delete(check);
+        resolve({ frame: this.frames[index], text: this.texts[index], index });
+      };
+      this.#waiters.add(check);
+      check();
+    });
+    return within(found, what);
+  }
+}
+
+export const byMethod = (method) => (frame) => frame?.method === method;
+
+function parseOrNull(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+// A plain `ws` connection to the server that keeps every frame it receives.
+export async function rawPeer(url, protocol = 'presence.esegece.com') {
+  const socket = new WebSocket(url, protocol);
+  const received = new Frames();
+  socket.on('message', (data) => received.push(String(data)));
+  await within(once(socket, 'open'), 'the raw peer to connect');
+  return {
+    socket,
+    received,
+    send: (frame) => socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
+    close: () => socket.close(),
+  };
+}
+
+// A stand-in server on loopback that records what a client puts on the wire.
+export async function fakeServer(t) {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await within(once(server, 'listening'), 'the fake server to listen');
+  t.after(() => new Promise((resolve) => {
+    server.clients.forEach((socket) => socket.terminate());
+    server.close(resolve);
+  }));
+  const connections = [];
+  const arrived = new Frames();  // one entry per connection: its index
+  server.on('connection', (socket, request) => {
+    const received = new Frames();
+    socket.on('message', (data) => received.push(String(data)));
+    const protocol = request.headers['sec-websocket-protocol'];
+    connections.push({ socket, received, protocol, send: (f) => socket.send(JSON.stringify(f)) });
+    arrived.push(String(connections.length - 1));
+  });
+  return {
+    url: `ws://127.0.0.1:${server.address().port}/`,
+    async connection(index = 0) {
+      await arrived.next((i) => i === index, `connection ${index} to the fake server`);
+      return connections[index];
+    },
+  };
+}
+
+// A WebSocket constructor for presence.js that records what goes each way, and can be
+// told to withhold frames it would send (`drop(text) === true`).
+export function spyWebSocket() {
+  const spy = { sent: new Frames(), received: new Frames(), drop: () => false };
+  spy.WebSocket = class extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      // Added before presence.js sets onmessage, so it sees every frame first.
+      this.on('message', (data, isBinary) => isBinary || spy.received.push(String(data)));
+    }
+
+    send(data, ...rest) {
+      if (spy.drop(data)) return;
+      spy.sent.push(data);
+      super.send(data, ...rest);
+    }
+  };
+  return spy;
+}
+
+// Starts clients that join and closes them (and the server) when the test ends.
+export async function joined(t, server, ...optionsList) {
+  const clients = optionsList.map((options) => newClient(server, options));
+  t.after(() => Promise.all(clients.map((c) => c.close())));
+  await within(Promise.all(clients.map((c) => c.connect())), 'the clients to join');
+  return clients;
+}
+
+export async function serverFor(t, args = []) {
+  const server = await startServer(args);
+  t.after(() => server.stop());
+  return server;
+}

@@ -1,0 +1,150 @@
+// Type declarations for presence.js, the browser client of the Presence protocol
+// (sgcWebSockets Presence, sub-protocol presence.esegece.com; see docs/protocol.md).
+
+/** A member as the server knows it. `id` is the member's session id. */
+export interface Member {
+  id: string;
+  name: string;
+  /** Free text; the Delphi client joins a string list with "\r\n". */
+  info: string;
+}
+
+/**
+ * - `disconnected`: not connected (before connect(), or after a failure with reconnect off)
+ * - `connecting`: connect() is opening the WebSocket and joining
+ * - `connected`: joined: `sessionId` and `member` are set
+ * - `reconnecting`: the connection dropped (or the first attempt failed); retrying
+ * - `closed`: close() was called; no reconnect
+ */
+export type State = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** An error the server answered with. */
+export interface RemoteError {
+  code: number;
+  text: string;
+}
+
+export interface AcknowledgmentOptions {
+  /** Put an id on every request and re-send it until acknowledged. Default false. */
+  enabled?: boolean;
+  /** Milliseconds between re-send rounds. Default 300000. */
+  interval?: number;
+  /** Milliseconds without acknowledgment before a request is re-sent. Default 240000. */
+  timeout?: number;
+  /** Re-sends before a request is dropped (reported as 'error'); 0 = no limit. Default 5. */
+  retries?: number;
+}
+
+export interface ReconnectOptions {
+  /** Reconnect after an unexpected drop. Default true. */
+  enabled?: boolean;
+  /** Milliseconds before the first retry; doubles with each failure, with jitter. Default 500. */
+  initialDelay?: number;
+  /** Upper bound of the delay in milliseconds. Default 10000. */
+  maxDelay?: number;
+}
+
+/** The subset of the WebSocket API presence.js uses (browsers' and `ws`'s both fit). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface PresenceOptions {
+  /** ws:// or wss:// URL. Default in a browser: the page's host; required elsewhere. */
+  url?: string;
+  /** Presence name. */
+  name: string;
+  /** Presence info. Default ''. */
+  info?: string;
+  /**
+   * Base64-encode every non-empty string the client sends ("sgc@b64:" + Base64 of UTF-8).
+   * Encoded strings received are always decoded. Default false.
+   */
+  encodeBase64?: boolean;
+  acknowledgment?: AcknowledgmentOptions;
+  reconnect?: ReconnectOptions;
+  /** Milliseconds allowed for opening and joining, and for the closing handshake. Default 10000. */
+  connectTimeout?: number;
+  /** WebSocket constructor to use. Default globalThis.WebSocket; in Node pass `ws`'s. */
+  WebSocket?: new (url: string, protocols?: string | string[]) => WebSocketLike;
+  /**
+   * Decides an invitation: true accepts (the client subscribes to the channel). Unset,
+   * false, a rejected promise or a throw refuse; a refusal is told to the inviter only when
+   * the server announced the invitation-response extension.
+   */
+  onInvitation?: (inviter: Member, channel: string) => boolean | Promise<boolean>;
+}
+
+export interface PresenceEvents {
+  /** Every change of `state`. */
+  state: (state: State) => void;
+  /** The WebSocket is open (joining follows). */
+  connect: () => void;
+  /** An open WebSocket closed; code 1006 when it dropped without a close frame. */
+  disconnect: (event: { code: number; reason: string }) => void;
+  /** Joined; after each reconnect again, with the new session id. */
+  session: (sessionId: string) => void;
+  /** Transport or protocol trouble, bad frames, dropped requests, calls while not connected. */
+  error: (message: string) => void;
+  /** Someone joined (this client included). */
+  memberNew: (member: Member) => void;
+  /** Someone left. */
+  memberRemove: (member: Member) => void;
+  channelMemberNew: (channel: string, member: Member) => void;
+  channelMemberRemove: (channel: string, member: Member) => void;
+  /** `channel` is '' for a message to every member. */
+  publish: (channel: string, sender: Member, text: string) => void;
+  /** A member list the server sent (the answer to getMembers). */
+  members: (channel: string, members: Member[]) => void;
+  errorMemberChannel: (channel: string, member: Member, code: number, text: string) => void;
+  errorPublish: (channel: string, member: Member, text: string, code: number, errorText: string) => void;
+  /** Informational: onInvitation decides. */
+  invitation: (inviter: Member, channel: string) => void;
+  /** Extension: how someone this client invited answered. */
+  invitationResponse: (invitee: Member, channel: string, accepted: boolean, error: RemoteError | null) => void;
+}
+
+export class PresenceClient {
+  /** Throws TypeError without a url outside a browser, or without a WebSocket. */
+  constructor(options: PresenceOptions);
+
+  /**
+   * Connects and joins; resolves once joined. With reconnect on it keeps trying until it
+   * succeeds; it rejects on close(), or on failure when reconnect is off.
+   */
+  connect(): Promise<void>;
+  /** Closes with 1000 and stops reconnecting; resolves once closed. */
+  close(): Promise<void>;
+
+  subscribe(channel: string): void;
+  unsubscribe(channel: string): void;
+  /** To `channel`'s members, or to every member when `channel` is '' (the default). */
+  publish(text: string, channel?: string): void;
+  invite(channel: string, memberId: string | string[]): void;
+  /**
+   * The members of `channel`, or every member when '' (the default). Also emitted as
+   * 'members'. Rejects with an Error carrying `code` (5 or 30) when the server refuses,
+   * and when not connected or the connection drops.
+   */
+  getMembers(channel?: string): Promise<Member[]>;
+  /** Sends `text` as one frame, exactly as given. */
+  writeData(text: string): void;
+
+  readonly state: State;
+  /** This member's id; '' until joined. */
+  readonly sessionId: string;
+  /** This client as a member; null until joined. */
+  readonly member: Member | null;
+  /** The channels this member is in (a copy), kept across reconnects to subscribe again. */
+  readonly channels: ReadonlySet<string>;
+
+  /** Adds a handler; returns a function that removes it. */
+  on<E extends keyof PresenceEvents>(event: E, handler: PresenceEvents[E]): () => void;
+  off<E extends keyof PresenceEvents>(event: E, handler: PresenceEvents[E]): void;
+}

@@ -1,0 +1,600 @@
+// presence.js: a Presence client for browsers (and Node 20, given a WebSocket constructor).
+//
+// It speaks the sgcWebSockets Presence protocol, sub-protocol presence.esegece.com, as
+// docs/protocol.md specifies it, plus our two extensions: ext@presence@hello and the
+// invitation response. A dependency-free ES module, so that the page the server serves
+// works offline. The semantics follow the C++ client (include/presence/client.h).
+
+const SUBPROTOCOL = 'presence.esegece.com';
+const B64_PREFIX = 'sgc@b64:';
+
+const METHOD = Object.freeze({
+  session: 'sgc@presence@session',
+  memberNew: 'sgc@presence@member@new',
+  memberRemove: 'sgc@presence@member@remove',
+  channelMemberNew: 'sgc@presence@channel@member@new',
+  channelMemberRemove: 'sgc@presence@channel@member@remove',
+  publish: 'sgc@presence@publish@msg',
+  getMembers: 'sgc@presence@get@members',
+  sendMembers: 'sgc@presence@send@members',
+  invitation: 'sgc@presence@channel@invitation',
+  errorMemberChannel: 'sgc@presence@error@member@channel',
+  errorPublish: 'sgc@presence@error@publish@msg',
+  acknowledgment: 'sgc@presence@acknowledgment',
+  hello: 'ext@presence@hello',
+  invitationResponse: 'ext@presence@channel@invitation@response',
+});
+
+// The only extension feature this client understands.
+const INVITATION_RESPONSE = 'invitation-response';
+// The protocol asks receivers to remember at least the most recent 1024 ids.
+const SEEN_IDS_KEPT = 1024;
+// WebSocket.OPEN, as a literal: options.WebSocket need not carry the static constants.
+const OPEN = 1;
+// Error codes that only a subscribe request gets: the channel was not joined.
+const SUBSCRIBE_REFUSED = new Set([6, 10]);
+// Error codes a get@members request can get for its channel.
+const GET_MEMBERS_FAILED = new Set([5, 30]);
+
+// ---------------------------------------------------------------------------------------
+// Base64 of UTF-8 ("sgc@b64:" strings)
+
+function encodeBase64(text) {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  // In chunks: spreading a large array into fromCharCode overflows the argument limit.
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+// Canonical Base64 only (docs/protocol.md, Base64): the unused bits of the last
+// character must be zero, hence the short character classes before the padding.
+const CANONICAL_BASE64 =
+  /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
+
+function decodeBase64(base64) {
+  if (!CANONICAL_BASE64.test(base64)) throw new Error('bad Base64');
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  // fatal: bytes that are not UTF-8 are an error, not U+FFFD; ignoreBOM: keep a leading
+  // U+FEFF, it is part of the text.
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+}
+
+function decodeString(value) {
+  return value.startsWith(B64_PREFIX) ? decodeBase64(value.slice(B64_PREFIX.length)) : value;
+}
+
+// Every string anywhere in a frame may be encoded, independently of the others.
+function decodeStrings(value) {
+  if (typeof value === 'string') return decodeString(value);
+  if (Array.isArray(value)) return value.map(decodeStrings);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeStrings(v)]));
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------
+// Frames
+
+// Writes a frame with the key order of docs/protocol.md and only the parts given.
+// With base64, every non-empty string but jsonrpc's is encoded.
+function buildFrame(method, parts, id, base64) {
+  const text = (s) => (base64 && s !== '' ? B64_PREFIX + encodeBase64(s) : s);
+  const member = (m) => ({ id: text(m.id), name: text(m.name), info: text(m.info) });
+  const frame = { jsonrpc: '2.0', method: text(method) };
+  if (parts.member) frame.member = member(parts.member);
+  if (parts.channel !== undefined) frame.channel = { name: text(parts.channel) };
+  if (parts.message !== undefined) frame.message = { text: text(parts.message) };
+  if (parts.members) frame.members = parts.members.map(member);
+  if (id) frame.id = text(id);
+  return JSON.stringify(frame);
+}
+
+// The acknowledgment is never Base64-encoded.
+function buildAcknowledgment(id) {
+  return JSON.stringify({ jsonrpc: '2.0', method: METHOD.acknowledgment, id });
+}
+
+const asString = (value) => (typeof value === 'string' ? value : '');
+
+function readMember(value) {
+  return { id: asString(value?.id), name: asString(value?.name), info: asString(value?.info) };
+}
+
+// A decoded frame in the shape the handlers use. A client is lenient: missing or
+// mistyped parts read as empty rather than failing the frame.
+function readFrame(raw) {
+  if (raw.jsonrpc !== '2.0') throw new Error('jsonrpc is not "2.0"');
+  const frame = decodeStrings(raw);
+  if (typeof frame.method !== 'string') throw new Error('method is not a string');
+  const error = frame.error;
+  return {
+    method: frame.method,
+    member: readMember(frame.member),
+    channel: asString(frame.channel?.name),
+    text: asString(frame.message?.text),
+    error: error && typeof error === 'object'
+      ? { code: Number.isInteger(error.code) ? error.code : 0, text: asString(error.text) }
+      : null,
+    members: Array.isArray(frame.members) ? frame.members.map(readMember) : [],
+  };
+}
+
+// The id and method of a frame, read on their own so that a frame that fails to decode
+// can still be acknowledged ('' when unreadable).
+function readQuietly(value) {
+  try {
+    return typeof value === 'string' ? decodeString(value) : '';
+  } catch {
+    return '';
+  }
+}
+
+// A GUID from getRandomValues: crypto.randomUUID exists only in secure contexts, and the
+// demo page may well be served over plain http.
+function newId() {
+  const b = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function defaultUrl() {
+  const location = globalThis.location;
+  if (!location?.host) return '';
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
+}
+
+function normalizeOptions(options) {
+  const url = options.url ?? defaultUrl();
+  if (!url) throw new TypeError('options.url is required outside a browser');
+  const WebSocket = options.WebSocket ?? globalThis.WebSocket;
+  if (typeof WebSocket !== 'function') throw new TypeError('no WebSocket: pass options.WebSocket');
+  return {
+    url,
+    name: String(options.name ?? ''),
+    info: String(options.info ?? ''),
+    encodeBase64: Boolean(options.encodeBase64),
+    acknowledgment: {
+      enabled: false, interval: 300_000, timeout: 240_000, retries: 5, ...options.acknowledgment,
+    },
+    reconnect: { enabled: true, initialDelay: 500, maxDelay: 10_000, ...options.reconnect },
+    connectTimeout: options.connectTimeout ?? 10_000,
+    WebSocket,
+    onInvitation: options.onInvitation,
+  };
+}
+
+function remember(set, id) {
+  set.add(id);
+  // A Set iterates in insertion order, so the first value is the oldest.
+  if (set.size > SEEN_IDS_KEPT) set.delete(set.values().next().value);
+}
+
+// ---------------------------------------------------------------------------------------
+// The client
+
+export class PresenceClient {
+  #opt;
+  #state = 'disconnected';
+  #handlers = new Map();     // event -> Set of handlers
+  #conn = null;              // the current connection (see #open), null when there is none
+  #member = null;            // this client as a member, once joined
+  #channels = new Set();     // kept across reconnects: they are subscribed again
+  #closing = false;          // close() was called: a drop is not a reason to reconnect
+  #attempt = 0;              // reconnect attempts since the last join, for the backoff
+  #reconnectTimer = null;
+  #joinWaiters = [];         // connect() promises
+  #closeWaiters = [];        // close() promises
+  #membersWaiters = new Map(); // channel -> getMembers() promises, oldest first
+
+  constructor(options = {}) {
+    this.#opt = normalizeOptions(options);
+  }
+
+  get state() { return this.#state; }
+  get sessionId() { return this.#member?.id ?? ''; }
+  get member() { return this.#member && { ...this.#member }; }
+  // A copy: the set is the client's record of confirmed subscriptions.
+  get channels() { return new Set(this.#channels); }
+
+  on(event, handler) {
+    if (!this.#handlers.has(event)) this.#handlers.set(event, new Set());
+    this.#handlers.get(event).add(handler);
+    return () => this.off(event, handler);
+  }
+
+  off(event, handler) {
+    this.#handlers.get(event)?.delete(handler);
+  }
+
+  // Resolves once joined; keeps trying while reconnect is enabled, rejects on close() or
+  // (reconnect disabled) when the attempt fails.
+  connect() {
+    if (this.#state === 'connected') return Promise.resolve();
+    const joined = new Promise((resolve, reject) => this.#joinWaiters.push({ resolve, reject }));
+    if (this.#state === 'disconnected' || this.#state === 'closed') {
+      this.#closing = false;
+      this.#attempt = 0;
+      this.#setState('connecting');
+      this.#open();
+    }
+    return joined;
+  }
+
+  // Closes with 1000 and stops reconnecting; resolves once the socket is closed.
+  close() {
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+    const conn = this.#conn;
+    if (!conn) {
+      this.#finishClose();
+      return Promise.resolve();
+    }
+    this.#closing = true;
+    const closed = new Promise((resolve) => this.#closeWaiters.push(resolve));
+    try {
+      conn.socket.close(1000);
+    } catch (e) {
+      this.#emit('error', `close: ${e.message}`);
+    }
+    // The closing handshake needs the server's answer; do not wait for it forever.
+    conn.timers.push(setTimeout(() => this.#abandon(conn, 'close timeout'), this.#opt.connectTimeout));
+    return closed;
+  }
+
+  subscribe(channel) {
+    this.#userRequest('subscribe', METHOD.channelMemberNew, { channel });
+  }
+
+  unsubscribe(channel) {
+    this.#userRequest('unsubscribe', METHOD.channelMemberRemove, { channel });
+  }
+
+  // An empty channel publishes to every member.
+  publish(text, channel = '') {
+    this.#userRequest('publish', METHOD.publish, { channel, message: text });
+  }
+
+  // Invitees are named by id only; the server ignores their other fields.
+  invite(channel, memberId) {
+    const ids = Array.isArray(memberId) ? memberId : [memberId];
+    const members = ids.map((id) => ({ id, name: '', info: '' }));
+    this.#userRequest('invite', METHOD.invitation, { channel, members });
+  }
+
+  // An empty channel lists every member. Resolves with the server's list (also emitted as
+  // 'members'); rejects on error 5 or 30 for that channel, or when the connection goes.
+  getMembers(channel = '') {
+    return new Promise((resolve, reject) => {
+      if (!this.#userRequest('getMembers', METHOD.getMembers, { channel })) {
+        reject(new Error('getMembers: not connected'));
+        return;
+      }
+      if (!this.#membersWaiters.has(channel)) this.#membersWaiters.set(channel, []);
+      this.#membersWaiters.get(channel).push({ resolve, reject });
+    });
+  }
+
+  // One frame, exactly as given: no id, no Base64.
+  writeData(text) {
+    if (this.#conn) this.#write(this.#conn, text, 'writeData');
+    else this.#emit('error', 'writeData: not connected');
+  }
+
+  // --- connection lifecycle ------------------------------------------------------------
+
+  // A connection record holds everything that belongs to one WebSocket, so that a late
+  // event of an old socket (conn !== this.#conn) is recognised and ignored.
+  #open() {
+    let socket;
+    try {
+      socket = new this.#opt.WebSocket(this.#opt.url, SUBPROTOCOL);
+    } catch (e) {
+      // A malformed URL: retrying cannot help.
+      this.#emit('error', `cannot connect to ${this.#opt.url}: ${e.message}`);
+      this.#setState('disconnected');
+      this.#settleJoin(e);
+      return;
+    }
+    const conn = {
+      socket,
+      opened: false,
+      sessionId: '',            // from the session frame, before and after joining
+      features: new Set(),      // what the server's hello listed
+      seenIds: new Set(),       // ids of frames received, to drop re-sent duplicates
+      unacked: new Map(),       // id -> { data, method, sentAt, resends }
+      timers: [],
+    };
+    this.#conn = conn;
+    socket.onopen = () => this.#opened(conn);
+    socket.onmessage = (event) => this.#receive(conn, event.data);
+    // The close event follows and says more; an error event carries no detail.
+    socket.onerror = () => {};
+    socket.onclose = (event) => this.#gone(conn, event.code, event.reason);
+    // Bounds the handshake and the join: a server that never says session is no server.
+    conn.connectTimer = setTimeout(() => this.#abandon(conn, 'connect timeout'), this.#opt.connectTimeout);
+    conn.timers.push(conn.connectTimer);
+  }
+
+  #opened(conn) {
+    if (conn !== this.#conn) return;
+    conn.opened = true;
+    const { enabled, interval } = this.#opt.acknowledgment;
+    if (enabled) conn.timers.push(setInterval(() => this.#resendUnacknowledged(conn), interval));
+    this.#emit('connect');
+  }
+
+  // Joined: the server announced this client's own member@new.
+  #joined(conn, member) {
+    clearTimeout(conn.connectTimer);
+    this.#member = member;
+    this.#attempt = 0;
+    this.#setState('connected');
+    // After a reconnect the new session is in no channel yet: join the old ones again.
+    for (const channel of this.#channels) {
+      this.#request(conn, METHOD.channelMemberNew, { member, channel });
+    }
+    this.#emit('session', member.id);
+    this.#settleJoin(null);
+  }
+
+  // Gives up on a socket that does not answer, without waiting for its close event.
+  #abandon(conn, reason) {
+    if (conn !== this.#conn) return;
+    this.#gone(conn, 1006, reason);
+    try {
+      conn.socket.close();
+    } catch {
+      // Already closing or closed: nothing left to release.
+    }
+  }
+
+  #gone(conn, code, reason) {
+    if (conn !== this.#conn) return;
+    this.#conn = null;
+    // clearTimeout also clears an interval: timeouts and intervals share one id space.
+    conn.timers.forEach((timer) => clearTimeout(timer));
+    this.#member = null;
+    this.#rejectMembersWaiters(new Error(`disconnected (${code})`));
+    if (conn.opened) this.#emit('disconnect', { code, reason });
+    if (this.#closing) {
+      this.#finishClose();
+    } else if (this.#opt.reconnect.enabled) {
+      this.#setState('reconnecting');
+      this.#scheduleReconnect();
+    } else {
+      this.#setState('disconnected');
+      this.#settleJoin(new Error(`connection lost (${code}${reason ? `: ${reason}` : ''})`));
+    }
+  }
+
+  #finishClose() {
+    this.#channels.clear();
+    this.#setState('closed');
+    this.#settleJoin(new Error('closed'));
+    const waiters = this.#closeWaiters;
+    this.#closeWaiters = [];
+    waiters.forEach((resolve) => resolve());
+  }
+
+  #scheduleReconnect() {
+    const { initialDelay, maxDelay } = this.#opt.reconnect;
+    const ceiling = Math.min(maxDelay, initialDelay * 2 ** this.#attempt);
+    this.#attempt += 1;
+    // Jitter, so that the clients of a restarted server do not all come back at once.
+    const delay = ceiling / 2 + (Math.random() * ceiling) / 2;
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null;
+      this.#open();
+    }, delay);
+  }
+
+  #setState(state) {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#emit('state', state);
+  }
+
+  #settleJoin(error) {
+    const waiters = this.#joinWaiters;
+    this.#joinWaiters = [];
+    waiters.forEach((w) => (error ? w.reject(error) : w.resolve()));
+  }
+
+  #rejectMembersWaiters(error) {
+    const all = [...this.#membersWaiters.values()].flat();
+    this.#membersWaiters.clear();
+    all.forEach((w) => w.reject(error));
+  }
+
+  #takeMembersWaiter(channel) {
+    const waiters = this.#membersWaiters.get(channel);
+    const first = waiters?.shift();
+    if (waiters?.length === 0) this.#membersWaiters.delete(channel);
+    return first;
+  }
+
+  // --- sending -------------------------------------------------------------------------
+
+  // A request from the API: only once joined, so that the member in it is this client.
+  #userRequest(what, method, parts) {
+    if (!this.#member) {
+      this.#emit('error', `${what}: not connected`);
+      return false;
+    }
+    return this.#request(this.#conn, method, { member: this.#member, ...parts });
+  }
+
+  // With acknowledgment on, the frame gets a fresh id and is kept until acknowledged.
+  #request(conn, method, parts) {
+    const id = this.#opt.acknowledgment.enabled ? newId() : '';
+    const data = buildFrame(method, parts, id, this.#opt.encodeBase64);
+    if (!this.#write(conn, data, method)) return false;
+    if (id) conn.unacked.set(id, { data, method, sentAt: Date.now(), resends: 0 });
+    return true;
+  }
+
+  #write(conn, data, what) {
+    if (conn.socket.readyState !== OPEN) {
+      this.#emit('error', `${what}: not connected`);
+      return false;
+    }
+    conn.socket.send(data);
+    return true;
+  }
+
+  // Same bytes, same id; after `retries` re-sends (0 = no limit) the frame is dropped.
+  #resendUnacknowledged(conn) {
+    const { timeout, retries } = this.#opt.acknowledgment;
+    const now = Date.now();
+    for (const [id, pending] of conn.unacked) {
+      if (now - pending.sentAt < timeout) continue;
+      if (retries > 0 && pending.resends >= retries) {
+        conn.unacked.delete(id);
+        this.#emit('error', `${pending.method} was not acknowledged: dropped`);
+      } else if (this.#write(conn, pending.data, pending.method)) {
+        pending.sentAt = now;
+        pending.resends += 1;
+      }
+    }
+  }
+
+  // --- receiving -----------------------------------------------------------------------
+
+  #receive(conn, data) {
+    if (conn !== this.#conn) return;
+    if (typeof data !== 'string') {
+      this.#emit('error', 'binary frame from the server ignored');
+      return;
+    }
+    let raw;
+    try {
+      raw = JSON.parse(data);
+    } catch {
+      this.#emit('error', `frame from the server is not JSON: ${data.slice(0, 200)}`);
+      return;
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      this.#emit('error', 'frame from the server is not an object');
+      return;
+    }
+    const id = readQuietly(raw.id);
+    if (readQuietly(raw.method) === METHOD.acknowledgment) {
+      conn.unacked.delete(id);
+      return;
+    }
+    if (id && this.#acknowledge(conn, id)) return;
+    let frame;
+    try {
+      frame = readFrame(raw);
+    } catch (e) {
+      this.#emit('error', `bad frame from the server: ${e.message}`);
+      return;
+    }
+    // Methods this client does not know are ignored, as the protocol asks.
+    this.#dispatch[frame.method]?.call(this, conn, frame);
+  }
+
+  // Acknowledges even a frame seen before (its acknowledgment may have been lost);
+  // returns true for such a duplicate, which must not take effect twice.
+  #acknowledge(conn, id) {
+    this.#write(conn, buildAcknowledgment(id), 'acknowledgment');
+    if (conn.seenIds.has(id)) return true;
+    remember(conn.seenIds, id);
+    return false;
+  }
+
+  #emit(event, ...args) {
+    for (const handler of [...(this.#handlers.get(event) ?? [])]) {
+      try {
+        handler(...args);
+      } catch (e) {
+        // One faulty handler must not break the client or starve the other handlers.
+        if (event !== 'error') this.#emit('error', `${event} handler threw: ${e?.message ?? e}`);
+      }
+    }
+  }
+
+  #isOwn(conn, member) {
+    return member.id !== '' && member.id === conn.sessionId;
+  }
+
+  #dispatch = {
+    [METHOD.session](conn, f) {
+      conn.sessionId = f.text;
+      // Hello before joining and without an id: a server that does not know the method
+      // cannot be relied on to acknowledge it.
+      this.#write(conn, buildFrame(METHOD.hello, { message: INVITATION_RESPONSE }, '', this.#opt.encodeBase64), 'hello');
+      const member = { id: f.text, name: this.#opt.name, info: this.#opt.info };
+      this.#request(conn, METHOD.memberNew, { member });
+    },
+    [METHOD.hello](conn, f) {
+      conn.features = new Set(f.text.split(',').map((s) => s.trim()).filter(Boolean));
+    },
+    [METHOD.memberNew](conn, f) {
+      if (!this.#member && this.#isOwn(conn, f.member)) this.#joined(conn, f.member);
+      this.#emit('memberNew', f.member);
+    },
+    [METHOD.memberRemove](conn, f) {
+      this.#emit('memberRemove', f.member);
+    },
+    [METHOD.channelMemberNew](conn, f) {
+      if (this.#isOwn(conn, f.member)) this.#channels.add(f.channel);
+      this.#emit('channelMemberNew', f.channel, f.member);
+    },
+    [METHOD.channelMemberRemove](conn, f) {
+      if (this.#isOwn(conn, f.member)) this.#channels.delete(f.channel);
+      this.#emit('channelMemberRemove', f.channel, f.member);
+    },
+    [METHOD.publish](conn, f) {
+      this.#emit('publish', f.channel, f.member, f.text);
+    },
+    [METHOD.sendMembers](conn, f) {
+      this.#emit('members', f.channel, f.members);
+      this.#takeMembersWaiter(f.channel)?.resolve(f.members);
+    },
+    [METHOD.invitation](conn, f) {
+      this.#emit('invitation', f.member, f.channel);
+      this.#answerInvitation(conn, f.member, f.channel);
+    },
+    [METHOD.invitationResponse](conn, f) {
+      this.#emit('invitationResponse', f.member, f.channel, f.text === 'accepted', f.error);
+    },
+    [METHOD.errorMemberChannel](conn, f) {
+      const { code, text } = f.error ?? { code: 0, text: '' };
+      // A refused subscribe, typically a re-subscribe after a reconnect: not in it.
+      if (SUBSCRIBE_REFUSED.has(code)) this.#channels.delete(f.channel);
+      if (GET_MEMBERS_FAILED.has(code)) {
+        this.#takeMembersWaiter(f.channel)?.reject(Object.assign(new Error(text), { code }));
+      }
+      this.#emit('errorMemberChannel', f.channel, f.member, code, text);
+    },
+    [METHOD.errorPublish](conn, f) {
+      const { code, text } = f.error ?? { code: 0, text: '' };
+      this.#emit('errorPublish', f.channel, f.member, f.text, code, text);
+    },
+  };
+
+  // Accepting is subscribing; a refusal is only told to a server that announced the
+  // invitation-response extension (an sgcWebSockets server has no frame for it).
+  async #answerInvitation(conn, inviter, channel) {
+    let accept = false;
+    try {
+      accept = Boolean(await this.#opt.onInvitation?.(inviter, channel));
+    } catch (e) {
+      this.#emit('error', `onInvitation threw: ${e?.message ?? e}`);
+    }
+    if (conn !== this.#conn || !this.#member) return;  // the invitation's session is gone
+    if (accept) {
+      this.#request(conn, METHOD.channelMemberNew, { member: this.#member, channel });
+    } else if (conn.features.has(INVITATION_RESPONSE)) {
+      const to = { id: inviter.id, name: '', info: '' };
+      this.#request(conn, METHOD.invitationResponse, { member: to, channel, message: 'refused' });
+    }
+  }
+}
