@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package the build and the tests need (Debian 12, as root).
+# Installs the Debian packages of the build, GoogleTest and the Python tests (Debian 12,
+# as root). scripts/install-test-deps.sh adds what the multi-node and browser tests need.
 set -euo pipefail
 
 packages=(
@@ -11,12 +12,4 @@ packages=(
   python3 python3-websockets
 )
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+"$(dirname "$0")/apt-install.sh" "${packages[@]}"

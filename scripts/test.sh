@@ -12,6 +12,8 @@ jobs=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
+echo "screenshots of the demo page, taken by the browser tests:"
+ls -1 "$PWD"/build/artifacts/*.png
 
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPRESENCE_SANITIZE=address,undefined
 cmake --build build-sanitize -j "$jobs"
