@@ -17,7 +17,7 @@ Frame frame_of(std::string bytes, std::string ack = {}) {
 
 TEST(RedisEvents, JoinCarriesTheWholeMember) {
     const Member m{"id-1", "Ann \"A\"\nSmith", "info with spaces\n and newline"};
-    const std::string payload = join_event("node-1", m, frame_of("announce\n", "ack-0"));
+    const std::string payload = join_event("node-1", member_json(m), frame_of("announce\n", "ack-0"));
     const auto e = parse_event(payload);
     ASSERT_TRUE(e);
     EXPECT_EQ(e->type, Type::join);

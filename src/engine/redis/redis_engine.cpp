@@ -237,16 +237,10 @@ void RedisEngine::reconcile(StringMap<Remote> seen, const StringSet& nodes) {
             continue;
         }
         const Member& member = *replica_.find_member(id);
-        for (const std::string& channel : replica_.channels_of(id)) {
-            if (contains(remote.channels, channel)) continue;
-            announce(Change::channel_member_remove, member, channel);
-            replica_.erase_subscription(channel, id);
-        }
-        for (const std::string& channel : remote.channels) {
-            if (replica_.is_subscribed(channel, id)) continue;
-            replica_.insert_subscription(channel, id);
-            announce(Change::channel_member_new, member, channel);
-        }
+        for (const std::string& channel : replica_.channels_of(id))
+            if (!contains(remote.channels, channel)) exit_channel(member, channel);
+        for (const std::string& channel : remote.channels)
+            if (!replica_.is_subscribed(channel, id)) enter_channel(member, channel);
     }
 }
 
@@ -358,22 +352,27 @@ void RedisEngine::remove_remote(const std::string& id) {
 void RedisEngine::appear(const Remote& remote) {
     add_remote(remote.member, remote.node);
     announce(Change::member_new, remote.member, "");
-    for (const std::string& channel : remote.channels) {
-        replica_.insert_subscription(channel, remote.member.id);
-        announce(Change::channel_member_new, remote.member, channel);
-    }
+    for (const std::string& channel : remote.channels) enter_channel(remote.member, channel);
 }
 
 void RedisEngine::vanish(const std::string& id, bool reaped_here) {
     const Member member = *replica_.find_member(id);
     const std::vector<std::string> channels = replica_.channels_of(id);
-    for (const std::string& channel : channels) {
-        announce(Change::channel_member_remove, member, channel);
-        replica_.erase_subscription(channel, id);
-    }
+    for (const std::string& channel : channels) exit_channel(member, channel);
     remove_remote(id);
     announce(Change::member_remove, member, "");
     if (reaped_here && listener_) listener_->reaped(member, channels);
+}
+
+// A remote member's subscription learned without its frame: made and announced here.
+void RedisEngine::enter_channel(const Member& member, const std::string& channel) {
+    replica_.insert_subscription(channel, member.id);
+    announce(Change::channel_member_new, member, channel);
+}
+
+void RedisEngine::exit_channel(const Member& member, const std::string& channel) {
+    announce(Change::channel_member_remove, member, channel);
+    replica_.erase_subscription(channel, member.id);
 }
 
 void RedisEngine::announce(Change change, const Member& member, std::string_view channel) {
@@ -386,8 +385,9 @@ bool RedisEngine::add_member(const Member& member, Peer& peer, const FramePtr& a
     if (!replica_.insert_member(member, &peer)) return false;
     local_.insert(member.id);
     replica_.publish("", announcement);
-    send({"HSET", node_key(options_.node_id, "members"), member.id, member_json(member)});
-    send({"PUBLISH", events_channel_, join_event(options_.node_id, member, *announcement)});
+    const std::string json = member_json(member);
+    send({"HSET", node_key(options_.node_id, "members"), member.id, json});
+    send({"PUBLISH", events_channel_, join_event(options_.node_id, json, *announcement)});
     return true;
 }
 

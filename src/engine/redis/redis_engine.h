@@ -89,6 +89,8 @@ private:
     void remove_remote(const std::string& id);
     void appear(const Remote& remote);
     void vanish(const std::string& id, bool reaped_here);
+    void enter_channel(const Member& member, const std::string& channel);
+    void exit_channel(const Member& member, const std::string& channel);
     void announce(Change change, const Member& member, std::string_view channel);
 
     void send(std::initializer_list<std::string_view> command);

@@ -123,10 +123,10 @@ std::optional<Event> parse_event(std::string_view payload) {
     return e;
 }
 
-std::string join_event(std::string_view node, const Member& member, const Frame& frame) {
+std::string join_event(std::string_view node, std::string_view member, const Frame& frame) {
     std::string out = header(Event::Type::join, node);
     field(out, ack_field(frame));
-    return with_body(std::move(out), member_json(member), frame);
+    return with_body(std::move(out), member, frame);
 }
 
 std::string leave_event(std::string_view node, std::string_view id, const Frame& frame) {

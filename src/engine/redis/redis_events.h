@@ -41,7 +41,8 @@ struct Event {
 std::optional<Event> parse_event(std::string_view payload);
 
 // A change travels with the frame that announces it.
-std::string join_event(std::string_view node, const Member& member, const Frame& frame);
+// `member`: as member_json() writes it.
+std::string join_event(std::string_view node, std::string_view member, const Frame& frame);
 std::string leave_event(std::string_view node, std::string_view id, const Frame& frame);
 std::string subscription_event(Event::Type type, std::string_view node, std::string_view id,
                                std::string_view channel, const Frame& frame);
