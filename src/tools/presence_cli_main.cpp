@@ -15,12 +15,14 @@
 #include <string>
 
 #include "presence/client.h"
-#include "presence/version.h"
+#include "tools/command_line.h"
 
 namespace {
 
 namespace json = boost::json;
 namespace po = boost::program_options;
+using presence::tools::parse_command_line;
+using presence::tools::seconds;
 using presence::Member;
 using namespace std::chrono_literals;
 
@@ -348,8 +350,6 @@ private:
     presence::Client client_;  // last: its callbacks use everything above
 };
 
-std::chrono::milliseconds seconds(double s) { return std::chrono::milliseconds(static_cast<long long>(s * 1000.0)); }
-
 po::options_description describe_options(CliOptions& o, double& connect_timeout, double& ack_interval,
                                          double& ack_timeout) {
     presence::ClientOptions& c = o.client;
@@ -383,22 +383,8 @@ int main(int argc, char** argv) {
     double ack_timeout = 240;
     const po::options_description description =
         describe_options(options, connect_timeout, ack_interval, ack_timeout);
-    po::variables_map vm;
-    try {
-        po::store(po::parse_command_line(argc, argv, description), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        std::cerr << "presence-cli: " << e.what() << "\n" << description;
-        return 2;
-    }
-    if (vm.count("help")) {
-        std::cout << description << "\n" << commands_help << "\n";
-        return 0;
-    }
-    if (vm.count("version")) {
-        std::cout << "presence-cli " << presence::version() << "\n";
-        return 0;
-    }
+    if (const auto done = parse_command_line(argc, argv, description, "presence-cli", commands_help))
+        return *done;
     if (options.client.name.empty()) {
         std::cerr << "presence-cli: --name is required\n" << description;
         return 2;

@@ -6,15 +6,13 @@
 #include <iostream>
 
 #include "presence/server.h"
-#include "presence/version.h"
+#include "tools/command_line.h"
 
 namespace po = boost::program_options;
+using presence::tools::parse_command_line;
+using presence::tools::seconds;
 
 namespace {
-
-std::chrono::milliseconds seconds(double s) {
-    return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
-}
 
 struct Durations {
     double ack_interval = 300;
@@ -64,22 +62,7 @@ int main(int argc, char** argv) {
     presence::ServerOptions options;
     Durations durations;
     const po::options_description description = describe(options, durations);
-    po::variables_map vm;
-    try {
-        po::store(po::parse_command_line(argc, argv, description), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        std::cerr << "presence-server: " << e.what() << "\n" << description;
-        return 2;
-    }
-    if (vm.count("help")) {
-        std::cout << description;
-        return 0;
-    }
-    if (vm.count("version")) {
-        std::cout << "presence-server " << presence::version() << "\n";
-        return 0;
-    }
+    if (const auto done = parse_command_line(argc, argv, description, "presence-server")) return *done;
     options.presence.ack.interval = seconds(durations.ack_interval);
     options.presence.ack.timeout = seconds(durations.ack_timeout);
     options.engine.node_timeout = seconds(durations.node_timeout);
