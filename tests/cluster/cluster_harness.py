@@ -32,7 +32,7 @@ if INTEROP not in sys.path:
 
 import presence_harness as ph  # noqa: E402  (after the path above)
 from presence_harness import (  # noqa: E402
-    CHANNEL_MEMBER_REMOVE, MEMBER_REMOVE, START_TIMEOUT, TIMEOUT, ServerProcess)
+    CHANNEL_MEMBER_REMOVE, MEMBER_REMOVE, START_TIMEOUT, TIMEOUT, ServerProcess, kill_and_reap)
 
 # A bound on waits for what a node promises to do on its own, later: announce a dead
 # node's members gone (node timeout 1 or 2 s in these tests, about 1.2 x that promised),
@@ -162,12 +162,7 @@ class RedisProcess:
     def kill(self):
         """SIGKILL, reaped."""
         if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
+            kill_and_reap(self.proc)
 
     def stop(self):
         """SIGTERM, reaped (SIGKILL after 10 s)."""

@@ -177,6 +177,16 @@ def ack_frame(id):
     return {"jsonrpc": "2.0", "method": ACK, "id": id}
 
 
+def kill_and_reap(proc):
+    """SIGKILL unless it has exited already, then reaps it (bounded)."""
+    if proc.poll() is None:
+        proc.kill()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 class ServerProcess:
     """One presence-server on 127.0.0.1, any free port."""
 
@@ -247,9 +257,7 @@ class ServerProcess:
     def kill(self):
         """SIGKILL (a node that dies without warning); the test expects it dead."""
         self.killed = True
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(10)
+        kill_and_reap(self.proc)
 
     @property
     def label(self):
@@ -276,12 +284,7 @@ class ServerProcess:
         return False
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
+        kill_and_reap(self.proc)
         # The drainer sees end-of-file once the server is gone; only then may the
         # descriptor be closed (and its number reused).
         drainer = getattr(self, "_drainer", None)
