@@ -74,6 +74,8 @@ void PresenceService::disconnect(Link& link) {
     connections_.erase(&link);
 }
 
+void PresenceService::lose(Link& link) { disconnect(link); }
+
 void PresenceService::close_all(unsigned short code, std::string_view reason) {
     for (auto& [link, c] : connections_) c->close(code, reason);
 }

@@ -25,6 +25,9 @@ public:
     void connect(Link& link);
     void receive(Link& link, std::string_view frame);
     void disconnect(Link& link);
+    // The link was lost without a closing handshake. A member that can resume stays for
+    // the grace period; otherwise as disconnect().
+    void lose(Link& link);
     // Closes every connection (each still gets disconnect() from its transport).
     void close_all(unsigned short code, std::string_view reason);
     // Disconnects and drops whatever is still connected, for a shutdown that cannot

@@ -58,6 +58,10 @@ std::string_view error_text(ErrorCode code) {
     case ErrorCode::publish_denied: return "Publish Message request has been denied.";
     case ErrorCode::send_members_denied: return "Send Members request has been denied.";
     case ErrorCode::invitation_denied: return "Invitation request has been denied.";
+    case ErrorCode::too_many_requests: return "Too many requests: over the rate limit.";
+    case ErrorCode::too_many_channels: return "Too many channels for one member.";
+    case ErrorCode::too_many_invitations: return "Too many invitations: over the rate limit.";
+    case ErrorCode::channel_full: return "The channel is full.";
     case ErrorCode::parse_error: return "Parse error.";
     case ErrorCode::invalid_request: return "Invalid request.";
     case ErrorCode::method_not_found: return "Method not found.";

@@ -25,9 +25,18 @@ struct ServerCore {
           engine(make_engine(options.engine, strand, hooks.on_log)),
           service(*engine, options.presence, hooks) {}
 
-    // A connection is gone: announce it, and tell a stopping server when it was the last.
+    // A connection closed by a closing handshake: announce it, and tell a stopping server
+    // when it was the last.
     void disconnected(Link& link) {
         service.disconnect(link);
+        after_disconnect();
+    }
+    // A connection lost without a closing handshake: its member may resume.
+    void lost(Link& link) {
+        service.lose(link);
+        after_disconnect();
+    }
+    void after_disconnect() {
         if (stopping && service.connections() == 0 && on_idle) std::exchange(on_idle, nullptr)();
     }
 

@@ -125,7 +125,10 @@ void WebsocketSession::finish(beast::error_code ec) {
     finished_ = true;
     if (!connected_) return;
     if (!expected_end(ec)) core_->service.report_error(*this, ec.message());
-    core_->disconnected(*this);
+    if (ec == websocket::error::closed)
+        core_->disconnected(*this);
+    else
+        core_->lost(*this);
 }
 
 }  // namespace presence
