@@ -14,8 +14,8 @@ namespace presence {
 // and frames sent to it meanwhile are kept (up to both bounds) for its next connection.
 struct ResumeOptions {
     std::chrono::milliseconds grace{10000};  // 0 = no resume
-    std::size_t backlog_frames = 1024;
-    std::size_t backlog_bytes = 1024 * 1024;
+    std::size_t backlog_frames = 256;
+    std::size_t backlog_bytes = 256 * 1024;
 };
 
 // The rules of presence: limits on what members may send, Base64 and acknowledgment

@@ -8,7 +8,25 @@ void Connection::deliver(const FramePtr& frame) {
     const Bytes bytes = bytes_of(frame);
     if (!frame->ack_id.empty()) unacknowledged.track(frame->ack_id, bytes, protocol::Clock::now());
     if (frame->invitation) remember(*frame->invitation);
-    link_.send(bytes);
+    send(bytes);
+}
+
+void Connection::send(const Bytes& bytes) {
+    if (backlog_) backlog_->push(bytes);
+    send_aside(bytes);
+}
+
+void Connection::send_aside(const Bytes& bytes) {
+    if (link_) link_->send(bytes);
+}
+
+void Connection::close(unsigned short code, std::string_view reason) {
+    if (link_) link_->close(code, reason);
+}
+
+void Connection::make_resumable(std::string token, std::size_t max_frames, std::size_t max_bytes) {
+    resume_token_ = std::move(token);
+    backlog_.emplace(max_frames, max_bytes);
 }
 
 // One entry per inviter and channel; past the limit the oldest is forgotten.

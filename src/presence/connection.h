@@ -4,31 +4,51 @@
 #include <optional>
 #include <string>
 
+#include "presence/backlog.h"
 #include "presence/frame.h"
+#include "presence/grant.h"
 #include "presence/member.h"
 #include "protocol/acknowledgment.h"
 
 namespace presence {
 
-// One connection's protocol state: who it is, what it acknowledged, what it was invited
-// to. Owned by the PresenceService; the transport holds it only through its Link.
+// One connection's protocol state: who it is, what it may do, what it acknowledged, what
+// it was invited to. Owned by the PresenceService; the transport holds it only through
+// its Link. A resumable connection outlives its link: between a lost link and the next
+// one it is detached, and what it is sent meanwhile goes to its backlog only.
 class Connection final : public Peer {
 public:
-    Connection(Link& link, std::string session_id, std::size_t max_invitations)
-        : link_(link), session_id_(std::move(session_id)), max_invitations_(max_invitations) {}
+    Connection(Link& link, std::string session_id, std::size_t max_invitations, Grant grant)
+        : grant(std::move(grant)), link_(&link), session_id_(std::move(session_id)),
+          max_invitations_(max_invitations) {}
 
     // Sends, keeps the frame for re-sending until acknowledged when it has an id, and
     // remembers the invitation it carries. Never touches presence state, so the engine
     // may call it in the middle of a fan-out.
     void deliver(const FramePtr& frame) override;
-    void close(unsigned short code, std::string_view reason) { link_.close(code, reason); }
-    void send(const Bytes& bytes) { link_.send(bytes); }
+    // Sends a frame that no acknowledgment or invitation bookkeeping applies to.
+    void send(const Bytes& bytes);
+    // Sends outside the numbered stream of frames a resume replays: heartbeat and resume
+    // answers, and the replayed frames themselves.
+    void send_aside(const Bytes& bytes);
+    void close(unsigned short code, std::string_view reason);
 
-    Link& link() const { return link_; }
+    // From now on every frame sent is numbered and kept in a backlog of these bounds.
+    void make_resumable(std::string token, std::size_t max_frames, std::size_t max_bytes);
+    bool resumable() const { return backlog_.has_value(); }
+    const std::string& resume_token() const { return resume_token_; }
+    Backlog& backlog() { return *backlog_; }
+
+    void detach() { link_ = nullptr; }
+    void attach(Link& link) { link_ = &link; }
+    bool attached() const { return link_ != nullptr; }
+    Link* link() const { return link_; }
+
     const std::string& session_id() const { return session_id_; }
     const std::optional<Member>& member() const { return member_; }
     void set_member(std::optional<Member> member) { member_ = std::move(member); }
 
+    const Grant grant;
     bool said_hello = false;
     std::size_t invalid_in_a_row = 0;
     protocol::AckQueue unacknowledged;
@@ -38,10 +58,12 @@ public:
 private:
     void remember(const Invitation& invitation);
 
-    Link& link_;
+    Link* link_;
     std::string session_id_;
     std::size_t max_invitations_;
     std::optional<Member> member_;
+    std::string resume_token_;
+    std::optional<Backlog> backlog_;
 };
 
 }  // namespace presence

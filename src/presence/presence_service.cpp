@@ -1,9 +1,11 @@
 #include "presence/presence_service.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "protocol/codec.h"
 #include "protocol/guid.h"
+#include "protocol/text.h"
 
 namespace presence {
 namespace {
@@ -30,6 +32,32 @@ void notify(const Hook& hook, Args&&... args) {
     if (hook) hook(std::forward<Args>(args)...);
 }
 
+bool names(const std::optional<std::string>& list, std::string_view feature) {
+    for (const std::string_view name : protocol::split_list(list.value_or("")))
+        if (name == feature) return true;
+    return false;
+}
+
+// A resume request's text: the token, a colon, and how many numbered frames the client
+// received on its lost connection.
+struct ResumeRequest {
+    std::string_view token;
+    std::uint64_t received = 0;
+};
+
+std::optional<ResumeRequest> parse_resume(std::string_view text) {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    ResumeRequest request{text.substr(0, colon)};
+    const std::string_view count = text.substr(colon + 1);
+    const auto [end, error] = std::from_chars(count.data(), count.data() + count.size(), request.received);
+    if (count.empty() || error != std::errc() || end != count.data() + count.size()) return std::nullopt;
+    return request;
+}
+
+// A connection is taken over only by a claimant with the same identity.
+bool same_identity(const Grant& a, const Grant& b) { return a.restricted == b.restricted && a.id == b.id; }
+
 Method method_of(Change change) {
     switch (change) {
     case Change::member_new: return Method::member_new;
@@ -55,8 +83,13 @@ std::shared_ptr<Frame> PresenceService::make_frame(Message message) const {
     return frame;
 }
 
-void PresenceService::connect(Link& link) {
-    auto owned = std::make_unique<Connection>(link, protocol::new_guid(), options_.max_pending_invitations);
+Bytes PresenceService::make_aside(const Message& message) const {
+    return std::make_shared<const std::string>(protocol::encode(message, options_.encode_base64));
+}
+
+void PresenceService::connect(Link& link, Grant grant) {
+    auto owned = std::make_unique<Connection>(link, protocol::new_guid(), options_.max_pending_invitations,
+                                              std::move(grant));
     Connection& c = *owned;
     connections_.emplace(&link, std::move(owned));
     Message session = message_of(Method::session);
@@ -69,23 +102,54 @@ void PresenceService::disconnect(Link& link) {
     const auto it = connections_.find(&link);
     if (it == connections_.end()) return;
     Connection& c = *it->second;
+    if (c.resumable()) resumable_.erase(c.resume_token());
     if (c.member()) remove_member(c);
     notify(hooks_.on_disconnect, c.session_id());
     connections_.erase(&link);
 }
 
-void PresenceService::lose(Link& link) { disconnect(link); }
+// The member stays, unseen by the others; what it is sent goes to its backlog.
+void PresenceService::lose(Link& link) {
+    const auto it = connections_.find(&link);
+    if (it == connections_.end()) return;
+    Connection& c = *it->second;
+    if (!c.resumable() || !c.member() || options_.resume.grace.count() <= 0) return disconnect(link);
+    const std::string token = c.resume_token();
+    resumable_.erase(token);
+    c.detach();
+    detached_.emplace(token, Detached{std::move(it->second), protocol::Clock::now() + options_.resume.grace});
+    connections_.erase(it);
+}
+
+void PresenceService::expire(protocol::Clock::time_point now) {
+    for (auto it = detached_.begin(); it != detached_.end();) {
+        if (it->second.deadline > now) {
+            ++it;
+            continue;
+        }
+        std::unique_ptr<Connection> c = std::move(it->second.connection);
+        it = detached_.erase(it);
+        end_detached(std::move(c));
+    }
+}
+
+void PresenceService::end_detached(std::unique_ptr<Connection> c) {
+    if (c->member()) remove_member(*c);
+    notify(hooks_.on_disconnect, c->session_id());
+}
 
 void PresenceService::close_all(unsigned short code, std::string_view reason) {
     for (auto& [link, c] : connections_) c->close(code, reason);
+    expire(protocol::Clock::time_point::max());
 }
 
 void PresenceService::disconnect_all() {
     while (!connections_.empty()) {
-        Link& link = connections_.begin()->second->link();
+        Link& link = *connections_.begin()->second->link();
         disconnect(link);
         link.drop();
     }
+    expire(protocol::Clock::time_point::max());
 }
 
 void PresenceService::report_error(const Link& link, std::string_view what) const {
@@ -110,6 +174,8 @@ void PresenceService::receive(Link& link, std::string_view frame) {
         reject(c, context, decoded.error->code, std::move(decoded.error->text));
         return;
     }
+    // A resume may replace the connection of this link: nothing may touch `c` after it.
+    if (decoded.message.method == Method::resume) return resume(c, decoded.message);
     const std::size_t invalid_before = c.invalid_in_a_row;
     dispatch(c, decoded.message);
     if (c.invalid_in_a_row == invalid_before) c.invalid_in_a_row = 0;
@@ -117,7 +183,8 @@ void PresenceService::receive(Link& link, std::string_view frame) {
 
 void PresenceService::dispatch(Connection& c, const Message& request) {
     switch (request.method) {
-    case Method::hello: return hello(c);
+    case Method::hello: return hello(c, request);
+    case Method::ping: return c.send_aside(make_aside(message_of(Method::pong)));
     case Method::member_new: return join(c, request);
     case Method::member_remove: return leave(c, request);
     case Method::channel_member_new: return subscribe(c, request);
@@ -132,11 +199,88 @@ void PresenceService::dispatch(Connection& c, const Message& request) {
     }
 }
 
-void PresenceService::hello(Connection& c) {
+void PresenceService::hello(Connection& c, const Message& request) {
     c.said_hello = true;
+    const bool can_resume = options_.resume.grace.count() > 0;
+    std::string features = std::string(extension::invitation_response) + "," + std::string(extension::heartbeat);
+    if (can_resume) features += "," + std::string(extension::resume);
     Message answer = message_of(Method::hello);
-    answer.text = std::string(extension::invitation_response);
+    answer.text = std::move(features);
     c.deliver(make_frame(std::move(answer)));
+    if (!can_resume || !names(request.text, extension::resume)) return;
+    // Numbering starts after the token frame, on both sides; a second hello starts it again.
+    if (c.resumable()) resumable_.erase(c.resume_token());
+    c.make_resumable(protocol::new_guid(), options_.resume.backlog_frames, options_.resume.backlog_bytes);
+    resumable_[c.resume_token()] = c.link();
+    Message token = message_of(Method::resume_token);
+    token.text = c.resume_token();
+    c.send_aside(make_aside(token));
+}
+
+void PresenceService::resume(Connection& c, const Message& request) {
+    if (c.member() || c.resumable())
+        return reject(c, request, ErrorCode::invalid_params, "resume must come before joining and before hello");
+    const std::string text = request.text.value_or("");
+    const std::optional<ResumeRequest> parsed = parse_resume(text);
+    if (!parsed) return reject(c, request, ErrorCode::invalid_params, "message.text must be TOKEN:RECEIVED");
+    std::unique_ptr<Connection> resumed = claim(std::string(parsed->token), c);
+    if (!resumed) {
+        Message answer = message_of(Method::resume);
+        answer.text = std::string(extension::expired);
+        return c.send_aside(make_aside(answer));
+    }
+    take_over(c, std::move(resumed), parsed->received);
+}
+
+// The connection of `token`, taken from the waiting ones, or from its link when that link
+// still looks alive (the client saw it die first): that link is dropped unannounced.
+std::unique_ptr<Connection> PresenceService::claim(const std::string& token, const Connection& claimant) {
+    if (const auto it = detached_.find(token); it != detached_.end()) {
+        if (!same_identity(it->second.connection->grant, claimant.grant)) return nullptr;
+        std::unique_ptr<Connection> owned = std::move(it->second.connection);
+        detached_.erase(it);
+        return owned;
+    }
+    const auto it = resumable_.find(token);
+    if (it == resumable_.end()) return nullptr;
+    Link* old = it->second;
+    const auto owner = connections_.find(old);
+    if (!same_identity(owner->second->grant, claimant.grant)) return nullptr;
+    std::unique_ptr<Connection> owned = std::move(owner->second);
+    connections_.erase(owner);
+    resumable_.erase(it);
+    owned->detach();
+    old->drop();
+    return owned;
+}
+
+// The resumed connection moves onto the fresh one's link, and the fresh one ends. The
+// client gets what it missed, or, when the backlog no longer holds it, the member lists
+// of its channels to start again from.
+void PresenceService::take_over(Connection& fresh, std::unique_ptr<Connection> resumed, std::uint64_t received) {
+    Link& link = *fresh.link();
+    const std::string fresh_session = fresh.session_id();
+    Connection& c = *resumed;
+    c.attach(link);
+    resumable_[c.resume_token()] = &link;
+    connections_[&link] = std::move(resumed);
+    notify(hooks_.on_disconnect, fresh_session);
+
+    Message answer = message_of(Method::resume);
+    answer.member = c.member();
+    Backlog& backlog = c.backlog();
+    if (backlog.holds_from(received)) {
+        answer.text = std::string(extension::resumed);
+        c.send_aside(make_aside(answer));
+        backlog.replay_from(received, [&c](const Bytes& bytes) { c.send_aside(bytes); });
+        return;
+    }
+    backlog.restart();
+    answer.text = std::string(extension::resync);
+    c.send_aside(make_aside(answer));
+    if (!c.member()) return;
+    for (const std::string& channel : engine_.channels_of(c.member()->id))
+        c.deliver(members_frame(*c.member(), channel));
 }
 
 void PresenceService::join(Connection& c, const Message& request) {
@@ -235,11 +379,15 @@ void PresenceService::get_members(Connection& c, const Message& request) {
         return answer_error(c, request, ErrorCode::channel_not_exists);
     if (!allowed(hooks_.before_send_members, channel, *self))
         return answer_error(c, request, ErrorCode::send_members_denied);
+    c.deliver(members_frame(*self, channel));
+}
+
+FramePtr PresenceService::members_frame(const Member& self, const std::string& channel) const {
     Message answer = message_of(Method::send_members);
-    answer.member = *self;
+    answer.member = self;
     answer.channel = channel;
     answer.members = channel.empty() ? engine_.all_members() : engine_.members(channel);
-    c.deliver(make_frame(std::move(answer)));
+    return make_frame(std::move(answer));
 }
 
 void PresenceService::invite(Connection& c, const Message& request) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 
@@ -22,13 +23,16 @@ public:
     // Connections are known by their link. connect() sends the session frame;
     // disconnect() announces the departure of the link's member, and is a no-op for
     // a link already disconnected.
-    void connect(Link& link);
+    void connect(Link& link, Grant grant = {});
     void receive(Link& link, std::string_view frame);
     void disconnect(Link& link);
     // The link was lost without a closing handshake. A member that can resume stays for
     // the grace period; otherwise as disconnect().
     void lose(Link& link);
-    // Closes every connection (each still gets disconnect() from its transport).
+    // Ends the members whose grace period for resuming ran out before `now`.
+    void expire(protocol::Clock::time_point now);
+    // Closes every connection (each still gets disconnect() from its transport), and
+    // ends the members waiting to resume.
     void close_all(unsigned short code, std::string_view reason);
     // Disconnects and drops whatever is still connected, for a shutdown that cannot
     // wait longer.
@@ -42,19 +46,26 @@ public:
 
     const Engine& engine() const { return engine_; }
     std::size_t connections() const { return connections_.size(); }
+    // Members whose connection was lost and who may still resume it.
+    std::size_t detached() const { return detached_.size(); }
     const PresenceOptions& options() const { return options_; }
 
 private:
     using Message = protocol::Message;
 
     void dispatch(Connection& c, const Message& request);
-    void hello(Connection& c);
+    void hello(Connection& c, const Message& request);
+    void resume(Connection& c, const Message& request);
+    void take_over(Connection& fresh, std::unique_ptr<Connection> resumed, std::uint64_t received);
+    std::unique_ptr<Connection> claim(const std::string& token, const Connection& claimant);
+    void end_detached(std::unique_ptr<Connection> c);
     void join(Connection& c, const Message& request);
     void leave(Connection& c, const Message& request);
     void subscribe(Connection& c, const Message& request);
     void unsubscribe(Connection& c, const Message& request);
     void publish(Connection& c, const Message& request);
     void get_members(Connection& c, const Message& request);
+    FramePtr members_frame(const Member& self, const std::string& channel) const;
     void invite(Connection& c, const Message& request);
     void refuse_invitation(Connection& c, const Message& request);
 
@@ -81,13 +92,22 @@ private:
     void reject(Connection& c, const Message& request, ErrorCode code, std::string text);
 
     std::shared_ptr<Frame> make_frame(Message message) const;
+    // A frame outside acknowledgment and the resume numbering.
+    Bytes make_aside(const Message& message) const;
 
     Engine& engine_;
     PresenceOptions options_;
     const ServerHooks& hooks_;
     void report_error(const Connection& c, std::string_view what) const;
 
+    struct Detached {
+        std::unique_ptr<Connection> connection;
+        protocol::Clock::time_point deadline;
+    };
+
     std::unordered_map<const Link*, std::unique_ptr<Connection>> connections_;
+    std::unordered_map<std::string, Link*> resumable_;  // token → link, attached ones
+    std::unordered_map<std::string, Detached> detached_;  // token → lost connection
 };
 
 }  // namespace presence

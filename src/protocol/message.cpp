@@ -6,7 +6,7 @@
 namespace presence::protocol {
 namespace {
 
-constexpr std::array<std::pair<Method, std::string_view>, 14> method_names{{
+constexpr std::array<std::pair<Method, std::string_view>, 18> method_names{{
     {Method::session, "sgc@presence@session"},
     {Method::member_new, "sgc@presence@member@new"},
     {Method::member_remove, "sgc@presence@member@remove"},
@@ -21,6 +21,10 @@ constexpr std::array<std::pair<Method, std::string_view>, 14> method_names{{
     {Method::acknowledgment, "sgc@presence@acknowledgment"},
     {Method::hello, "ext@presence@hello"},
     {Method::invitation_response, "ext@presence@channel@invitation@response"},
+    {Method::resume, "ext@presence@resume"},
+    {Method::resume_token, "ext@presence@resume@token"},
+    {Method::ping, "ext@presence@ping"},
+    {Method::pong, "ext@presence@pong"},
 }};
 
 }  // namespace

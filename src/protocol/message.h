@@ -26,6 +26,10 @@ enum class Method {
     // Extensions: only exchanged with a peer that said hello with them.
     hello,
     invitation_response,
+    resume,
+    resume_token,
+    ping,
+    pong,
 };
 
 std::string_view method_name(Method method);
@@ -45,6 +49,12 @@ namespace extension {
 inline constexpr std::string_view invitation_response = "invitation-response";
 inline constexpr std::string_view accepted = "accepted";
 inline constexpr std::string_view refused = "refused";
+inline constexpr std::string_view resume = "resume";
+inline constexpr std::string_view heartbeat = "heartbeat";
+// The server's answers to a resume request.
+inline constexpr std::string_view resumed = "resumed";
+inline constexpr std::string_view resync = "resync";
+inline constexpr std::string_view expired = "expired";
 }  // namespace extension
 
 // One envelope. An absent object is std::nullopt; `channel` is `channel.name`,

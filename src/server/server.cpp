@@ -22,6 +22,9 @@ namespace {
 constexpr auto stop_grace = std::chrono::milliseconds(1500);
 constexpr auto engine_stop_grace = std::chrono::milliseconds(2000);
 constexpr unsigned short close_going_away = 1001;
+// How often deadlines are looked at: members whose grace for resuming ran out leave
+// within this much of it.
+constexpr auto housekeeping_period = std::chrono::milliseconds(250);
 
 }  // namespace
 
@@ -30,7 +33,8 @@ struct Server::Impl {
         : own_io(external ? nullptr : std::make_unique<asio::io_context>(1)),
           io(external ? *external : *own_io),
           core(std::make_shared<ServerCore>(io, std::move(options), std::move(hooks))),
-          ack_timer(core->strand) {}
+          ack_timer(core->strand),
+          housekeeping_timer(core->strand) {}
 
     // Runs `work` on the strand and returns its result; directly when already there, or
     // when the server is not running, as nothing else touches its state then.
@@ -52,11 +56,21 @@ struct Server::Impl {
         });
     }
 
+    void schedule_housekeeping() {
+        housekeeping_timer.expires_after(housekeeping_period);
+        housekeeping_timer.async_wait([this](boost::system::error_code ec) {
+            if (ec) return;
+            core->service.expire(protocol::Clock::now());
+            schedule_housekeeping();
+        });
+    }
+
     // Starts the shutdown on the strand; `idle` becomes ready once no connection is left.
     void begin_stop() {
         core->stopping = true;
         listener->stop();
         ack_timer.cancel();
+        housekeeping_timer.cancel();
         core->on_idle = [this] { idle.set_value(); };
         core->service.close_all(close_going_away, "server shutting down");
         if (core->service.connections() == 0) std::exchange(core->on_idle, nullptr)();
@@ -82,6 +96,7 @@ struct Server::Impl {
     asio::io_context& io;
     std::shared_ptr<ServerCore> core;
     asio::steady_timer ack_timer;
+    asio::steady_timer housekeeping_timer;
     std::shared_ptr<Listener> listener;
     std::thread thread;
     std::atomic<bool> started{false};
@@ -109,6 +124,7 @@ void Server::start() {
         s.listener->run();
         s.core->engine->start();
         if (s.core->options.presence.ack.enabled) s.schedule_resends();
+        s.schedule_housekeeping();
     });
     s.started = true;
     if (s.own_io) s.thread = std::thread([&s] { s.io.run(); });

@@ -18,6 +18,7 @@ struct Durations {
     double ack_interval = 300;
     double ack_timeout = 240;
     double node_timeout = 5;
+    double resume_grace = 10;
 };
 
 po::options_description describe(presence::ServerOptions& o, Durations& t) {
@@ -46,6 +47,12 @@ po::options_description describe(presence::ServerOptions& o, Durations& t) {
         ("ack-retries", po::value(&p.ack.max_retries)->default_value(p.ack.max_retries),
          "re-sends before a message is dropped (0 = no limit)")
         ("base64", po::bool_switch(&p.encode_base64), "Base64-encode every string the server sends")
+        ("resume-grace", po::value(&t.resume_grace)->default_value(t.resume_grace),
+         "seconds a member whose connection was lost may resume it (0 = no resume)")
+        ("resume-backlog-frames", po::value(&p.resume.backlog_frames)->default_value(p.resume.backlog_frames),
+         "frames kept per resumable connection for a resume to send again")
+        ("resume-backlog-bytes", po::value(&p.resume.backlog_bytes)->default_value(p.resume.backlog_bytes),
+         "bytes kept per resumable connection for a resume to send again")
         ("engine", po::value(&e.url)->default_value(e.url),
          "where presence state lives: memory, or redis://HOST[:PORT] shared by several nodes")
         ("node-id", po::value(&e.node_id), "this node's name among the nodes sharing Redis (default: random)")
@@ -66,6 +73,7 @@ int main(int argc, char** argv) {
     options.presence.ack.interval = seconds(durations.ack_interval);
     options.presence.ack.timeout = seconds(durations.ack_timeout);
     options.engine.node_timeout = seconds(durations.node_timeout);
+    options.presence.resume.grace = seconds(durations.resume_grace);
     presence::ServerHooks hooks;
     hooks.on_log = [](const std::string& line) { std::cerr << "presence-server: " << line << std::endl; };
 

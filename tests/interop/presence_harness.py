@@ -78,6 +78,8 @@ ERROR_MEMBER_CHANNEL = "sgc@presence@error@member@channel"
 ERROR_PUBLISH = "sgc@presence@error@publish@msg"
 ACK = "sgc@presence@acknowledgment"
 HELLO = "ext@presence@hello"
+# What our server's hello answer lists, with its default options.
+SERVER_FEATURES = "invitation-response,heartbeat,resume"
 INVITATION_RESPONSE = "ext@presence@channel@invitation@response"
 
 # sgc error codes and texts

@@ -53,6 +53,10 @@ constexpr Method all_methods[] = {
     Method::acknowledgment,
     Method::hello,
     Method::invitation_response,
+    Method::resume,
+    Method::resume_token,
+    Method::ping,
+    Method::pong,
 };
 
 const Member ann{"3f2c5a6e-1b7d-4c1e-9a0f-2d4e6b8c0a1f", "Ann", "line one\r\nline two"};
@@ -66,6 +70,7 @@ Message sample(Method method) {
     switch (method) {
     case Method::session:
     case Method::hello:
+    case Method::resume_token:
         m.text = "e7a1c2d3-0000-4000-8000-123456789abc";
         break;
     case Method::member_new:
@@ -108,6 +113,12 @@ Message sample(Method method) {
         m.error = make_error(ErrorCode::subscription_not_exists);
         break;
     case Method::acknowledgment:
+    case Method::ping:
+    case Method::pong:
+        break;
+    case Method::resume:
+        m.member = ann;
+        m.text = "resumed";
         break;
     case Method::invitation_response:
         m.member = bob;

@@ -1,0 +1,30 @@
+#include "presence/backlog.h"
+
+namespace presence {
+
+void Backlog::push(const Bytes& bytes) {
+    if (slots_.empty()) {
+        ++next_;
+        return;
+    }
+    if (kept_ == slots_.size()) drop_oldest();
+    slots_[next_ % slots_.size()] = bytes;
+    ++next_;
+    ++kept_;
+    kept_bytes_ += bytes->size();
+    while (kept_bytes_ > max_bytes_ && kept_ > 0) drop_oldest();
+}
+
+void Backlog::restart() {
+    while (kept_ > 0) drop_oldest();
+    next_ = 0;
+}
+
+void Backlog::drop_oldest() {
+    Bytes& oldest = slots_[(next_ - kept_) % slots_.size()];
+    kept_bytes_ -= oldest->size();
+    oldest.reset();
+    --kept_;
+}
+
+}  // namespace presence
