@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
         presence::ServerOptions options;
         options.port = 0;
         options.max_send_queue_bytes = 64 * 1024 * 1024;
+        options.presence.max_requests_per_second = 0;  // one publisher sends as fast as it can
         options.engine.url = engine;
         options.engine.key_prefix = "fanout-bench:";
         nodes.push_back(std::make_unique<presence::Server>(options));

@@ -55,6 +55,7 @@ public:
     virtual bool channel_exists(std::string_view channel) const = 0;
     virtual bool is_subscribed(std::string_view channel, std::string_view id) const = 0;
     virtual std::vector<std::string> channels_of(std::string_view id) const = 0;
+    virtual std::size_t member_count(std::string_view channel) const = 0;
 
     virtual std::vector<Member> members(std::string_view channel) const = 0;
     virtual std::vector<Member> all_members() const = 0;

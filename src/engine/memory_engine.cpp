@@ -101,6 +101,11 @@ std::vector<std::string> MemoryEngine::channels_of(std::string_view id) const {
     return it == members_.end() ? std::vector<std::string>{} : it->second.channels;
 }
 
+std::size_t MemoryEngine::member_count(std::string_view channel) const {
+    const auto it = channels_.find(channel);
+    return it == channels_.end() ? 0 : it->second.size();
+}
+
 std::vector<Member> MemoryEngine::members_of(const Roster& roster) {
     std::vector<Member> out;
     out.reserve(roster.size());

@@ -33,6 +33,7 @@ public:
     bool channel_exists(std::string_view channel) const override;
     bool is_subscribed(std::string_view channel, std::string_view id) const override;
     std::vector<std::string> channels_of(std::string_view id) const override;
+    std::size_t member_count(std::string_view channel) const override;
 
     std::vector<Member> members(std::string_view channel) const override;
     std::vector<Member> all_members() const override;

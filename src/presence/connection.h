@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -8,9 +10,15 @@
 #include "presence/frame.h"
 #include "presence/grant.h"
 #include "presence/member.h"
+#include "presence/server_options.h"
+#include "presence/token_bucket.h"
 #include "protocol/acknowledgment.h"
 
 namespace presence {
+
+class Connection;
+// Connections whose grant ends, by when it ends.
+using Expiries = std::multimap<std::chrono::system_clock::time_point, Connection*>;
 
 // One connection's protocol state: who it is, what it may do, what it acknowledged, what
 // it was invited to. Owned by the PresenceService; the transport holds it only through
@@ -18,9 +26,14 @@ namespace presence {
 // one it is detached, and what it is sent meanwhile goes to its backlog only.
 class Connection final : public Peer {
 public:
-    Connection(Link& link, std::string session_id, std::size_t max_invitations, Grant grant)
-        : grant(std::move(grant)), link_(&link), session_id_(std::move(session_id)),
-          max_invitations_(max_invitations) {}
+    Connection(Link& link, std::string session_id, const PresenceOptions& options, Grant grant)
+        : grant(std::move(grant)),
+          requests(options.max_requests_per_second, static_cast<double>(options.request_burst)),
+          invitations_sent(options.max_invitations_per_minute / 60.0,
+                           static_cast<double>(options.max_invitations_per_minute)),
+          link_(&link),
+          session_id_(std::move(session_id)),
+          max_invitations_(options.max_pending_invitations) {}
 
     // Sends, keeps the frame for re-sending until acknowledged when it has an id, and
     // remembers the invitation it carries. Never touches presence state, so the engine
@@ -54,6 +67,9 @@ public:
     protocol::AckQueue unacknowledged;
     protocol::SeenIds seen_ids;
     std::deque<Invitation> invitations;  // pending, oldest first
+    TokenBucket requests;
+    TokenBucket invitations_sent;
+    std::optional<Expiries::iterator> expiry;  // its entry while its grant has not ended
 
 private:
     void remember(const Invitation& invitation);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <utility>
 
 #include "protocol/codec.h"
 #include "protocol/guid.h"
@@ -55,6 +57,22 @@ std::optional<ResumeRequest> parse_resume(std::string_view text) {
     return request;
 }
 
+std::string over_rate_text(const PresenceOptions& options) {
+    char text[64];
+    std::snprintf(text, sizeof text, "over %g requests per second", options.max_requests_per_second);
+    return text;
+}
+
+bool at_limit(std::size_t count, std::size_t limit) { return limit != 0 && count >= limit; }
+
+// What a request that could not be decoded was, as far as it got.
+Message context_of(const protocol::Decoded& decoded) {
+    if (decoded.ok()) return decoded.message;
+    Message context;
+    if (decoded.error->method) context.method = *decoded.error->method;
+    return context;
+}
+
 // A connection is taken over only by a claimant with the same identity.
 bool same_identity(const Grant& a, const Grant& b) { return a.restricted == b.restricted && a.id == b.id; }
 
@@ -88,9 +106,11 @@ Bytes PresenceService::make_aside(const Message& message) const {
 }
 
 void PresenceService::connect(Link& link, Grant grant) {
-    auto owned = std::make_unique<Connection>(link, protocol::new_guid(), options_.max_pending_invitations,
-                                              std::move(grant));
+    // A grant that fixes the member id makes it the session id, the one id a member may join with.
+    std::string session_id = grant.id.value_or(protocol::new_guid());
+    auto owned = std::make_unique<Connection>(link, std::move(session_id), options_, std::move(grant));
     Connection& c = *owned;
+    if (c.grant.expires) c.expiry = expiries_.emplace(*c.grant.expires, &c);
     connections_.emplace(&link, std::move(owned));
     Message session = message_of(Method::session);
     session.text = c.session_id();
@@ -105,7 +125,12 @@ void PresenceService::disconnect(Link& link) {
     if (c.resumable()) resumable_.erase(c.resume_token());
     if (c.member()) remove_member(c);
     notify(hooks_.on_disconnect, c.session_id());
+    forget(c);
     connections_.erase(&link);
+}
+
+void PresenceService::forget(Connection& c) {
+    if (c.expiry) expiries_.erase(*std::exchange(c.expiry, std::nullopt));
 }
 
 // The member stays, unseen by the others; what it is sent goes to its backlog.
@@ -136,6 +161,17 @@ void PresenceService::expire(protocol::Clock::time_point now) {
 void PresenceService::end_detached(std::unique_ptr<Connection> c) {
     if (c->member()) remove_member(*c);
     notify(hooks_.on_disconnect, c->session_id());
+    forget(*c);
+}
+
+// A detached connection whose grant ends is left to its grace period.
+void PresenceService::end_grants(std::chrono::system_clock::time_point now) {
+    while (!expiries_.empty() && expiries_.begin()->first <= now) {
+        Connection& c = *expiries_.begin()->second;
+        forget(c);
+        report_error(c, "token expired");
+        c.close(close_policy_violation, "token expired");
+    }
 }
 
 void PresenceService::close_all(unsigned short code, std::string_view reason) {
@@ -168,12 +204,11 @@ void PresenceService::receive(Link& link, std::string_view frame) {
     protocol::Decoded decoded = protocol::decode(frame);
     const auto reply = [&c](std::string ack) { c.send(std::make_shared<const std::string>(std::move(ack))); };
     if (!protocol::admit(decoded, c.unacknowledged, c.seen_ids, reply)) return;
-    if (!decoded.ok()) {
-        Message context;
-        if (decoded.error->method) context.method = *decoded.error->method;
-        reject(c, context, decoded.error->code, std::move(decoded.error->text));
-        return;
+    if (!c.requests.take(protocol::Clock::now())) {
+        ++limits_hit_.requests;
+        return reject(c, context_of(decoded), ErrorCode::too_many_requests, over_rate_text(options_));
     }
+    if (!decoded.ok()) return reject(c, context_of(decoded), decoded.error->code, std::move(decoded.error->text));
     // A resume may replace the connection of this link: nothing may touch `c` after it.
     if (decoded.message.method == Method::resume) return resume(c, decoded.message);
     const std::size_t invalid_before = c.invalid_in_a_row;
@@ -260,6 +295,7 @@ std::unique_ptr<Connection> PresenceService::claim(const std::string& token, con
 void PresenceService::take_over(Connection& fresh, std::unique_ptr<Connection> resumed, std::uint64_t received) {
     Link& link = *fresh.link();
     const std::string fresh_session = fresh.session_id();
+    forget(fresh);
     Connection& c = *resumed;
     c.attach(link);
     resumable_[c.resume_token()] = &link;
@@ -288,6 +324,8 @@ void PresenceService::join(Connection& c, const Message& request) {
     Member member = request.member.value_or(Member{});
     if (member.id.empty()) member.id = c.session_id();
     if (member.id != c.session_id()) return answer_error(c, request, ErrorCode::member_not_exists);
+    if (c.grant.name) member.name = *c.grant.name;
+    if (c.grant.info) member.info = *c.grant.info;
     if (!within(c, request, "member.name", member.name.size(), options_.max_name_bytes) ||
         !within(c, request, "member.info", member.info.size(), options_.max_info_bytes))
         return;
@@ -325,13 +363,23 @@ void PresenceService::subscribe(Connection& c, const Message& request) {
     const Member* self = self_of(c, request);
     if (!self || !valid_channel(c, request, true)) return;
     const std::string& channel = *request.channel;
-    const std::optional<ErrorCode> error = try_subscribe(*self, channel);
+    const std::optional<ErrorCode> error = try_subscribe(c, *self, channel);
     if (error) answer_error(c, request, *error);
     settle_invitations(c, channel, error);
 }
 
-std::optional<ErrorCode> PresenceService::try_subscribe(const Member& self, const std::string& channel) {
+std::optional<ErrorCode> PresenceService::try_subscribe(const Connection& c, const Member& self,
+                                                        const std::string& channel) {
     if (engine_.is_subscribed(channel, self.id)) return ErrorCode::subscription_already_exists;
+    if (!c.grant.may_join(channel)) return ErrorCode::subscription_denied;
+    if (at_limit(engine_.channels_of(self.id).size(), options_.max_channels_per_member)) {
+        ++limits_hit_.channels;
+        return ErrorCode::too_many_channels;
+    }
+    if (at_limit(engine_.member_count(channel), options_.max_channel_members)) {
+        ++limits_hit_.channel_full;
+        return ErrorCode::channel_full;
+    }
     if (!engine_.channel_exists(channel) && !allowed(hooks_.before_new_channel, channel, self))
         return ErrorCode::new_channel_denied;
     if (!allowed(hooks_.before_new_channel_member, channel, self))
@@ -362,7 +410,7 @@ void PresenceService::publish(Connection& c, const Message& request) {
         if (!engine_.is_subscribed(channel, self->id))
             return answer_error(c, request, ErrorCode::subscription_not_exists);
     }
-    if (!allowed(hooks_.before_publish, channel, *self, *request.text))
+    if (!c.grant.may_publish(channel) || !allowed(hooks_.before_publish, channel, *self, *request.text))
         return answer_error(c, request, ErrorCode::publish_denied);
     Message out = message_of(Method::publish_msg);
     out.member = *self;
@@ -377,7 +425,7 @@ void PresenceService::get_members(Connection& c, const Message& request) {
     const std::string channel = request.channel.value_or("");
     if (!channel.empty() && !engine_.channel_exists(channel))
         return answer_error(c, request, ErrorCode::channel_not_exists);
-    if (!allowed(hooks_.before_send_members, channel, *self))
+    if (!c.grant.may_join(channel) || !allowed(hooks_.before_send_members, channel, *self))
         return answer_error(c, request, ErrorCode::send_members_denied);
     c.deliver(members_frame(*self, channel));
 }
@@ -396,6 +444,7 @@ void PresenceService::invite(Connection& c, const Message& request) {
     if (!request.members || request.members->empty())
         return reject(c, request, ErrorCode::invalid_params, "members[] must name the invitees");
     const Member inviter = *self;
+    if (!c.grant.may_join(*request.channel)) return answer_error(c, request, ErrorCode::invitation_denied);
     for (const Member& wanted : *request.members) {
         const Member* invitee = engine_.find_member(wanted.id);
         if (!invitee) {
@@ -411,6 +460,10 @@ void PresenceService::invite_one(Connection& c, const Member& self, const std::s
                                  const Member& invitee, const Message& request) {
     if (!allowed(hooks_.before_invite, channel, self, invitee))
         return answer_error(c, request, ErrorCode::invitation_denied, {}, &invitee);
+    if (!c.invitations_sent.take(protocol::Clock::now())) {
+        ++limits_hit_.invitations;
+        return answer_error(c, request, ErrorCode::too_many_invitations, {}, &invitee);
+    }
     Message invitation = message_of(Method::channel_invitation);
     invitation.member = self;
     invitation.channel = channel;

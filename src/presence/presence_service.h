@@ -18,6 +18,15 @@ namespace presence {
 // comes from the thread (or strand) that owns this object.
 class PresenceService final : private EngineListener {
 public:
+    // Requests refused because a limit was reached, since the start.
+    struct LimitsHit {
+        std::uint64_t requests = 0;     // over the request rate
+        std::uint64_t channels = 0;     // a member in too many channels
+        std::uint64_t invitations = 0;  // over the invitation rate
+        std::uint64_t channel_full = 0;
+        bool operator==(const LimitsHit&) const = default;
+    };
+
     PresenceService(Engine& engine, PresenceOptions options, const ServerHooks& hooks);
 
     // Connections are known by their link. connect() sends the session frame;
@@ -31,6 +40,8 @@ public:
     void lose(Link& link);
     // Ends the members whose grace period for resuming ran out before `now`.
     void expire(protocol::Clock::time_point now);
+    // Closes (1008) the connections whose grant ended before `now`.
+    void end_grants(std::chrono::system_clock::time_point now);
     // Closes every connection (each still gets disconnect() from its transport), and
     // ends the members waiting to resume.
     void close_all(unsigned short code, std::string_view reason);
@@ -48,6 +59,7 @@ public:
     std::size_t connections() const { return connections_.size(); }
     // Members whose connection was lost and who may still resume it.
     std::size_t detached() const { return detached_.size(); }
+    const LimitsHit& limits_hit() const { return limits_hit_; }
     const PresenceOptions& options() const { return options_; }
 
 private:
@@ -59,6 +71,8 @@ private:
     void take_over(Connection& fresh, std::unique_ptr<Connection> resumed, std::uint64_t received);
     std::unique_ptr<Connection> claim(const std::string& token, const Connection& claimant);
     void end_detached(std::unique_ptr<Connection> c);
+    // Before a connection object is destroyed.
+    void forget(Connection& c);
     void join(Connection& c, const Message& request);
     void leave(Connection& c, const Message& request);
     void subscribe(Connection& c, const Message& request);
@@ -69,7 +83,7 @@ private:
     void invite(Connection& c, const Message& request);
     void refuse_invitation(Connection& c, const Message& request);
 
-    std::optional<ErrorCode> try_subscribe(const Member& self, const std::string& channel);
+    std::optional<ErrorCode> try_subscribe(const Connection& c, const Member& self, const std::string& channel);
     void invite_one(Connection& c, const Member& self, const std::string& channel,
                     const Member& invitee, const Message& request);
     void remove_from_channel(const Member& self, const std::string& channel);
@@ -108,6 +122,8 @@ private:
     std::unordered_map<const Link*, std::unique_ptr<Connection>> connections_;
     std::unordered_map<std::string, Link*> resumable_;  // token → link, attached ones
     std::unordered_map<std::string, Detached> detached_;  // token → lost connection
+    Expiries expiries_;
+    LimitsHit limits_hit_;
 };
 
 }  // namespace presence

@@ -61,6 +61,7 @@ struct Server::Impl {
         housekeeping_timer.async_wait([this](boost::system::error_code ec) {
             if (ec) return;
             core->service.expire(protocol::Clock::now());
+            core->service.end_grants(std::chrono::system_clock::now());
             schedule_housekeeping();
         });
     }

@@ -40,6 +40,17 @@ po::options_description describe(presence::ServerOptions& o, Durations& t) {
          "longest channel name")
         ("max-invalid-frames", po::value(&p.max_invalid_frames)->default_value(p.max_invalid_frames),
          "invalid frames in a row before a client is closed with 1008")
+        ("max-requests-per-second", po::value(&p.max_requests_per_second)->default_value(p.max_requests_per_second),
+         "requests one connection may send per second on average (0 = no limit); over it: error 41")
+        ("request-burst", po::value(&p.request_burst)->default_value(p.request_burst),
+         "requests one connection may send at once above that rate")
+        ("max-channels-per-member", po::value(&p.max_channels_per_member)->default_value(p.max_channels_per_member),
+         "channels one member may be in (0 = no limit); over it: error 42")
+        ("max-invitations-per-minute",
+         po::value(&p.max_invitations_per_minute)->default_value(p.max_invitations_per_minute),
+         "invitations one member may send per minute (0 = no limit); over it: error 43")
+        ("max-channel-members", po::value(&p.max_channel_members)->default_value(p.max_channel_members),
+         "members one channel may hold, over every node (0 = no limit); over it: error 44")
         ("ack", po::bool_switch(&p.ack.enabled), "acknowledgment: re-send what clients do not acknowledge")
         ("ack-interval", po::value(&t.ack_interval)->default_value(t.ack_interval), "seconds between re-send rounds")
         ("ack-timeout", po::value(&t.ack_timeout)->default_value(t.ack_timeout),

@@ -10,7 +10,7 @@ from cluster_harness import ClusterTestCase, departures
 from presence_harness import (
     ACK, CHANNEL_MEMBER_NEW, CHANNEL_MEMBER_REMOVE, ERROR_MEMBER_CHANNEL, ERROR_PUBLISH,
     GET_MEMBERS, GUID_RE, HELLO, INVITATION, INVITATION_RESPONSE, MEMBER_NEW, MEMBER_REMOVE,
-    PUBLISH, SEND_MEMBERS, SESSION, ack_frame, decode_all, frame, sgc_error)
+    PUBLISH, SEND_MEMBERS, SERVER_FEATURES, SESSION, ack_frame, decode_all, frame, sgc_error)
 
 
 class TwoNodes(ClusterTestCase):
@@ -28,7 +28,7 @@ class TwoNodes(ClusterTestCase):
             c = await self.connect(names[i], node=i % self.NODES)
             if i == 0:
                 await c.send(frame(HELLO, text="invitation-response"))
-                await c.expect(frame(HELLO, text="invitation-response"))
+                await c.expect(frame(HELLO, text=SERVER_FEATURES))
             await c.join(names[i], infos[i], others=self.m)
             self.m.append(c)
 

@@ -6,36 +6,14 @@
 #include "engine/memory_engine.h"
 #include "presence/presence_service.h"
 #include "protocol/codec.h"
+#include "recording_link.h"
 
 namespace presence {
 namespace {
 
 using protocol::Method;
 
-struct RecordingLink : Link {
-    void send(const Bytes& bytes) override { frames.push_back(protocol::decode(*bytes).message); }
-    void close(unsigned short code, std::string_view) override { closed = code; }
-    void drop() override { dropped = true; }
-
-    // The frames of `method`, in order.
-    std::vector<protocol::Message> of(Method method) const {
-        std::vector<protocol::Message> found;
-        for (const auto& m : frames)
-            if (m.method == method) found.push_back(m);
-        return found;
-    }
-    const protocol::Message& last() const { return frames.back(); }
-
-    std::vector<protocol::Message> frames;
-    int closed = 0;
-    bool dropped = false;
-};
-
-std::string frame(std::string_view method, std::string_view rest = {}) {
-    std::string f = R"({"jsonrpc":"2.0","method":")" + std::string(method) + "\"";
-    if (!rest.empty()) f += "," + std::string(rest);
-    return f + "}";
-}
+std::string frame(std::string_view method, std::string_view rest = {}) { return request_frame(method, rest); }
 
 class ResumeTest : public ::testing::Test {
 protected:

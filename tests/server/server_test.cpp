@@ -332,6 +332,7 @@ TEST_F(ServerTest, StopClosesEveryClientWithGoingAway) {
 TEST_F(ServerTest, ASlowConsumerIsClosedAndOthersCarryOn) {
     ServerOptions options;
     options.max_send_queue_bytes = 256 * 1024;
+    options.presence.max_requests_per_second = 0;  // the fast publisher floods on purpose
     start(options);
     auto fast = peer("fast");
     auto slow = peer("slow");

@@ -49,6 +49,7 @@ public:
         return replica_.is_subscribed(channel, id);
     }
     std::vector<std::string> channels_of(std::string_view id) const override { return replica_.channels_of(id); }
+    std::size_t member_count(std::string_view channel) const override { return replica_.member_count(channel); }
 
     std::vector<Member> members(std::string_view channel) const override { return replica_.members(channel); }
     std::vector<Member> all_members() const override { return replica_.all_members(); }

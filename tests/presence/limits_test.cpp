@@ -1,0 +1,173 @@
+// Limits and grants in the presence rules, over links that record what they are sent.
+#include <gtest/gtest.h>
+
+#include "engine/memory_engine.h"
+#include "presence/presence_service.h"
+#include "recording_link.h"
+
+namespace presence {
+namespace {
+
+using protocol::Method;
+
+PresenceOptions no_limits() {
+    PresenceOptions o;
+    o.max_requests_per_second = 0;
+    o.max_channels_per_member = 0;
+    o.max_invitations_per_minute = 0;
+    o.max_channel_members = 0;
+    return o;
+}
+
+class LimitsTest : public ::testing::Test {
+protected:
+    void start(PresenceOptions options) { service.emplace(engine, options, hooks); }
+
+    void join(RecordingLink& link, Grant grant = {}, std::string_view name = "n") {
+        service->connect(link, std::move(grant));
+        send(link, "sgc@presence@member@new", R"("member":{"name":")" + std::string(name) + "\"}");
+    }
+    void send(RecordingLink& link, std::string_view method, std::string_view rest = {}) {
+        service->receive(link, request_frame(method, rest));
+    }
+    void subscribe(RecordingLink& link, std::string_view channel) {
+        send(link, "sgc@presence@channel@member@new", R"("channel":{"name":")" + std::string(channel) + "\"}");
+    }
+    void publish(RecordingLink& link, std::string_view channel) {
+        send(link, "sgc@presence@publish@msg",
+             R"("channel":{"name":")" + std::string(channel) + R"("},"message":{"text":"hi"})");
+    }
+    static int last_error(const RecordingLink& link) {
+        return link.last().error ? link.last().error->code : 0;
+    }
+    static std::string id_of(const RecordingLink& link) { return *link.of(Method::session).at(0).text; }
+
+    ServerHooks hooks;
+    MemoryEngine engine;
+    std::optional<PresenceService> service;
+    RecordingLink a, b, c;
+};
+
+TEST_F(LimitsTest, RequestsOverTheRateAreRefusedAndAFloodIsClosed) {
+    PresenceOptions o = no_limits();
+    o.max_requests_per_second = 0.001;  // no refill within the test
+    o.request_burst = 3;
+    o.max_invalid_frames = 2;
+    start(o);
+    join(a);                                   // 1
+    send(a, "sgc@presence@get@members");      // 2
+    send(a, "sgc@presence@get@members");      // 3
+    EXPECT_EQ(a.last().method, Method::send_members);
+    send(a, "sgc@presence@get@members");
+    EXPECT_EQ(last_error(a), 41);
+    EXPECT_EQ(a.closed, 0);
+    send(a, "not even JSON");
+    send(a, "sgc@presence@get@members");
+    EXPECT_EQ(a.closed, 1008);
+    EXPECT_EQ(service->limits_hit().requests, 3u);
+}
+
+TEST_F(LimitsTest, AMemberIsInAtMostSoManyChannels) {
+    PresenceOptions o = no_limits();
+    o.max_channels_per_member = 2;
+    start(o);
+    join(a);
+    subscribe(a, "one");
+    subscribe(a, "two");
+    subscribe(a, "three");
+    EXPECT_EQ(last_error(a), 42);
+    EXPECT_EQ(engine.channels_of(id_of(a)).size(), 2u);
+    send(a, "sgc@presence@channel@member@remove", R"("channel":{"name":"one"})");
+    subscribe(a, "three");
+    EXPECT_TRUE(engine.is_subscribed("three", id_of(a)));
+    EXPECT_EQ(service->limits_hit().channels, 1u);
+}
+
+TEST_F(LimitsTest, AFullChannelRefusesNewcomers) {
+    PresenceOptions o = no_limits();
+    o.max_channel_members = 1;
+    start(o);
+    join(a);
+    join(b);
+    subscribe(a, "room");
+    subscribe(b, "room");
+    EXPECT_EQ(last_error(b), 44);
+    EXPECT_EQ(engine.member_count("room"), 1u);
+}
+
+TEST_F(LimitsTest, InvitationsOverTheRateAreRefusedPerInvitee) {
+    PresenceOptions o = no_limits();
+    o.max_invitations_per_minute = 1;
+    start(o);
+    join(a);
+    join(b);
+    join(c);
+    send(a, "sgc@presence@channel@invitation",
+         R"("channel":{"name":"room"},"members":[{"id":")" + id_of(b) + R"("},{"id":")" + id_of(c) + R"("}])");
+    EXPECT_EQ(b.of(Method::channel_invitation).size(), 1u);
+    EXPECT_TRUE(c.of(Method::channel_invitation).empty());
+    EXPECT_EQ(last_error(a), 43);
+    EXPECT_EQ(a.last().member->id, id_of(c));
+}
+
+Grant team_grant() {
+    Grant g;
+    g.restricted = true;
+    g.id = "alice";
+    g.name = "Alice";
+    g.join = {"team:*"};
+    g.publish = {"team:a"};
+    return g;
+}
+
+TEST_F(LimitsTest, AGrantFixesTheIdentity) {
+    start(no_limits());
+    join(a, team_grant(), "Mallory");
+    EXPECT_EQ(id_of(a), "alice");
+    ASSERT_NE(engine.find_member("alice"), nullptr);
+    EXPECT_EQ(engine.find_member("alice")->name, "Alice");
+    join(b, team_grant());
+    EXPECT_EQ(last_error(b), 1);
+}
+
+TEST_F(LimitsTest, AGrantLimitsChannels) {
+    start(no_limits());
+    join(a, team_grant());
+    join(b);
+    subscribe(a, "team:b");
+    EXPECT_TRUE(engine.is_subscribed("team:b", "alice"));
+    subscribe(a, "lobby");
+    EXPECT_EQ(last_error(a), 10);
+    subscribe(a, "team:a");
+    publish(a, "team:a");
+    EXPECT_EQ(a.last().method, Method::publish_msg);
+    publish(a, "team:b");
+    EXPECT_EQ(last_error(a), 20);
+    publish(a, "");
+    EXPECT_EQ(last_error(a), 20);
+    send(a, "sgc@presence@get@members");
+    EXPECT_EQ(last_error(a), 30);
+    send(a, "sgc@presence@get@members", R"("channel":{"name":"team:b"})");
+    EXPECT_EQ(a.last().method, Method::send_members);
+    send(a, "sgc@presence@channel@invitation", R"("channel":{"name":"lobby"},"members":[{"id":")" + id_of(b) + R"("}])");
+    EXPECT_EQ(last_error(a), 40);
+    EXPECT_TRUE(b.of(Method::channel_invitation).empty());
+}
+
+TEST_F(LimitsTest, AConnectionIsClosedWhenItsGrantEnds) {
+    start(no_limits());
+    Grant g = team_grant();
+    const auto now = std::chrono::system_clock::now();
+    g.expires = now + std::chrono::seconds(60);
+    join(a, g);
+    service->end_grants(now);
+    EXPECT_EQ(a.closed, 0);
+    service->end_grants(now + std::chrono::seconds(61));
+    EXPECT_EQ(a.closed, 1008);
+    service->disconnect(a);
+    service->end_grants(now + std::chrono::seconds(120));  // nothing left to end
+    EXPECT_EQ(engine.find_member("alice"), nullptr);
+}
+
+}  // namespace
+}  // namespace presence

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "presence/frame.h"
+#include "protocol/codec.h"
+
+namespace presence {
+
+// A link that keeps, decoded, every frame the presence rules send it.
+struct RecordingLink : Link {
+    void send(const Bytes& bytes) override { frames.push_back(protocol::decode(*bytes).message); }
+    void close(unsigned short code, std::string_view) override { closed = code; }
+    void drop() override { dropped = true; }
+
+    // The frames of `method`, in order.
+    std::vector<protocol::Message> of(protocol::Method method) const {
+        std::vector<protocol::Message> found;
+        for (const auto& m : frames)
+            if (m.method == method) found.push_back(m);
+        return found;
+    }
+    const protocol::Message& last() const { return frames.back(); }
+
+    std::vector<protocol::Message> frames;
+    int closed = 0;
+    bool dropped = false;
+};
+
+// One request frame: `method` and the JSON members in `rest`.
+inline std::string request_frame(std::string_view method, std::string_view rest = {}) {
+    std::string f = R"({"jsonrpc":"2.0","method":")" + std::string(method) + "\"";
+    if (!rest.empty()) f += "," + std::string(rest);
+    return f + "}";
+}
+
+}  // namespace presence
