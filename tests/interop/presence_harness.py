@@ -95,6 +95,10 @@ ERROR_TEXTS = {
     20: "Publish Message request has been denied.",
     30: "Send Members request has been denied.",
     40: "Invitation request has been denied.",
+    41: "Too many requests: over the rate limit.",
+    42: "Too many channels for one member.",
+    43: "Too many invitations: over the rate limit.",
+    44: "The channel is full.",
 }
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer")
