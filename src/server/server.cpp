@@ -25,6 +25,27 @@ constexpr unsigned short close_going_away = 1001;
 // How often deadlines are looked at: members whose grace for resuming ran out leave
 // within this much of it.
 constexpr auto housekeeping_period = std::chrono::milliseconds(250);
+// Refusals by a limit are logged as counts, at most once per period: a flood costs one
+// line, not one per request.
+constexpr auto limits_log_period = std::chrono::seconds(10);
+
+using LimitsHit = PresenceService::LimitsHit;
+
+void describe(std::string& line, std::uint64_t count, std::string_view what) {
+    if (count == 0) return;
+    line += line.empty() ? "limits: " : ", ";
+    line += std::to_string(count) + " " + std::string(what);
+}
+
+// What was refused since `before`, as one line.
+std::string describe(const LimitsHit& now, const LimitsHit& before) {
+    std::string line;
+    describe(line, now.requests - before.requests, "requests over the rate");
+    describe(line, now.channels - before.channels, "subscribes over the channels per member");
+    describe(line, now.invitations - before.invitations, "invitations over the rate");
+    describe(line, now.channel_full - before.channel_full, "subscribes to full channels");
+    return line;
+}
 
 }  // namespace
 
@@ -62,8 +83,18 @@ struct Server::Impl {
             if (ec) return;
             core->service.expire(protocol::Clock::now());
             core->service.end_grants(std::chrono::system_clock::now());
+            log_limits();
             schedule_housekeeping();
         });
+    }
+
+    void log_limits() {
+        const auto now = std::chrono::steady_clock::now();
+        const LimitsHit& hit = core->service.limits_hit();
+        if (hit == logged_limits || now - limits_logged_at < limits_log_period) return;
+        if (core->hooks.on_log) core->hooks.on_log(describe(hit, logged_limits));
+        logged_limits = hit;
+        limits_logged_at = now;
     }
 
     // Starts the shutdown on the strand; `idle` becomes ready once no connection is left.
@@ -98,6 +129,8 @@ struct Server::Impl {
     std::shared_ptr<ServerCore> core;
     asio::steady_timer ack_timer;
     asio::steady_timer housekeeping_timer;
+    LimitsHit logged_limits;
+    std::chrono::steady_clock::time_point limits_logged_at{};
     std::shared_ptr<Listener> listener;
     std::thread thread;
     std::atomic<bool> started{false};

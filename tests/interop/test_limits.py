@@ -1,11 +1,23 @@
 """12. Limits: each refuses the offending request with its documented error, and nobody
 else sees anything of it (docs/security.md)."""
 
+import asyncio
+import time
 import unittest
 
 from presence_harness import (
-    CHANNEL_MEMBER_NEW, ERROR_MEMBER_CHANNEL, GET_MEMBERS, INVITATION, MEMBER_REMOVE, PresenceTestCase, frame,
-    sgc_error)
+    CHANNEL_MEMBER_NEW, ERROR_MEMBER_CHANNEL, GET_MEMBERS, INVITATION, MEMBER_REMOVE, TIMEOUT,
+    PresenceTestCase, frame, sgc_error)
+
+
+async def logged(server, line):
+    """Waits (bounded) for `line` on the server's stderr: refusals are logged as counts by
+    a periodic check, not as they happen."""
+    deadline = time.monotonic() + TIMEOUT
+    while line not in server.stderr_text():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not logged: {line!r}; stderr:\n{server.stderr_text()}")
+        await asyncio.sleep(0.05)
 
 
 class RequestRate(PresenceTestCase):
@@ -44,6 +56,7 @@ class ChannelsPerMember(PresenceTestCase):
         await x.send(x.request(CHANNEL_MEMBER_NEW, channel="three"))
         await x.expect(frame(ERROR_MEMBER_CHANNEL, member=x.member, channel="three", error=sgc_error(42)))
         await x.barrier()
+        await logged(self.server, "limits: 1 subscribes over the channels per member")
 
 
 class ChannelMembers(PresenceTestCase):
