@@ -49,6 +49,9 @@ po::options_description describe(presence::ServerOptions& o, Durations& t) {
         ("max-invitations-per-minute",
          po::value(&p.max_invitations_per_minute)->default_value(p.max_invitations_per_minute),
          "invitations one member may send per minute (0 = no limit); over it: error 43")
+        ("max-pending-invitations",
+         po::value(&p.max_pending_invitations)->default_value(p.max_pending_invitations),
+         "invitations one member may have pending; the oldest is forgotten first")
         ("max-channel-members", po::value(&p.max_channel_members)->default_value(p.max_channel_members),
          "members one channel may hold, over every node (0 = no limit); over it: error 44")
         ("ack", po::bool_switch(&p.ack.enabled), "acknowledgment: re-send what clients do not acknowledge")
