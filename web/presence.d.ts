@@ -13,7 +13,8 @@ export interface Member {
  * - `disconnected`: not connected (before connect(), or after a failure with reconnect off)
  * - `connecting`: connect() is opening the WebSocket and joining
  * - `connected`: joined: `sessionId` and `member` are set
- * - `reconnecting`: the connection dropped (or the first attempt failed); retrying
+ * - `reconnecting`: the connection dropped (or the first attempt failed); retrying, and
+ *   resuming the member when the server allows it
  * - `closed`: close() was called; no reconnect
  */
 export type State = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -60,6 +61,11 @@ export interface PresenceOptions {
   url?: string;
   /** Presence name. */
   name: string;
+  /**
+   * A signed token (JWT) for a server that requires one; sent as the `token` query
+   * parameter. Its claims may fix the member's id, name and info. See setToken().
+   */
+  token?: string;
   /** Presence info. Default ''. */
   info?: string;
   /**
@@ -71,6 +77,27 @@ export interface PresenceOptions {
   reconnect?: ReconnectOptions;
   /** Milliseconds allowed for opening and joining, and for the closing handshake. Default 10000. */
   connectTimeout?: number;
+  /**
+   * Extension `heartbeat`, used when the server names it: milliseconds without any frame
+   * from the server before the client sends `ext@presence@ping`. 0 = no heartbeat.
+   * Default 15000.
+   */
+  heartbeatInterval?: number;
+  /**
+   * Milliseconds after a ping without any frame before the connection counts as dead: an
+   * 'error' is emitted and the client reconnects (and resumes). Default 10000.
+   */
+  heartbeatTimeout?: number;
+  /**
+   * Extension `resume`, used when the server names it: after a connection is lost without
+   * a closing handshake (close code 1006, or a heartbeat timeout) the client comes back as
+   * the same member, unseen by the others, and gets the frames it missed ('resumed'), or
+   * fresh member lists when the server no longer holds them ('resync'). When the server
+   * no longer holds the member, it joins afresh ('session'). Default true.
+   * A page that goes away should call close() (on 'pagehide'): a socket the browser merely
+   * drops looks lost, and the server keeps the member for its grace period.
+   */
+  resume?: boolean;
   /** WebSocket constructor to use. Default globalThis.WebSocket; in Node pass `ws`'s. */
   WebSocket?: new (url: string, protocols?: string | string[]) => WebSocketLike;
   /**
@@ -84,13 +111,24 @@ export interface PresenceOptions {
 export interface PresenceEvents {
   /** Every change of `state`. */
   state: (state: State) => void;
-  /** The WebSocket is open (joining follows). */
+  /** The WebSocket is open (joining, or resuming, follows). */
   connect: () => void;
   /** An open WebSocket closed; code 1006 when it dropped without a close frame. */
   disconnect: (event: { code: number; reason: string }) => void;
-  /** Joined; after each reconnect again, with the new session id. */
+  /** Joined; after a reconnect that did not resume again, with the new session id. */
   session: (sessionId: string) => void;
-  /** Transport or protocol trouble, bad frames, dropped requests, calls while not connected. */
+  /**
+   * Extension: reconnected as the same member (same session id, same channels; no
+   * 'session'). The frames missed in between follow as the usual events: nothing is lost.
+   */
+  resumed: () => void;
+  /**
+   * Extension: reconnected as the same member (same session id, same channels; no
+   * 'session'), but frames were lost in between. A 'members' event for each of the
+   * member's channels follows; refresh everything else (e.g. getMembers('')).
+   */
+  resync: () => void;
+  /** Transport or protocol trouble, heartbeat timeouts, bad frames, dropped requests, calls while not connected. */
   error: (message: string) => void;
   /** Someone joined (this client included). */
   memberNew: (member: Member) => void;
@@ -100,7 +138,7 @@ export interface PresenceEvents {
   channelMemberRemove: (channel: string, member: Member) => void;
   /** `channel` is '' for a message to every member. */
   publish: (channel: string, sender: Member, text: string) => void;
-  /** A member list the server sent (the answer to getMembers). */
+  /** A member list the server sent (the answer to getMembers, or after a 'resync'). */
   members: (channel: string, members: Member[]) => void;
   errorMemberChannel: (channel: string, member: Member, code: number, text: string) => void;
   errorPublish: (channel: string, member: Member, text: string, code: number, errorText: string) => void;
@@ -135,13 +173,18 @@ export class PresenceClient {
   getMembers(channel?: string): Promise<Member[]>;
   /** Sends `text` as one frame, exactly as given. */
   writeData(text: string): void;
+  /** The token presented from the next connection (and reconnection) on. */
+  setToken(token: string): void;
 
   readonly state: State;
-  /** This member's id; '' until joined. */
+  /** This member's id; '' until joined, and while reconnecting. */
   readonly sessionId: string;
   /** This client as a member; null until joined. */
   readonly member: Member | null;
-  /** The channels this member is in (a copy), kept across reconnects to subscribe again. */
+  /**
+   * The channels this member is in (a copy), kept across reconnects: a resumed member is
+   * still in them; a new member subscribes to them again.
+   */
   readonly channels: ReadonlySet<string>;
 
   /** Adds a handler; returns a function that removes it. */

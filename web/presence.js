@@ -1,9 +1,24 @@
 // presence.js: a Presence client for browsers (and Node 20, given a WebSocket constructor).
 //
 // It speaks the sgcWebSockets Presence protocol, sub-protocol presence.esegece.com, as
-// docs/protocol.md specifies it, plus our two extensions: ext@presence@hello and the
-// invitation response. A dependency-free ES module, so that the page the server serves
-// works offline. The semantics follow the C++ client (include/presence/client.h).
+// docs/protocol.md specifies it, plus our extensions (ext@presence@…): hello, the
+// invitation response, the heartbeat and resume. A dependency-free ES module, so that the
+// page the server serves works offline. The semantics follow the C++ client
+// (include/presence/client.h).
+//
+//   const client = new PresenceClient({ url: 'ws://host:port/', name: 'Ann' });
+//   client.on('publish', (channel, sender, text) => show(channel, sender, text));
+//   client.on('resync', () => refreshEverything());   // a resume that lost frames
+//   await client.connect();
+//   client.subscribe('room-42');
+//   addEventListener('pagehide', () => client.close());
+//
+// A connection lost without a closing handshake is resumed when the server offers it: the
+// member goes on unseen by the others and gets what it missed ('resumed'), or fresh member
+// lists of its channels ('resync'). Otherwise, as after any other drop, the client joins
+// again as a new member ('session') and subscribes to its channels again. Hence the
+// close() on pagehide above: a socket the browser merely drops looks lost, and the server
+// would keep the member for its grace period.
 
 const SUBPROTOCOL = 'presence.esegece.com';
 const B64_PREFIX = 'sgc@b64:';
@@ -23,10 +38,19 @@ const METHOD = Object.freeze({
   acknowledgment: 'sgc@presence@acknowledgment',
   hello: 'ext@presence@hello',
   invitationResponse: 'ext@presence@channel@invitation@response',
+  ping: 'ext@presence@ping',
+  pong: 'ext@presence@pong',
+  resume: 'ext@presence@resume',
+  resumeToken: 'ext@presence@resume@token',
 });
 
-// The only extension feature this client understands.
+// The extension features this client understands, as hello names them.
 const INVITATION_RESPONSE = 'invitation-response';
+const HEARTBEAT = 'heartbeat';
+const RESUME = 'resume';
+// The close code of a connection lost without a closing handshake: only then does the
+// server keep the member for a resume.
+const LOST = 1006;
 // The protocol asks receivers to remember at least the most recent 1024 ids.
 const SEEN_IDS_KEPT = 1024;
 // WebSocket.OPEN, as a literal: options.WebSocket need not carry the static constants.
@@ -149,6 +173,15 @@ function defaultUrl() {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
 }
 
+// The server reads a signed token from the `token` query parameter: a browser cannot set
+// headers on a WebSocket.
+function withToken(url, token) {
+  if (!token) return url;
+  const u = new URL(url);
+  u.searchParams.set('token', token);
+  return u.toString();
+}
+
 function normalizeOptions(options) {
   const url = options.url ?? defaultUrl();
   if (!url) throw new TypeError('options.url is required outside a browser');
@@ -164,9 +197,22 @@ function normalizeOptions(options) {
     },
     reconnect: { enabled: true, initialDelay: 500, maxDelay: 10_000, ...options.reconnect },
     connectTimeout: options.connectTimeout ?? 10_000,
+    heartbeatInterval: options.heartbeatInterval ?? 15_000,
+    heartbeatTimeout: options.heartbeatTimeout ?? 10_000,
+    resume: options.resume ?? true,
+    token: options.token ? String(options.token) : '',
     WebSocket,
     onInvitation: options.onInvitation,
   };
+}
+
+function helloFeatures(options) {
+  return [INVITATION_RESPONSE, HEARTBEAT, ...(options.resume ? [RESUME] : [])].join(',');
+}
+
+// The frames both sides count for a resume: all but the heartbeat's and resume's own.
+function counted(method) {
+  return method !== METHOD.pong && !method.startsWith(METHOD.resume);
 }
 
 function remember(set, id) {
@@ -191,6 +237,9 @@ export class PresenceClient {
   #joinWaiters = [];         // connect() promises
   #closeWaiters = [];        // close() promises
   #membersWaiters = new Map(); // channel -> getMembers() promises, oldest first
+  // The server's resume token and the frames counted since, while it may resume this
+  // member; after a loss also what the resumed connection takes over from the lost one.
+  #resume = null;
 
   constructor(options = {}) {
     this.#opt = normalizeOptions(options);
@@ -236,6 +285,9 @@ export class PresenceClient {
       return Promise.resolve();
     }
     this.#closing = true;
+    // No ping between the close frame and its answer: the handshake has its own timeout.
+    conn.heartbeat = false;
+    clearTimeout(conn.heartbeatTimer);
     const closed = new Promise((resolve) => this.#closeWaiters.push(resolve));
     try {
       conn.socket.close(1000);
@@ -280,6 +332,12 @@ export class PresenceClient {
     });
   }
 
+  // The token presented from the next connection on (tokens expire; reconnects need a
+  // fresh one).
+  setToken(token) {
+    this.#opt.token = token ? String(token) : '';
+  }
+
   // One frame, exactly as given: no id, no Base64.
   writeData(text) {
     if (this.#conn) this.#write(this.#conn, text, 'writeData');
@@ -293,7 +351,7 @@ export class PresenceClient {
   #open() {
     let socket;
     try {
-      socket = new this.#opt.WebSocket(this.#opt.url, SUBPROTOCOL);
+      socket = new this.#opt.WebSocket(withToken(this.#opt.url, this.#opt.token), SUBPROTOCOL);
     } catch (e) {
       // A malformed URL: retrying cannot help.
       this.#emit('error', `cannot connect to ${this.#opt.url}: ${e.message}`);
@@ -309,6 +367,10 @@ export class PresenceClient {
       seenIds: new Set(),       // ids of frames received, to drop re-sent duplicates
       unacked: new Map(),       // id -> { data, method, sentAt, resends }
       timers: [],
+      heartbeat: false,         // pinging: both sides named the heartbeat feature
+      heartbeatTimer: null,     // the next ping, or after a ping the timeout
+      counting: false,          // counting frames for a resume (see #resume)
+      resuming: false,          // the resume request is sent, its answer not yet here
     };
     this.#conn = conn;
     socket.onopen = () => this.#opened(conn);
@@ -331,10 +393,7 @@ export class PresenceClient {
 
   // Joined: the server announced this client's own member@new.
   #joined(conn, member) {
-    clearTimeout(conn.connectTimer);
-    this.#member = member;
-    this.#attempt = 0;
-    this.#setState('connected');
+    this.#online(conn, member);
     // After a reconnect the new session is in no channel yet: join the old ones again.
     for (const channel of this.#channels) {
       this.#request(conn, METHOD.channelMemberNew, { member, channel });
@@ -343,10 +402,37 @@ export class PresenceClient {
     this.#settleJoin(null);
   }
 
+  // The server gave the lost member back: still in its channels, known to the others as
+  // before. The new connection carries on where the lost one stopped.
+  #resumed(conn, resync) {
+    const lost = this.#resume;
+    if (resync) lost.received = 0;
+    Object.assign(conn, {
+      sessionId: lost.member.id,
+      features: lost.features,
+      seenIds: lost.seenIds,
+      // The server's record of handled ids moved over too: re-sending these is safe.
+      unacked: lost.unacked,
+      counting: true,
+    });
+    this.#startHeartbeat(conn);
+    this.#online(conn, lost.member);
+    this.#emit(resync ? 'resync' : 'resumed');
+    this.#settleJoin(null);
+  }
+
+  // Joined or resumed: requests may go out again.
+  #online(conn, member) {
+    clearTimeout(conn.connectTimer);
+    this.#member = member;
+    this.#attempt = 0;
+    this.#setState('connected');
+  }
+
   // Gives up on a socket that does not answer, without waiting for its close event.
   #abandon(conn, reason) {
     if (conn !== this.#conn) return;
-    this.#gone(conn, 1006, reason);
+    this.#gone(conn, LOST, reason);
     try {
       conn.socket.close();
     } catch {
@@ -359,12 +445,15 @@ export class PresenceClient {
     this.#conn = null;
     // clearTimeout also clears an interval: timeouts and intervals share one id space.
     conn.timers.forEach((timer) => clearTimeout(timer));
+    clearTimeout(conn.heartbeatTimer);
+    const reconnecting = !this.#closing && this.#opt.reconnect.enabled;
+    this.#keepForResume(conn, reconnecting && code === LOST);
     this.#member = null;
     this.#rejectMembersWaiters(new Error(`disconnected (${code})`));
     if (conn.opened) this.#emit('disconnect', { code, reason });
     if (this.#closing) {
       this.#finishClose();
-    } else if (this.#opt.reconnect.enabled) {
+    } else if (reconnecting) {
       this.#setState('reconnecting');
       this.#scheduleReconnect();
     } else {
@@ -373,7 +462,23 @@ export class PresenceClient {
     }
   }
 
+  // A member the server may still hold (the loss was not a closing handshake, and it had
+  // joined, or was being resumed) is resumed on the next connection; otherwise the next
+  // connection joins afresh.
+  #keepForResume(conn, keep) {
+    const resume = this.#resume;
+    if (!resume) return;
+    if (!keep || !(this.#member || resume.member)) {
+      this.#resume = null;
+    } else if (this.#member) {
+      Object.assign(resume, {
+        member: this.#member, features: conn.features, seenIds: conn.seenIds, unacked: conn.unacked,
+      });
+    }
+  }
+
   #finishClose() {
+    this.#resume = null;
     this.#channels.clear();
     this.#setState('closed');
     this.#settleJoin(new Error('closed'));
@@ -439,6 +544,12 @@ export class PresenceClient {
     return true;
   }
 
+  // Hello, ping and resume go without id: a server that does not know the method cannot be
+  // relied on to acknowledge it.
+  #send(conn, method, parts) {
+    return this.#write(conn, buildFrame(method, parts, '', this.#opt.encodeBase64), method);
+  }
+
   #write(conn, data, what) {
     if (conn.socket.readyState !== OPEN) {
       this.#emit('error', `${what}: not connected`);
@@ -464,27 +575,40 @@ export class PresenceClient {
     }
   }
 
+  // --- heartbeat -----------------------------------------------------------------------
+
+  #startHeartbeat(conn) {
+    conn.heartbeat = conn.features.has(HEARTBEAT) && this.#opt.heartbeatInterval > 0;
+    this.#heard(conn);
+  }
+
+  // Any frame shows that the server is alive: the next ping waits for a silence again.
+  #heard(conn) {
+    if (!conn.heartbeat) return;
+    clearTimeout(conn.heartbeatTimer);
+    conn.heartbeatTimer = setTimeout(() => this.#ping(conn), this.#opt.heartbeatInterval);
+  }
+
+  #ping(conn) {
+    this.#send(conn, METHOD.ping, {});
+    conn.heartbeatTimer = setTimeout(() => {
+      this.#emit('error', 'heartbeat timeout: the server stopped answering');
+      // A dead connection cannot complete a closing handshake: lost, hence resumable.
+      this.#abandon(conn, 'heartbeat timeout');
+    }, this.#opt.heartbeatTimeout);
+  }
+
   // --- receiving -----------------------------------------------------------------------
 
   #receive(conn, data) {
     if (conn !== this.#conn) return;
-    if (typeof data !== 'string') {
-      this.#emit('error', 'binary frame from the server ignored');
-      return;
-    }
-    let raw;
-    try {
-      raw = JSON.parse(data);
-    } catch {
-      this.#emit('error', `frame from the server is not JSON: ${data.slice(0, 200)}`);
-      return;
-    }
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      this.#emit('error', 'frame from the server is not an object');
-      return;
-    }
+    this.#heard(conn);
+    const raw = this.#parse(data);
+    const method = readQuietly(raw?.method);
+    if (conn.counting && counted(method)) this.#resume.received += 1;
+    if (!raw) return;
     const id = readQuietly(raw.id);
-    if (readQuietly(raw.method) === METHOD.acknowledgment) {
+    if (method === METHOD.acknowledgment) {
       conn.unacked.delete(id);
       return;
     }
@@ -498,6 +622,26 @@ export class PresenceClient {
     }
     // Methods this client does not know are ignored, as the protocol asks.
     this.#dispatch[frame.method]?.call(this, conn, frame);
+  }
+
+  // The frame as a JSON object, or null once reported as unusable.
+  #parse(data) {
+    if (typeof data !== 'string') {
+      this.#emit('error', 'binary frame from the server ignored');
+      return null;
+    }
+    let raw;
+    try {
+      raw = JSON.parse(data);
+    } catch {
+      this.#emit('error', `frame from the server is not JSON: ${data.slice(0, 200)}`);
+      return null;
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      this.#emit('error', 'frame from the server is not an object');
+      return null;
+    }
+    return raw;
   }
 
   // Acknowledges even a frame seen before (its acknowledgment may have been lost);
@@ -527,14 +671,33 @@ export class PresenceClient {
   #dispatch = {
     [METHOD.session](conn, f) {
       conn.sessionId = f.text;
-      // Hello before joining and without an id: a server that does not know the method
-      // cannot be relied on to acknowledge it.
-      this.#write(conn, buildFrame(METHOD.hello, { message: INVITATION_RESPONSE }, '', this.#opt.encodeBase64), 'hello');
-      const member = { id: f.text, name: this.#opt.name, info: this.#opt.info };
-      this.#request(conn, METHOD.memberNew, { member });
+      if (!this.#resume) {
+        this.#greet(conn);
+        return;
+      }
+      // The resume must be the first request: before any hello or join.
+      conn.resuming = true;
+      this.#send(conn, METHOD.resume, { message: `${this.#resume.token}:${this.#resume.received}` });
     },
     [METHOD.hello](conn, f) {
       conn.features = new Set(f.text.split(',').map((s) => s.trim()).filter(Boolean));
+      this.#startHeartbeat(conn);
+    },
+    [METHOD.resumeToken](conn, f) {
+      if (!conn.features.has(RESUME) || !this.#opt.resume) return;
+      this.#resume = { token: f.text, received: 0, member: null };
+      conn.counting = true;
+    },
+    [METHOD.resume](conn, f) {
+      if (!conn.resuming) return;
+      conn.resuming = false;
+      if (f.text === 'resumed' || f.text === 'resync') {
+        this.#resumed(conn, f.text === 'resync');
+        return;
+      }
+      // Expired: the member is gone; this connection's session is a new one.
+      this.#resume = null;
+      this.#greet(conn);
     },
     [METHOD.memberNew](conn, f) {
       if (!this.#member && this.#isOwn(conn, f.member)) this.#joined(conn, f.member);
@@ -579,6 +742,13 @@ export class PresenceClient {
       this.#emit('errorPublish', f.channel, f.member, f.text, code, text);
     },
   };
+
+  // Hello before joining, so that the server's extension frames may come from the start.
+  #greet(conn) {
+    this.#send(conn, METHOD.hello, { message: helloFeatures(this.#opt) });
+    const member = { id: conn.sessionId, name: this.#opt.name, info: this.#opt.info };
+    this.#request(conn, METHOD.memberNew, { member });
+  }
 
   // Accepting is subscribing; a refusal is only told to a server that announced the
   // invitation-response extension (an sgcWebSockets server has no frame for it).

@@ -19,15 +19,31 @@ namespace presence {
 
 // The client's settings, as the sgcWebSockets Presence client has them.
 struct ClientOptions {
-    std::string url = "ws://127.0.0.1:8080/";  // ws://host[:port][/path]; no TLS
+    // ws://host[:port][/path], or wss:// for TLS: the server's certificate must then be
+    // trusted and name the URL's host (a DNS name or an IP address).
+    std::string url = "ws://127.0.0.1:8080/";
     std::string name;                          // Presence.Name
     std::string info;                          // Presence.Info
     AckOptions ack;                            // Acknowledgment of what the client sends
     bool encode_base64 = false;                // EncodeBase64 of what the client sends
-    // Bounds the TCP connect, the WebSocket handshake and the closing handshake.
+    // Bounds the TCP connect, the TLS handshake, the WebSocket handshake and the closing
+    // handshake.
     std::chrono::milliseconds connect_timeout{10'000};
     // Bytes waiting to be written; a message that does not fit is dropped (on_error).
     std::size_t max_send_queue_bytes = 4 * 1024 * 1024;
+    std::string ca_file;  // PEM CA certificates to trust for wss:// instead of the system's
+    // WebSocket ping/pong, so that a server that vanished without closing (cable pulled,
+    // host frozen) is noticed: on_error, then the connection is lost (1006; see resume).
+    std::chrono::milliseconds heartbeat_interval{15'000};  // silence from the server before a ping; 0 = none
+    std::chrono::milliseconds heartbeat_timeout{10'000};   // silence after the ping: the server is gone
+    // Resume (docs/protocol.md): a connection lost without a closing handshake (a drop, a
+    // reset, a heartbeat timeout) after joining is restored on a new one, as the same member,
+    // when the server offers resume. Connection attempts wait reconnect_delay first, twice as
+    // long after each failure up to reconnect_max_delay, and stop after reconnect_give_up.
+    bool resume = true;  // ask the server to keep this member across a lost connection
+    std::chrono::milliseconds reconnect_delay{250};
+    std::chrono::milliseconds reconnect_max_delay{5'000};
+    std::chrono::milliseconds reconnect_give_up{30'000};
 };
 
 // An error the server answered with (error.code, error.text).
@@ -40,14 +56,31 @@ struct RemoteError {
 
 // The sgcWebSockets Presence client events. Unset callbacks are skipped.
 struct ClientEvents {
-    std::function<void()> on_connect;  // the WebSocket is open
-    // After on_connect only: the connection is gone. `code` is the server's close code,
-    // or 1006 when the connection dropped without one.
+    // A WebSocket is open: after connect(), and again for each new connection that
+    // restores a lost one.
+    std::function<void()> on_connect;
+    // After on_connect only, once per connect(): the client is done. `code` and `reason` are
+    // the server's close frame: after close() (normally 1000), or when the server closed.
+    // 1006 when a connection was lost and cannot be restored (resume is off on either
+    // side, or the client had not joined yet), or when restoring it failed for
+    // reconnect_give_up (the reason is the last failure). 1000 when close() comes while
+    // the client is reconnecting.
     std::function<void(int code, const std::string& reason)> on_disconnect;
+    // A connection was lost and the client now reconnects to resume its member. Then
+    // on_connect for each connection made, and on_resume, on_session (the server forgot the
+    // member) or on_disconnect (given up or closed). Requests made meanwhile are dropped
+    // (on_error); with acknowledgment on they are re-sent once the member is resumed.
+    std::function<void()> on_reconnecting;
+    // The lost connection is back as the same member, with the same session id. `complete`:
+    // the frames missed meanwhile follow as the usual events. Not `complete`: some were
+    // lost; fresh member lists of the member's channels follow (on_get_members).
+    std::function<void(bool complete)> on_resume;
     // Transport failures, bad frames from the server, dropped messages, calls made while
     // not connected. The client carries on where it can.
     std::function<void(const std::string& what)> on_error;
-    // Joined: the server's session id is now this client's member id.
+    // Joined: the server's session id is now this client's member id. Again, with a new
+    // id, when a lost member could not be resumed because the server had forgotten it: the
+    // client has joined afresh and enters again the channels it was confirmed in.
     std::function<void(const std::string& session_id)> on_session;
     std::function<void(const Member&)> on_new_member;
     std::function<void(const Member&)> on_remove_member;
@@ -90,7 +123,7 @@ struct ClientEvents {
 // the member exists, and the server answers it with error 3.
 class Client {
 public:
-    // Throws std::invalid_argument when options.url is not a ws:// URL.
+    // Throws std::invalid_argument when options.url is not a ws:// or wss:// URL.
     explicit Client(ClientOptions options, ClientEvents events = {});
     Client(boost::asio::io_context& io, ClientOptions options, ClientEvents events = {});
     ~Client();
@@ -100,9 +133,10 @@ public:
     // Opens the connection; on_connect, then on_session once joined, or on_error on failure.
     // May be called again after a disconnect.
     void connect();
-    // Closes the connection (close code 1000); on_disconnect follows. With the client's own
-    // thread, returns once the connection is closed and the thread joined, unless called
-    // from a callback.
+    // Closes the connection (close code 1000), or stops reconnecting; on_disconnect follows.
+    // A member that was being resumed stays on the server until its grace period ends.
+    // With the client's own thread, returns once the connection is closed and the thread
+    // joined, unless called from a callback.
     void close();
 
     void subscribe(const std::string& channel);
@@ -115,7 +149,8 @@ public:
     // Sends `text` as one frame, exactly as given.
     void write_data(const std::string& text);
 
-    // This client's member id (the session id), empty until on_session.
+    // This client's member id (the session id), empty until on_session; kept while
+    // reconnecting.
     std::string session_id() const;
     const ClientOptions& options() const;
 

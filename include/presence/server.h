@@ -37,7 +37,8 @@ public:
     std::uint16_t port() const;
 
     // A publish from the application: to `channel`'s members, or to every member when
-    // `channel` is empty. The message carries an empty member as its sender.
+    // `channel` is empty. The message carries an empty member as its sender. Throws
+    // std::invalid_argument when `text` or `channel` is not UTF-8.
     void broadcast(const std::string& text, const std::string& channel = "");
 
     std::vector<ChannelSummary> channels() const;

@@ -52,13 +52,19 @@ struct EngineOptions {
 };
 
 // WebSocket ping/pong, so that a peer that vanished without closing (cable pulled,
-// process frozen) is found and its departure announced within interval + timeout.
+// process frozen) is found and its departure announced within interval + timeout. Any
+// frame from the peer counts as a sign of life, a pong as much as a request. A peer found
+// gone is a lost connection, not a closed one: its member may resume (ResumeOptions).
 struct HeartbeatOptions {
     std::chrono::milliseconds interval{15000};  // silence before a ping; 0 = no heartbeat
-    std::chrono::milliseconds timeout{10000};   // silence after the ping: the peer is gone
+    // Silence after the ping: the peer is gone. Above 0 when the interval is
+    // (Server::start throws std::invalid_argument otherwise).
+    std::chrono::milliseconds timeout{10000};
 };
 
-// Serves wss:// and https:// instead of ws:// and http:// when both files are given.
+// Serves wss:// and https:// instead of ws:// and http:// on the same port: every
+// connection is TLS 1.2 or later. Both files are needed: Server::start throws
+// std::runtime_error naming a file it cannot use, or the only one given.
 struct TlsOptions {
     std::string cert_file;  // PEM certificate chain
     std::string key_file;   // PEM private key
@@ -82,8 +88,10 @@ struct ServerOptions {
     std::uint16_t port = 8080;                       // 0 = any free port, see Server::port()
     std::size_t max_message_bytes = 64 * 1024;       // larger frames: close 1009
     std::size_t max_send_queue_bytes = 4 * 1024 * 1024;  // per connection; over it: close 1008
-    std::size_t max_connections = 100000;             // over it: HTTP 503 at the upgrade; 0 = no limit
-    std::size_t max_connections_per_address = 1000;   // per source IP; over it: HTTP 429; 0 = no limit
+    // WebSocket connections open at once, checked at the upgrade request; a connection
+    // counts until its session ends, closed or lost. Each 0 = no limit.
+    std::size_t max_connections = 100000;             // over it: HTTP 503 "server full"
+    std::size_t max_connections_per_address = 1000;   // per source IP; over it: HTTP 429
     HeartbeatOptions heartbeat;
     TlsOptions tls;
     AuthOptions auth;

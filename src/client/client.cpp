@@ -3,6 +3,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -14,15 +16,16 @@ namespace presence {
 namespace asio = boost::asio;
 using client::Bytes;
 using client::ClientProtocol;
-using client::WebsocketTransport;
+using client::Transport;
 
 namespace {
 
 constexpr unsigned short close_normal = 1000;
+constexpr int close_abnormal = 1006;  // lost without a closing handshake
 
 client::WsUrl checked_url(const std::string& url) {
     auto parsed = client::parse_ws_url(url);
-    if (!parsed) throw std::invalid_argument("not a ws://host[:port][/path] URL: " + url);
+    if (!parsed) throw std::invalid_argument("not a ws:// or wss://host[:port][/path] URL: " + url);
     return *parsed;
 }
 
@@ -41,7 +44,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
           own_io(external ? nullptr : std::make_unique<asio::io_context>(1)),
           io(external ? *external : *own_io),
           strand(asio::make_strand(io)),
-          ack_timer(strand) {
+          ack_timer(strand),
+          reconnect_timer(strand) {
         // The session id is also readable from other threads.
         events.on_session = [this, user = std::move(events.on_session)](const std::string& id) {
             {
@@ -121,8 +125,14 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     // Strand side.
 
     void open() {
-        if (transport) return report("connect(): already connected");
+        if (protocol) return report("connect(): already connected");
         protocol = std::make_unique<ClientProtocol>(options, events, [this](const Bytes& b) { send(b); });
+        closing = false;
+        dial();
+    }
+
+    // One connection to the server: the first of a connect(), or one restoring a lost one.
+    void dial() {
         const std::weak_ptr<Impl> weak = weak_from_this();
         auto on = [weak](auto member) {
             return [weak, member](auto&&... args) {
@@ -131,14 +141,19 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         };
         client::TransportHandlers handlers{on(&Impl::on_open), on(&Impl::on_frame), on(&Impl::report),
                                            on(&Impl::on_closed)};
-        transport = std::make_shared<WebsocketTransport>(
-            strand, client::TransportLimits{options.connect_timeout, options.max_send_queue_bytes},
-            std::move(handlers));
-        transport->open(url);
+        transport = client::make_transport(strand, url, transport_options(), std::move(handlers));
+        transport->open();
+    }
+
+    client::TransportOptions transport_options() const {
+        return {options.connect_timeout, options.max_send_queue_bytes, options.heartbeat_interval,
+                options.heartbeat_timeout, options.ca_file};
     }
 
     void shut() {
-        if (transport) transport->close(close_normal);
+        closing = true;
+        if (transport) return transport->close(close_normal);
+        if (protocol) end(close_normal, "");  // waiting between two reconnection attempts
     }
 
     void on_open() {
@@ -151,9 +166,43 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         if (protocol) protocol->receive(frame);
     }
 
+    // A connection lost without a closing handshake is restored when its member can be
+    // resumed; any other end of a connection ends the connect().
     void on_closed(int code, const std::string& reason) {
         ack_timer.cancel();
         transport.reset();
+        const bool lost = opened && !closing && code == close_abnormal;
+        if (lost && protocol->restoring()) return retry(reason);
+        if (lost && protocol->resumable()) return restore(reason);
+        if (closing && protocol->restoring()) return end(close_normal, "");
+        end(code, reason);
+    }
+
+    void restore(const std::string& reason) {
+        protocol->connection_lost();
+        lost_at = std::chrono::steady_clock::now();
+        retry_delay = options.reconnect_delay;
+        if (events.on_reconnecting) events.on_reconnecting();
+        retry(reason);
+    }
+
+    // The next attempt comes after a wait that doubles each time, up to the maximum; once
+    // reconnect_give_up has passed since the loss, the client gives up.
+    void retry(const std::string& reason) {
+        const auto left = lost_at + options.reconnect_give_up - std::chrono::steady_clock::now();
+        if (left <= left.zero()) return end(close_abnormal, reason);
+        reconnect_timer.expires_after(std::min<std::chrono::steady_clock::duration>(retry_delay, left));
+        retry_delay = std::min(retry_delay * 2, options.reconnect_max_delay);
+        reconnect_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+            const auto self = weak.lock();
+            if (ec || !self || self->transport || !self->protocol || !self->protocol->restoring()) return;
+            self->dial();
+        });
+    }
+
+    // The end of a connect(): on_disconnect, when on_connect came before.
+    void end(int code, const std::string& reason) {
+        reconnect_timer.cancel();
         protocol.reset();
         {
             std::lock_guard lock(session_mutex);
@@ -166,7 +215,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         ack_timer.expires_after(options.ack.interval);
         ack_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
             const auto self = weak.lock();
-            if (ec || !self || !self->protocol) return;
+            if (ec || !self || !self->transport) return;
             self->protocol->resend_due(protocol::Clock::now());
             self->schedule_resends();
         });
@@ -196,10 +245,15 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     asio::io_context& io;
     client::Strand strand;
     asio::steady_timer ack_timer;
+    asio::steady_timer reconnect_timer;
 
-    std::shared_ptr<WebsocketTransport> transport;
-    std::unique_ptr<ClientProtocol> protocol;
-    bool opened = false;
+    std::shared_ptr<Transport> transport;
+    std::unique_ptr<ClientProtocol> protocol;  // from connect() to on_disconnect, across reconnections
+    bool opened = false;   // on_connect came since connect(): on_disconnect is due at the end
+    bool closing = false;  // close() came since connect()
+    // Restoring a lost connection: when it was lost, and the wait before the next attempt.
+    std::chrono::steady_clock::time_point lost_at;
+    std::chrono::milliseconds retry_delay{};
 
     // Our own io thread; `lifecycle` guards these, `join_mutex` serialises callers that
     // may join the thread (never the io thread itself).

@@ -1,6 +1,7 @@
 #include "client/client_protocol.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "protocol/codec.h"
 #include "protocol/guid.h"
@@ -22,6 +23,14 @@ void emit(const Callback& callback, Args&&... args) {
 Member member_of(const Message& m) { return m.member.value_or(Member{}); }
 std::string channel_of(const Message& m) { return m.channel.value_or(""); }
 
+// The features this client says hello with. Naming heartbeat asks nothing of the server:
+// this client uses WebSocket pings, never ext@presence@ping.
+std::string features(const ClientOptions& options) {
+    std::string list = std::string(extension::invitation_response) + "," + std::string(extension::heartbeat);
+    if (options.resume) list += "," + std::string(extension::resume);
+    return list;
+}
+
 }  // namespace
 
 ClientProtocol::ClientProtocol(const ClientOptions& options, const ClientEvents& events, Send send)
@@ -29,16 +38,34 @@ ClientProtocol::ClientProtocol(const ClientOptions& options, const ClientEvents&
 
 void ClientProtocol::receive(std::string_view frame) {
     const protocol::Decoded decoded = protocol::decode(frame);
+    count(decoded);
     const auto reply = [this](std::string ack) { send_(std::make_shared<const std::string>(std::move(ack))); };
     if (!protocol::admit(decoded, unacknowledged_, seen_ids_, reply)) return;
     if (!decoded.ok()) return report("bad frame from the server: " + decoded.error->text);
     dispatch(decoded.message);
 }
 
+// Both sides count the frames the server sends after the token, whatever they are, except
+// the pongs and the resume frames; a frame too bad to read was sent all the same.
+void ClientProtocol::count(const protocol::Decoded& decoded) {
+    if (!counting_) return;
+    const std::optional<Method> method = decoded.ok() ? decoded.message.method : decoded.error->method;
+    if (method == Method::pong || method == Method::resume || method == Method::resume_token) return;
+    ++received_;
+}
+
+void ClientProtocol::connection_lost() {
+    restoring_ = true;
+    counting_ = false;  // the next connection's session is not one of the member's frames
+}
+
 void ClientProtocol::dispatch(const Message& m) {
+    track_self(m);
     switch (m.method) {
     case Method::session: return on_session(m);
     case Method::hello: return on_hello(m);
+    case Method::resume_token: return on_resume_token(m);
+    case Method::resume: return on_resume(m);
     case Method::member_new: return emit(events_.on_new_member, member_of(m));
     case Method::member_remove: return emit(events_.on_remove_member, member_of(m));
     case Method::channel_member_new: return emit(events_.on_new_channel_member, channel_of(m), member_of(m));
@@ -64,20 +91,42 @@ void ClientProtocol::dispatch(const Message& m) {
     }
 }
 
-// The original sequence: join with the session id as member id, then OnSession. The hello
-// goes first so our server can send extensions from the start; an sgc server ignores it.
+void ClientProtocol::track_self(const Message& m) {
+    if (session_id_.empty() || !m.member || m.member->id != session_id_) return;
+    switch (m.method) {
+    case Method::member_new: joined_ = true; break;
+    case Method::member_remove: joined_ = false; break;
+    case Method::channel_member_new: channels_.insert(channel_of(m)); break;
+    case Method::channel_member_remove: channels_.erase(channel_of(m)); break;
+    default: break;
+    }
+}
+
+// A member that lost its connection asks to be resumed before anything else: the server
+// takes a resume only as the first request after the session.
 void ClientProtocol::on_session(const Message& m) {
     if (m.text.value_or("").empty()) return report("session frame without a session id");
-    session_id_ = *m.text;
+    if (!restoring_) return join(*m.text);
+    new_session_ = *m.text;
+    Message resume;
+    resume.method = Method::resume;
+    resume.text = resume_token_ + ":" + std::to_string(received_);
+    send_(encode(resume));
+}
+
+// The original sequence: join with the session id as member id, then OnSession. The hello
+// goes first so our server can send extensions from the start; an sgc server ignores it.
+void ClientProtocol::join(std::string session_id) {
+    session_id_ = std::move(session_id);
     Message hello;
     hello.method = Method::hello;
-    hello.text = std::string(extension::invitation_response);
+    hello.text = features(options_);
     // Untracked: a server that ignores the hello might never acknowledge it either.
     send(std::move(hello), false);
-    Message join;
-    join.method = Method::member_new;
-    join.member = self();
-    send(std::move(join));
+    Message member_new;
+    member_new.method = Method::member_new;
+    member_new.member = self();
+    send(std::move(member_new));
     emit(events_.on_session, session_id_);
 }
 
@@ -86,6 +135,39 @@ void ClientProtocol::on_hello(const Message& m) {
     const auto features = protocol::split_list(text);
     invitation_responses_ =
         std::find(features.begin(), features.end(), extension::invitation_response) != features.end();
+}
+
+void ClientProtocol::on_resume_token(const Message& m) {
+    if (!options_.resume || m.text.value_or("").empty()) return report("unexpected resume token from the server");
+    resume_token_ = *m.text;
+    received_ = 0;
+    counting_ = true;
+}
+
+void ClientProtocol::on_resume(const Message& m) {
+    if (!restoring_) return report("unexpected resume answer from the server");
+    restoring_ = false;
+    const std::string answer = m.text.value_or("");
+    if (answer == extension::resumed || answer == extension::resync) {
+        counting_ = true;
+        if (answer == extension::resync) received_ = 0;
+        return emit(events_.on_resume, answer == extension::resumed);
+    }
+    if (answer != extension::expired) report("unknown resume answer '" + answer + "': joining as a new member");
+    rejoin();
+}
+
+// The server has forgotten the member: the new connection joins as a new one, with its
+// session id, and enters the channels the old one was in. Requests of the old member that
+// are still unacknowledged would now be refused, so they are dropped.
+void ClientProtocol::rejoin() {
+    resume_token_.clear();
+    counting_ = false;
+    joined_ = false;
+    unacknowledged_ = protocol::AckQueue{};
+    const std::set<std::string> channels = std::exchange(channels_, {});
+    join(new_session_);
+    for (const std::string& channel : channels) subscribe(channel);
 }
 
 void ClientProtocol::on_invitation(const Message& m) {
@@ -129,6 +211,7 @@ void ClientProtocol::invite(const std::string& channel, const std::string& membe
 void ClientProtocol::get_members(const std::string& channel) { send(request(Method::get_members, channel)); }
 
 void ClientProtocol::resend_due(protocol::Clock::time_point now) {
+    if (restoring_) return;
     unacknowledged_.resend_due(now, options_.ack, send_, [this](const std::string& id) {
         report("message " + id + " was never acknowledged; dropped after " +
                std::to_string(options_.ack.max_retries) + " re-sends");
@@ -137,9 +220,15 @@ void ClientProtocol::resend_due(protocol::Clock::time_point now) {
 
 void ClientProtocol::send(Message m, bool tracked) {
     if (tracked && options_.ack.enabled) m.id = protocol::new_guid();
-    const Bytes bytes = std::make_shared<const std::string>(protocol::encode(m, options_.encode_base64));
+    const Bytes bytes = encode(m);
     if (!m.id.empty()) unacknowledged_.track(m.id, bytes, protocol::Clock::now());
+    // With acknowledgment on, what is dropped here is re-sent once the member is back.
+    if (restoring_) return report("not connected: message dropped");
     send_(bytes);
+}
+
+ClientProtocol::Bytes ClientProtocol::encode(const Message& m) const {
+    return std::make_shared<const std::string>(protocol::encode(m, options_.encode_base64));
 }
 
 Message ClientProtocol::request(Method method, std::string channel) const {

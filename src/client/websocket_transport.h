@@ -1,16 +1,13 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
 #include <chrono>
-#include <deque>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "client/ws_url.h"
 
@@ -24,54 +21,38 @@ inline constexpr std::string_view subprotocol = "presence.esegece.com";
 struct TransportHandlers {
     std::function<void()> on_open;
     std::function<void(std::string frame)> on_frame;
-    // Failures that do not end the connection by themselves, and why a connect failed.
+    // Failures that do not end the connection by themselves, why a connect failed, and
+    // why a connection was given up (heartbeat).
     std::function<void(std::string what)> on_error;
     // The last call, exactly once, whether or not on_open came before it.
     std::function<void(int code, std::string reason)> on_closed;
 };
 
-struct TransportLimits {
-    std::chrono::milliseconds timeout;  // connect, opening and closing handshakes
+struct TransportOptions {
+    std::chrono::milliseconds timeout;  // TCP connect, TLS, opening and closing handshakes
     std::size_t max_queue_bytes;
+    std::chrono::milliseconds heartbeat_interval;  // silence before a ping; 0 = no heartbeat
+    std::chrono::milliseconds heartbeat_timeout;   // silence after the ping: the server is gone
+    std::string ca_file;                           // wss:// trusts these CAs; empty = the system's
 };
 
-// One client WebSocket over TCP, text frames only. Every function runs on `strand`,
-// and so does every handler. Writes go out one at a time from a queue bounded in bytes.
-class WebsocketTransport : public std::enable_shared_from_this<WebsocketTransport> {
+// One client WebSocket, over TCP for ws:// and over TLS for wss://, text frames only.
+// Every function must be called on the strand it was made with, and every handler runs
+// there. Writes go out one at a time from a queue bounded in bytes.
+class Transport {
 public:
-    WebsocketTransport(Strand strand, TransportLimits limits, TransportHandlers handlers);
+    virtual ~Transport() = default;
 
-    void open(const WsUrl& url);
-    bool is_open() const { return state_ == State::open; }
+    // Starts connecting; on_open or on_closed tell how it went.
+    virtual void open() = 0;
+    virtual bool is_open() const = 0;
     // Queues one text frame; false when the connection is not open or the queue is full.
-    bool send(Bytes bytes);
+    virtual bool send(Bytes bytes) = 0;
     // Starts the closing handshake, or abandons a connect in progress.
-    void close(unsigned short code);
-
-private:
-    enum class State { connecting, open, closing, closed };
-
-    void on_resolve(boost::beast::error_code ec, boost::asio::ip::tcp::resolver::results_type results);
-    void on_connect(boost::beast::error_code ec);
-    void on_handshake(boost::beast::error_code ec);
-    void read();
-    void on_read(boost::beast::error_code ec);
-    void write_next();
-    void on_write(boost::beast::error_code ec);
-    void fail(const std::string& what, boost::beast::error_code ec);
-    void finish(boost::beast::error_code ec);
-
-    TransportLimits limits_;
-    TransportHandlers handlers_;
-    boost::asio::ip::tcp::resolver resolver_;
-    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
-    boost::beast::websocket::response_type response_;
-    boost::beast::flat_buffer buffer_;
-    std::deque<Bytes> queue_;
-    std::size_t queued_bytes_ = 0;
-    bool writing_ = false;
-    State state_ = State::connecting;
-    WsUrl url_;
+    virtual void close(unsigned short code) = 0;
 };
+
+std::shared_ptr<Transport> make_transport(Strand strand, const WsUrl& url, TransportOptions options,
+                                          TransportHandlers handlers);
 
 }  // namespace presence::client

@@ -7,8 +7,6 @@
 namespace presence::client {
 namespace {
 
-constexpr std::string_view scheme = "ws://";
-
 bool valid_port(std::string_view port) {
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
@@ -30,14 +28,18 @@ bool split_authority(std::string_view authority, WsUrl& out) {
         out.host = authority.substr(0, colon);
         if (colon != std::string_view::npos) port = authority.substr(colon + 1);
     }
-    out.port = port.empty() ? "80" : std::string(port);
+    if (port.empty()) port = out.secure ? "443" : "80";
+    out.port = port;
     return !out.host.empty() && valid_port(out.port);
 }
 
-bool starts_with_scheme(std::string_view url) {
+// Removes `scheme` (any case) from the front of `url`; false when it is not there.
+bool take_scheme(std::string_view& url, std::string_view scheme) {
     if (url.size() < scheme.size()) return false;
-    return std::equal(scheme.begin(), scheme.end(), url.begin(),
-                      [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+    const bool same = std::equal(scheme.begin(), scheme.end(), url.begin(),
+                                 [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+    if (same) url.remove_prefix(scheme.size());
+    return same;
 }
 
 }  // namespace
@@ -48,10 +50,10 @@ std::string WsUrl::authority() const {
 }
 
 std::optional<WsUrl> parse_ws_url(std::string_view url) {
-    if (!starts_with_scheme(url)) return std::nullopt;
-    url.remove_prefix(scheme.size());
-    const auto slash = url.find_first_of("/?");
     WsUrl out;
+    out.secure = take_scheme(url, "wss://");
+    if (!out.secure && !take_scheme(url, "ws://")) return std::nullopt;
+    const auto slash = url.find_first_of("/?");
     if (!split_authority(url.substr(0, slash), out)) return std::nullopt;
     out.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
     if (out.target.starts_with('?')) out.target.insert(0, "/");

@@ -525,12 +525,14 @@ void PresenceService::reaped(const Member& member, const std::vector<std::string
     notify(hooks_.on_remove_member, member);
 }
 
-void PresenceService::broadcast(std::string_view text, std::string_view channel) {
+bool PresenceService::broadcast(std::string_view text, std::string_view channel) {
+    if (!protocol::is_valid_utf8(text) || !protocol::is_valid_utf8(channel)) return false;
     Message out = message_of(Method::publish_msg);
     out.member = Member{};
     out.channel = std::string(channel);
     out.text = std::string(text);
     engine_.publish(channel, make_frame(std::move(out)));
+    return true;
 }
 
 void PresenceService::resend_unacknowledged(protocol::Clock::time_point now) {

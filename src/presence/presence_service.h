@@ -51,7 +51,8 @@ public:
     // A transport failure of one connection, for the on_error hook.
     void report_error(const Link& link, std::string_view what) const;
 
-    void broadcast(std::string_view text, std::string_view channel);
+    // False, and nothing sent, when `text` or `channel` is not UTF-8: no client could read it.
+    bool broadcast(std::string_view text, std::string_view channel);
     // Re-sends what is due for acknowledgment on every connection.
     void resend_unacknowledged(protocol::Clock::time_point now);
 

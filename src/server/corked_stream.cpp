@@ -1,8 +1,36 @@
 #include "server/corked_stream.h"
 
+#include <chrono>
 #include <utility>
 
 namespace presence {
+namespace {
+
+// As long as Beast gives a closing handshake.
+constexpr std::chrono::seconds close_timeout{30};
+
+}  // namespace
+
+void CorkedStream::close_gracefully(std::function<void(boost::system::error_code)> done) {
+    after_flush([state = state_, done = std::move(done)] {
+        boost::system::error_code ignored;
+        state->stream.socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
+        state->stream.expires_after(close_timeout);
+        drain(state, std::make_shared<std::array<char, 2048>>(), done);
+    });
+}
+
+void CorkedStream::drain(const std::shared_ptr<State>& state, std::shared_ptr<std::array<char, 2048>> scratch,
+                         std::function<void(boost::system::error_code)> done) {
+    auto& buffer = *scratch;
+    state->stream.async_read_some(
+        boost::asio::buffer(buffer),
+        [state, scratch = std::move(scratch), done = std::move(done)](boost::system::error_code ec, std::size_t) {
+            if (!ec) return drain(state, scratch, done);
+            state->stream.close();
+            done(ec == boost::asio::error::eof ? boost::system::error_code{} : ec);
+        });
+}
 
 void CorkedStream::after_flush(std::function<void()> then) {
     if (state_->sending.empty() && state_->pending.empty()) {

@@ -8,6 +8,7 @@
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,6 +22,7 @@ namespace presence {
 class CorkedStream {
 public:
     using next_layer_type = boost::beast::tcp_stream;
+    using lowest_layer_type = next_layer_type::socket_type;  // a TLS stream on top asks for it
     using executor_type = next_layer_type::executor_type;
 
     explicit CorkedStream(next_layer_type&& stream)
@@ -33,6 +35,7 @@ public:
 
     executor_type get_executor() noexcept { return state_->stream.get_executor(); }
     next_layer_type& next_layer() noexcept { return state_->stream; }
+    lowest_layer_type& lowest_layer() noexcept { return state_->stream.socket(); }
     std::size_t buffered() const { return state_->pending.size() + state_->sending.size(); }
 
     template <typename Buffers, typename Handler>
@@ -52,8 +55,12 @@ public:
             handler, buffers);
     }
 
-    // Runs `then` once everything written so far has been sent (or has failed).
-    void after_flush(std::function<void()> then);
+    // Ends the connection as a server should: once everything written has been sent,
+    // shuts down sending, then reads and drops what the peer still sends until its end of
+    // stream, and closes. Closing with unread data would reset the connection, which can
+    // destroy the last frames before the peer reads them (a client still sending a frame
+    // over the size limit when its 1009 arrives). Bounded in time; `done` runs after.
+    void close_gracefully(std::function<void(boost::system::error_code)> done);
 
 private:
     struct State {
@@ -76,22 +83,29 @@ private:
         return n;
     }
 
+    // Runs `then` once everything written so far has been sent (or has failed).
+    void after_flush(std::function<void()> then);
     static void schedule_flush(const std::shared_ptr<State>& state);
     static void flush(const std::shared_ptr<State>& state);
+    static void drain(const std::shared_ptr<State>& state, std::shared_ptr<std::array<char, 2048>> scratch,
+                      std::function<void(boost::system::error_code)> done);
 
     std::shared_ptr<State> state_;
 };
 
-// Beast closes a WebSocket through these: the last frames go out before the socket closes.
+// The corked stream under a connection's stream; see tls.h for TLS.
+inline CorkedStream& corked(CorkedStream& stream) { return stream; }
+
+// Beast closes a WebSocket through these (over TLS, after the TLS closing alert): the last
+// frames go out before the socket closes. Only servers use this stream, so the server's
+// way is taken whatever the role.
 void teardown(boost::beast::role_type role, CorkedStream& stream, boost::system::error_code& ec);
 
 template <typename TeardownHandler>
-void async_teardown(boost::beast::role_type role, CorkedStream& stream, TeardownHandler&& handler) {
+void async_teardown(boost::beast::role_type, CorkedStream& stream, TeardownHandler&& handler) {
     // std::function wants a copyable callable; the handler is move-only, so it is shared.
     auto shared = std::make_shared<std::decay_t<TeardownHandler>>(std::forward<TeardownHandler>(handler));
-    stream.after_flush([role, &stream, shared] {
-        boost::beast::async_teardown(role, stream.next_layer(), std::move(*shared));
-    });
+    stream.close_gracefully([shared](boost::system::error_code ec) { std::move(*shared)(ec); });
 }
 
 }  // namespace presence

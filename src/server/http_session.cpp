@@ -1,11 +1,15 @@
 #include "server/http_session.h"
 
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/json.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/json.hpp>
 #include <chrono>
+#include <type_traits>
 
 #include "presence/version.h"
+#include "server/auth_gate.h"
+#include "server/tls.h"
 #include "server/web_assets.h"
 #include "server/websocket_session.h"
 
@@ -17,7 +21,6 @@ namespace {
 
 constexpr std::chrono::seconds request_timeout{30};
 constexpr std::size_t max_request_body = 16 * 1024;
-
 
 // 503 while the engine is in trouble (for the multi-node engine: Redis unreachable, this
 // node serving its own members only), so that a load balancer can steer new clients away.
@@ -55,11 +58,19 @@ void serve(const WebAsset& asset, const http::request<http::string_body>& reques
     res.body() = asset.body;
 }
 
-http::response<http::string_body> answer(const ServerCore& core, const http::request<http::string_body>& request) {
-    http::response<http::string_body> res;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+Response response_to(const Request& request) {
+    Response res;
     res.version(request.version());
     res.keep_alive(request.keep_alive());
     res.set(http::field::server, "presence/" + std::string(version()));
+    return res;
+}
+
+Response answer(const ServerCore& core, const Request& request) {
+    Response res = response_to(request);
     const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
     if (!get) {
         res.result(http::status::method_not_allowed);
@@ -78,40 +89,126 @@ http::response<http::string_body> answer(const ServerCore& core, const http::req
     return res;
 }
 
+// An upgrade over a connection limit: the client may try again later, or from elsewhere.
+Response refusal(const Request& request, Admission refused) {
+    Response res = response_to(request);
+    res.keep_alive(false);
+    const bool server_full = refused == Admission::server_full;
+    res.result(server_full ? http::status::service_unavailable : http::status::too_many_requests);
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.body() = server_full ? "server full\n" : "too many connections from this address\n";
+    res.prepare_payload();
+    return res;
+}
+
+// An upgrade without a valid token. The reason names what is wrong, never the token.
+Response unauthorized(const Request& request, const std::string& reason) {
+    Response res = response_to(request);
+    res.keep_alive(false);
+    res.result(http::status::unauthorized);
+    res.set(http::field::www_authenticate, "Bearer");
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.body() = reason + "\n";
+    res.prepare_payload();
+    return res;
+}
+
 }  // namespace
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core)
-    : stream_(std::move(socket)), core_(std::move(core)) {}
+void start_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core) {
+    boost::system::error_code ec;
+    const boost::asio::ip::address address = socket.remote_endpoint(ec).address();
+    if (ec) return;  // gone already
+    CorkedStream stream{beast::tcp_stream(std::move(socket))};
+    if (core->tls) {
+        TlsStream tls(std::move(stream), *core->tls);
+        std::make_shared<HttpSession<TlsStream>>(std::move(tls), address, std::move(core))->run();
+    } else {
+        std::make_shared<HttpSession<CorkedStream>>(std::move(stream), address, std::move(core))->run();
+    }
+}
 
-void HttpSession::run() { read(); }
+template <typename Stream>
+HttpSession<Stream>::HttpSession(Stream&& stream, const boost::asio::ip::address& address,
+                                 std::shared_ptr<ServerCore> core)
+    : stream_(std::move(stream)), address_(address), core_(std::move(core)) {}
 
-void HttpSession::read() {
+template <typename Stream>
+void HttpSession<Stream>::run() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+        beast::get_lowest_layer(stream_).expires_after(request_timeout);
+        stream_.async_handshake(boost::asio::ssl::stream_base::server,
+                                [self = this->shared_from_this()](beast::error_code ec) {
+                                    if (ec) return self->close();
+                                    self->read();
+                                });
+    } else {
+        read();
+    }
+}
+
+template <typename Stream>
+void HttpSession<Stream>::read() {
     parser_.emplace();
     parser_->body_limit(max_request_body);
-    stream_.expires_after(request_timeout);
+    beast::get_lowest_layer(stream_).expires_after(request_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
-void HttpSession::on_read(beast::error_code ec) {
-    if (ec) {
-        stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
-        return;
-    }
-    if (beast::websocket::is_upgrade(parser_->get())) {
-        std::make_shared<WebsocketSession>(std::move(stream_), core_)->run(parser_->release());
-        return;
-    }
-    auto res = std::make_shared<http::response<http::string_body>>(answer(*core_, parser_->get()));
-    const bool keep_alive = res->keep_alive();
-    http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
-        self->on_write(ec, keep_alive);
-    });
+template <typename Stream>
+void HttpSession<Stream>::on_read(beast::error_code ec) {
+    if (ec) return end();
+    if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
+    respond(answer(*core_, parser_->get()));
 }
 
-void HttpSession::on_write(beast::error_code ec, bool keep_alive) {
+template <typename Stream>
+void HttpSession<Stream>::upgrade() {
+    const Request& request = parser_->get();
+    Entry entry = entry_for(core_->verifier, core_->options.auth, request.target(),
+                            request[http::field::authorization], std::chrono::system_clock::now());
+    if (!entry.grant) return respond(unauthorized(request, entry.refusal));
+    const Admission admission = core_->admit(address_);
+    if (admission != Admission::admitted) return respond(refusal(request, admission));
+    std::make_shared<WebsocketSession<Stream>>(std::move(stream_), address_, core_)
+        ->run(parser_->release(), std::move(*entry.grant));
+}
+
+template <typename Stream>
+void HttpSession<Stream>::respond(Response res) {
+    auto shared = std::make_shared<Response>(std::move(res));
+    const bool keep_alive = shared->keep_alive();
+    http::async_write(stream_, *shared,
+                      [self = this->shared_from_this(), shared, keep_alive](beast::error_code ec, std::size_t) {
+                          self->on_write(ec, keep_alive);
+                      });
+}
+
+template <typename Stream>
+void HttpSession<Stream>::on_write(beast::error_code ec, bool keep_alive) {
     if (!ec && keep_alive && !core_->stopping) return read();
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    end();
 }
+
+// Over TLS, the closing alert goes first, so that the client can tell the end of the
+// connection from a cut (bounded by the request timeout, like everything here).
+template <typename Stream>
+void HttpSession<Stream>::end() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+        beast::get_lowest_layer(stream_).expires_after(request_timeout);
+        stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->close(); });
+    } else {
+        close();
+    }
+}
+
+template <typename Stream>
+void HttpSession<Stream>::close() {
+    corked(stream_).close_gracefully([self = this->shared_from_this()](beast::error_code) {});
+}
+
+template class HttpSession<CorkedStream>;
+template class HttpSession<TlsStream>;
 
 }  // namespace presence

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
@@ -11,19 +13,31 @@
 
 namespace presence {
 
-// One plain HTTP connection: answers page requests until the client asks to upgrade,
-// then hands the socket to a WebsocketSession.
-class HttpSession final : public std::enable_shared_from_this<HttpSession> {
+// Serves a connection the listener accepted: over TLS when the server has a TLS context.
+void start_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core);
+
+// One HTTP connection over `Stream`, CorkedStream or TlsStream: answers page requests
+// until the client asks to upgrade, then hands the stream to a WebsocketSession, unless a
+// connection limit refuses it.
+template <typename Stream>
+class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream>> {
 public:
-    HttpSession(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core);
+    HttpSession(Stream&& stream, const boost::asio::ip::address& address, std::shared_ptr<ServerCore> core);
     void run();
 
 private:
+    using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
     void read();
     void on_read(boost::beast::error_code ec);
+    void upgrade();
+    void respond(Response res);
     void on_write(boost::beast::error_code ec, bool keep_alive);
+    void end();
+    void close();
 
-    boost::beast::tcp_stream stream_;
+    Stream stream_;
+    boost::asio::ip::address address_;  // the client's
     std::shared_ptr<ServerCore> core_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

@@ -36,7 +36,7 @@ void Listener::accept() {
         if (!ec) {
             boost::system::error_code ignored;
             socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-            std::make_shared<HttpSession>(std::move(socket), self->core_)->run();
+            start_session(std::move(socket), self->core_);
         }
         self->accept();
     });

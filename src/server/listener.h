@@ -7,7 +7,7 @@
 
 namespace presence {
 
-// Accepts connections and hands each to an HttpSession.
+// Accepts connections and starts an HttpSession on each.
 class Listener final : public std::enable_shared_from_this<Listener> {
 public:
     // Binds and listens at once, so an address in use fails start-up, not later.

@@ -12,7 +12,9 @@
 #include <thread>
 #include <utility>
 
+#include "protocol/text.h"
 #include "server/listener.h"
+#include "server/tls.h"
 
 namespace presence {
 namespace asio = boost::asio;
@@ -153,6 +155,9 @@ void Server::start() {
     const asio::ip::address address = asio::ip::make_address(options.host, ec);
     if (ec) throw std::invalid_argument("host is not an IP address: " + options.host);
     const asio::ip::tcp::endpoint endpoint(address, options.port);
+    if (options.heartbeat.interval.count() > 0 && options.heartbeat.timeout.count() <= 0)
+        throw std::invalid_argument("the heartbeat timeout must be above 0 when heartbeats are on");
+    if (options.tls.enabled()) s.core->tls = make_tls_context(options.tls);
     s.listener = std::make_shared<Listener>(s.core, endpoint);
     asio::dispatch(s.core->strand, [&s] {
         s.listener->run();
@@ -188,6 +193,8 @@ void Server::stop() {
 std::uint16_t Server::port() const { return impl_->listener ? impl_->listener->port() : 0; }
 
 void Server::broadcast(const std::string& text, const std::string& channel) {
+    if (!protocol::is_valid_utf8(text) || !protocol::is_valid_utf8(channel))
+        throw std::invalid_argument("broadcast: text and channel must be UTF-8");
     asio::dispatch(impl_->core->strand, [core = impl_->core, text, channel] {
         core->service.broadcast(text, channel);
     });

@@ -1,8 +1,12 @@
 #include "server/websocket_session.h"
 
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "protocol/text.h"
+#include "server/tls.h"
 
 namespace presence {
 namespace beast = boost::beast;
@@ -15,7 +19,17 @@ constexpr std::string_view presence_protocol = "presence.esegece.com";
 
 bool expected_end(beast::error_code ec) {
     return ec == websocket::error::closed || ec == boost::asio::error::eof ||
-           ec == boost::asio::error::connection_reset || ec == boost::asio::error::operation_aborted;
+           ec == boost::asio::error::connection_reset || ec == boost::asio::error::operation_aborted ||
+           ec == boost::asio::ssl::error::stream_truncated;
+}
+
+// Beast's suggestion for servers, without its idle pings: the heartbeat finds silent
+// peers, as configured.
+websocket::stream_base::timeout timeouts() {
+    auto t = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    t.idle_timeout = websocket::stream_base::none();
+    t.keep_alive_pings = false;
+    return t;
 }
 
 }  // namespace
@@ -26,12 +40,16 @@ std::string_view choose_subprotocol(std::string_view offered) {
     return {};
 }
 
-WebsocketSession::WebsocketSession(beast::tcp_stream&& stream, std::shared_ptr<ServerCore> core)
-    : ws_(std::move(stream)), core_(std::move(core)) {}
+template <typename Stream>
+WebsocketSession<Stream>::WebsocketSession(Stream&& stream, const boost::asio::ip::address& address,
+                                           std::shared_ptr<ServerCore> core)
+    : ws_(std::move(stream)), address_(address), core_(std::move(core)), heartbeat_(core_->strand) {}
 
-void WebsocketSession::run(Request request) {
+template <typename Stream>
+void WebsocketSession<Stream>::run(Request request, Grant grant) {
+    grant_ = std::move(grant);
     beast::get_lowest_layer(ws_).expires_never();
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(timeouts());
     ws_.read_message_max(core_->options.max_message_bytes);
     ws_.auto_fragment(false);
     const std::string protocol(choose_subprotocol(request[http::field::sec_websocket_protocol]));
@@ -39,24 +57,29 @@ void WebsocketSession::run(Request request) {
         res.set(http::field::server, "presence");
         if (!protocol.empty()) res.set(http::field::sec_websocket_protocol, protocol);
     }));
-    ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+    ws_.async_accept(request, [self = this->shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
 }
 
-void WebsocketSession::on_accept(beast::error_code ec) {
-    if (ec || core_->stopping) return;
+template <typename Stream>
+void WebsocketSession<Stream>::on_accept(beast::error_code ec) {
+    if (ec || core_->stopping) return finish(ec);
     connected_ = true;
-    core_->service.connect(*this);
+    core_->service.connect(*this, std::move(grant_));
+    start_heartbeat();
     read();
 }
 
-void WebsocketSession::read() {
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+template <typename Stream>
+void WebsocketSession<Stream>::read() {
+    ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
         self->on_read(ec);
     });
 }
 
-void WebsocketSession::on_read(beast::error_code ec) {
+template <typename Stream>
+void WebsocketSession<Stream>::on_read(beast::error_code ec) {
     if (ec) return finish(ec);
+    heard_at_ = Clock::now();
     const std::string_view frame(static_cast<const char*>(buffer_.data().data()), buffer_.size());
     if (closing_) {
         // Keep reading, so the close handshake completes, but act on nothing more.
@@ -70,9 +93,10 @@ void WebsocketSession::on_read(beast::error_code ec) {
     read();
 }
 
-void WebsocketSession::send(const Bytes& bytes) {
+template <typename Stream>
+void WebsocketSession<Stream>::send(const Bytes& bytes) {
     if (closing_ || finished_) return;
-    const std::size_t held = queued_bytes_ + ws_.next_layer().buffered();
+    const std::size_t held = queued_bytes_ + corked(ws_.next_layer()).buffered();
     if (held + bytes->size() > core_->options.max_send_queue_bytes) {
         // A consumer this slow would hold memory without bound: drop what it has not
         // started to receive and let it go.
@@ -88,31 +112,37 @@ void WebsocketSession::send(const Bytes& bytes) {
     if (!writing_) write_next();
 }
 
-void WebsocketSession::close(unsigned short code, std::string_view reason) {
+template <typename Stream>
+void WebsocketSession<Stream>::close(unsigned short code, std::string_view reason) {
     if (closing_ || finished_) return;
     closing_.emplace(static_cast<websocket::close_code>(code), reason);
     if (!writing_) write_next();
 }
 
-void WebsocketSession::drop() {
-    finished_ = true;
+template <typename Stream>
+void WebsocketSession<Stream>::drop() {
+    if (finished_) return;
+    stop();
     beast::get_lowest_layer(ws_).close();
 }
 
-void WebsocketSession::write_next() {
+template <typename Stream>
+void WebsocketSession<Stream>::write_next() {
     if (finished_) return;
     if (queue_.empty()) {
         if (!closing_ || close_sent_) return;
         close_sent_ = writing_ = true;
-        ws_.async_close(*closing_, [self = shared_from_this()](beast::error_code) { self->writing_ = false; });
+        ws_.async_close(*closing_,
+                        [self = this->shared_from_this()](beast::error_code) { self->writing_ = false; });
         return;
     }
     writing_ = true;
     ws_.async_write(boost::asio::buffer(*queue_.front()),
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
 }
 
-void WebsocketSession::on_write(beast::error_code ec) {
+template <typename Stream>
+void WebsocketSession<Stream>::on_write(beast::error_code ec) {
     writing_ = false;
     queued_bytes_ -= queue_.front()->size();
     queue_.pop_front();
@@ -120,15 +150,71 @@ void WebsocketSession::on_write(beast::error_code ec) {
     write_next();
 }
 
-void WebsocketSession::finish(beast::error_code ec) {
+template <typename Stream>
+void WebsocketSession<Stream>::start_heartbeat() {
+    if (core_->options.heartbeat.interval.count() <= 0) return;
+    heard_at_ = Clock::now();
+    // Pongs, pings and close frames are read inside async_read, which hands over data
+    // frames only: they are heard here.
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { heard_at_ = Clock::now(); });
+    wait_heartbeat(heard_at_ + core_->options.heartbeat.interval);
+}
+
+template <typename Stream>
+void WebsocketSession<Stream>::wait_heartbeat(Clock::time_point at) {
+    heartbeat_.expires_at(at);
+    heartbeat_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+        if (!ec && !self->finished_) self->on_heartbeat();
+    });
+}
+
+// A peer silent for the interval is pinged; one that then stays silent for the timeout
+// is gone (cable pulled, process frozen) and is lost, not closed: no closing handshake
+// could reach it.
+template <typename Stream>
+void WebsocketSession<Stream>::on_heartbeat() {
+    const HeartbeatOptions& heartbeat = core_->options.heartbeat;
+    if (pinged_at_ && heard_at_ < *pinged_at_) {
+        core_->service.report_error(*this, "heartbeat timeout");
+        beast::get_lowest_layer(ws_).close();
+        return end(false);
+    }
+    pinged_at_.reset();
+    const Clock::time_point now = Clock::now();
+    if (now < heard_at_ + heartbeat.interval) return wait_heartbeat(heard_at_ + heartbeat.interval);
+    pinged_at_ = now;
+    // While closing, the peer's close frame is the answer awaited.
+    if (!closing_) ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) {});
+    wait_heartbeat(now + heartbeat.timeout);
+}
+
+template <typename Stream>
+void WebsocketSession<Stream>::finish(beast::error_code ec) {
     if (finished_) return;
-    finished_ = true;
+    if (connected_ && !expected_end(ec)) core_->service.report_error(*this, ec.message());
+    end(ec == websocket::error::closed);
+}
+
+// A peer that closed the connection leaves at once; a lost one may resume it.
+template <typename Stream>
+void WebsocketSession<Stream>::end(bool closed) {
+    stop();
     if (!connected_) return;
-    if (!expected_end(ec)) core_->service.report_error(*this, ec.message());
-    if (ec == websocket::error::closed)
+    if (closed)
         core_->disconnected(*this);
     else
         core_->lost(*this);
 }
+
+// Ends what the session has running and gives its connection back to the limits; once.
+template <typename Stream>
+void WebsocketSession<Stream>::stop() {
+    finished_ = true;
+    heartbeat_.cancel();
+    core_->release(address_);
+}
+
+template class WebsocketSession<CorkedStream>;
+template class WebsocketSession<TlsStream>;
 
 }  // namespace presence

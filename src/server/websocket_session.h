@@ -1,10 +1,12 @@
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -15,28 +17,41 @@
 
 namespace presence {
 
-// One WebSocket connection: reads frames into the presence service, writes the frames the
-// service sends it, one at a time, from a queue bounded in bytes. Runs on the core's strand.
-class WebsocketSession final : public std::enable_shared_from_this<WebsocketSession>, public Link {
+// One WebSocket connection over `Stream`, CorkedStream or TlsStream: reads frames into the
+// presence service, writes the frames the service sends it, one at a time, from a queue
+// bounded in bytes, and pings a silent peer (the heartbeat). Runs on the core's strand.
+// It holds one of the connections the limits admit, from its creation to its end.
+template <typename Stream>
+class WebsocketSession final : public std::enable_shared_from_this<WebsocketSession<Stream>>, public Link {
 public:
     using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-    WebsocketSession(boost::beast::tcp_stream&& stream, std::shared_ptr<ServerCore> core);
-    void run(Request request);
+    WebsocketSession(Stream&& stream, const boost::asio::ip::address& address, std::shared_ptr<ServerCore> core);
+    // Accepts the upgrade; the connection may do what `grant` allows.
+    void run(Request request, Grant grant);
 
     void send(const Bytes& bytes) override;
     void close(unsigned short code, std::string_view reason) override;
     void drop() override;
 
 private:
+    using Clock = std::chrono::steady_clock;
+
     void on_accept(boost::beast::error_code ec);
     void read();
     void on_read(boost::beast::error_code ec);
     void write_next();
     void on_write(boost::beast::error_code ec);
+    void start_heartbeat();
+    void wait_heartbeat(Clock::time_point at);
+    void on_heartbeat();
     void finish(boost::beast::error_code ec);
+    void end(bool closed);
+    void stop();
 
-    boost::beast::websocket::stream<CorkedStream> ws_;
+    boost::beast::websocket::stream<Stream> ws_;
+    boost::asio::ip::address address_;  // the client's
+    Grant grant_;  // until the connection is accepted
     std::shared_ptr<ServerCore> core_;
     boost::beast::flat_buffer buffer_;
     std::deque<Bytes> queue_;
@@ -46,6 +61,9 @@ private:
     bool finished_ = false;
     bool close_sent_ = false;
     std::optional<boost::beast::websocket::close_reason> closing_;
+    boost::asio::steady_timer heartbeat_;
+    Clock::time_point heard_at_;                 // the last frame from the peer, of any kind
+    std::optional<Clock::time_point> pinged_at_;  // the ping that waits for an answer
 };
 
 // The first offered sub-protocol that names the presence protocol, or "" for none.

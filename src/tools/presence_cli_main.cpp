@@ -253,6 +253,11 @@ private:
                            {{"event", "disconnect"}, {"code", code}, {"reason", reason}});
             gone();
         };
+        e.on_reconnecting = [this] { printer_.event("connection lost, reconnecting", {{"event", "reconnecting"}}); };
+        e.on_resume = [this](bool complete) {
+            printer_.event(complete ? "resumed" : "resumed; some events were lost, member lists follow",
+                           {{"event", "resume"}, {"complete", complete}});
+        };
         e.on_error = [this](const std::string& what) {
             error(what);
             if (!self_.empty()) return;
@@ -350,27 +355,41 @@ private:
     presence::Client client_;  // last: its callbacks use everything above
 };
 
-po::options_description describe_options(CliOptions& o, double& connect_timeout, double& ack_interval,
-                                         double& ack_timeout) {
+// What the command line gives in seconds.
+struct Durations {
+    double connect_timeout = 10;
+    double ack_interval = 300;
+    double ack_timeout = 240;
+    double heartbeat_interval = 15;
+    double heartbeat_timeout = 10;
+};
+
+po::options_description describe_options(CliOptions& o, Durations& t) {
     presence::ClientOptions& c = o.client;
     po::options_description d("presence-cli options");
     d.add_options()
         ("help,h", "show this help and the commands, and exit")
         ("version", "show the version and exit")
-        ("url", po::value(&c.url)->default_value(c.url), "server to connect to, ws://host:port/path")
+        ("url", po::value(&c.url)->default_value(c.url),
+         "server to connect to, ws://host:port/path, or wss://host:port/path over TLS")
+        ("ca-file", po::value(&c.ca_file), "PEM CA certificates to trust for wss:// (default: the system's)")
         ("name", po::value(&c.name), "member name (required)")
         ("info", po::value(&c.info)->default_value(c.info), "member info")
         ("json", po::bool_switch(&o.json), "print one JSON object per event")
         ("base64", po::bool_switch(&c.encode_base64), "Base64-encode every string sent")
         ("ack", po::bool_switch(&c.ack.enabled), "acknowledgment: re-send what the server does not acknowledge")
-        ("ack-interval", po::value(&ack_interval)->default_value(ack_interval), "seconds between re-send rounds")
-        ("ack-timeout", po::value(&ack_timeout)->default_value(ack_timeout),
+        ("ack-interval", po::value(&t.ack_interval)->default_value(t.ack_interval), "seconds between re-send rounds")
+        ("ack-timeout", po::value(&t.ack_timeout)->default_value(t.ack_timeout),
          "seconds without acknowledgment before a message is re-sent")
         ("ack-retries", po::value(&c.ack.max_retries)->default_value(c.ack.max_retries),
          "re-sends before a message is dropped (0 = no limit)")
         ("refuse-invitations", po::bool_switch(&o.refuse_invitations), "refuse invitations (default: accept)")
-        ("connect-timeout", po::value(&connect_timeout)->default_value(connect_timeout),
-         "seconds allowed for connecting");
+        ("connect-timeout", po::value(&t.connect_timeout)->default_value(t.connect_timeout),
+         "seconds allowed for connecting")
+        ("heartbeat-interval", po::value(&t.heartbeat_interval)->default_value(t.heartbeat_interval),
+         "seconds of silence from the server before a ping (0 = no heartbeat)")
+        ("heartbeat-timeout", po::value(&t.heartbeat_timeout)->default_value(t.heartbeat_timeout),
+         "seconds of silence after the ping before the server is given up");
     return d;
 }
 
@@ -378,20 +397,19 @@ po::options_description describe_options(CliOptions& o, double& connect_timeout,
 
 int main(int argc, char** argv) {
     CliOptions options;
-    double connect_timeout = 10;
-    double ack_interval = 300;
-    double ack_timeout = 240;
-    const po::options_description description =
-        describe_options(options, connect_timeout, ack_interval, ack_timeout);
+    Durations durations;
+    const po::options_description description = describe_options(options, durations);
     if (const auto done = parse_command_line(argc, argv, description, "presence-cli", commands_help))
         return *done;
     if (options.client.name.empty()) {
         std::cerr << "presence-cli: --name is required\n" << description;
         return 2;
     }
-    options.client.connect_timeout = seconds(connect_timeout);
-    options.client.ack.interval = seconds(ack_interval);
-    options.client.ack.timeout = seconds(ack_timeout);
+    options.client.connect_timeout = seconds(durations.connect_timeout);
+    options.client.ack.interval = seconds(durations.ack_interval);
+    options.client.ack.timeout = seconds(durations.ack_timeout);
+    options.client.heartbeat_interval = seconds(durations.heartbeat_interval);
+    options.client.heartbeat_timeout = seconds(durations.heartbeat_timeout);
     try {
         Cli cli(options);
         return cli.run();

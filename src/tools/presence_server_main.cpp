@@ -2,10 +2,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "presence/server.h"
+#include "protocol/text.h"
 #include "tools/command_line.h"
 
 namespace po = boost::program_options;
@@ -14,15 +17,44 @@ using presence::tools::seconds;
 
 namespace {
 
+double seconds_of(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
+
 struct Durations {
     double ack_interval = 300;
     double ack_timeout = 240;
     double node_timeout = 5;
     double resume_grace = 10;
+    double heartbeat_interval = seconds_of(presence::HeartbeatOptions{}.interval);
+    double heartbeat_timeout = seconds_of(presence::HeartbeatOptions{}.timeout);
 };
 
-po::options_description describe(presence::ServerOptions& o, Durations& t) {
+// Options that need more than a field to land in.
+struct Extras {
+    Durations durations;
+    std::string public_channels;  // comma-separated
+};
+
+// A secret on the command line shows in the process list; the environment does not.
+constexpr const char* secret_variable = "PRESENCE_AUTH_HS256_SECRET";
+
+void apply(const Extras& x, presence::ServerOptions& options) {
+    const Durations& t = x.durations;
+    options.presence.ack.interval = seconds(t.ack_interval);
+    options.presence.ack.timeout = seconds(t.ack_timeout);
+    options.engine.node_timeout = seconds(t.node_timeout);
+    options.presence.resume.grace = seconds(t.resume_grace);
+    options.heartbeat.interval = seconds(t.heartbeat_interval);
+    options.heartbeat.timeout = seconds(t.heartbeat_timeout);
+    for (const std::string_view channel : presence::protocol::split_list(x.public_channels))
+        options.auth.public_channels.emplace_back(channel);
+    if (const char* secret = std::getenv(secret_variable); secret && options.auth.hs256_secret.empty())
+        options.auth.hs256_secret = secret;
+}
+
+po::options_description describe(presence::ServerOptions& o, Extras& x) {
+    Durations& t = x.durations;
     presence::PresenceOptions& p = o.presence;
+    presence::AuthOptions& a = o.auth;
     presence::EngineOptions& e = o.engine;
     po::options_description d("presence-server options");
     d.add_options()
@@ -34,6 +66,18 @@ po::options_description describe(presence::ServerOptions& o, Durations& t) {
          "largest frame accepted from a client; larger ones are closed with 1009")
         ("max-send-queue-bytes", po::value(&o.max_send_queue_bytes)->default_value(o.max_send_queue_bytes),
          "bytes queued for one client before it is closed as too slow (1008)")
+        ("max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
+         "WebSocket connections at once (0 = no limit); over it, HTTP 503")
+        ("max-connections-per-address",
+         po::value(&o.max_connections_per_address)->default_value(o.max_connections_per_address),
+         "WebSocket connections at once from one IP address (0 = no limit); over it, HTTP 429")
+        ("heartbeat-interval", po::value(&t.heartbeat_interval)->default_value(t.heartbeat_interval),
+         "seconds of silence from a client before it is pinged (0 = no heartbeat)")
+        ("heartbeat-timeout", po::value(&t.heartbeat_timeout)->default_value(t.heartbeat_timeout),
+         "seconds without an answer to that ping before the client is lost and its departure announced")
+        ("tls-cert", po::value(&o.tls.cert_file),
+         "PEM certificate chain: serve wss:// and https:// instead of ws:// and http:// (with --tls-key)")
+        ("tls-key", po::value(&o.tls.key_file), "PEM private key of that certificate")
         ("max-name-bytes", po::value(&p.max_name_bytes)->default_value(p.max_name_bytes), "longest member name")
         ("max-info-bytes", po::value(&p.max_info_bytes)->default_value(p.max_info_bytes), "longest member info")
         ("max-channel-bytes", po::value(&p.max_channel_bytes)->default_value(p.max_channel_bytes),
@@ -73,7 +117,15 @@ po::options_description describe(presence::ServerOptions& o, Durations& t) {
         ("redis-prefix", po::value(&e.key_prefix)->default_value(e.key_prefix),
          "prefix of every Redis key and channel, so that deployments can share one Redis")
         ("node-timeout", po::value(&t.node_timeout)->default_value(t.node_timeout),
-         "seconds after which a silent node is dead and its members are removed");
+         "seconds after which a silent node is dead and its members are removed")
+        ("auth-hs256-secret", po::value(&a.hs256_secret),
+         "require signed tokens (JWT), HS256 with this secret; or set PRESENCE_AUTH_HS256_SECRET")
+        ("auth-public-key", po::value(&a.public_key_file),
+         "require signed tokens (JWT), RS256 or ES256 with this PEM public key")
+        ("auth-allow-anonymous", po::bool_switch(&a.allow_anonymous),
+         "with tokens required: a client without a token may still join, in the public channels only")
+        ("auth-public-channels", po::value(&x.public_channels),
+         "comma-separated channels anonymous members may use: names, or prefixes ending in *");
     return d;
 }
 
@@ -81,13 +133,10 @@ po::options_description describe(presence::ServerOptions& o, Durations& t) {
 
 int main(int argc, char** argv) {
     presence::ServerOptions options;
-    Durations durations;
-    const po::options_description description = describe(options, durations);
+    Extras extras;
+    const po::options_description description = describe(options, extras);
     if (const auto done = parse_command_line(argc, argv, description, "presence-server")) return *done;
-    options.presence.ack.interval = seconds(durations.ack_interval);
-    options.presence.ack.timeout = seconds(durations.ack_timeout);
-    options.engine.node_timeout = seconds(durations.node_timeout);
-    options.presence.resume.grace = seconds(durations.resume_grace);
+    apply(extras, options);
     presence::ServerHooks hooks;
     hooks.on_log = [](const std::string& line) { std::cerr << "presence-server: " << line << std::endl; };
 

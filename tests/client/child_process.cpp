@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,27 +31,57 @@ int milliseconds_until(Clock::time_point deadline) {
 }  // namespace
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+    int input_fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, input_fds) != 0) throw_errno(errno, "socketpair");
     int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno(errno, "pipe2");
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        const int error = errno;
+        ::close(input_fds[0]);
+        ::close(input_fds[1]);
+        throw_errno(error, "pipe2");
+    }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, input_fds[1], STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     const int error = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
+    ::close(input_fds[1]);
     ::close(pipe_fds[1]);
+    input_ = input_fds[0];
     output_ = pipe_fds[0];
     if (error != 0) {
+        close_input();
         ::close(output_);
         throw_errno(error, "posix_spawn");
     }
 }
 
 ChildProcess::~ChildProcess() {
+    close_input();
     if (pid_ > 0) kill_and_reap();
     ::close(output_);
+}
+
+bool ChildProcess::write_line(const std::string& line) {
+    const std::string data = line + '\n';
+    std::size_t written = 0;
+    while (written < data.size()) {
+        const ssize_t n = ::send(input_, data.data() + written, data.size() - written, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        written += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+void ChildProcess::close_input() {
+    if (input_ < 0) return;
+    ::close(input_);
+    input_ = -1;
 }
 
 ChildProcess::Fill ChildProcess::fill(Clock::time_point deadline) {
@@ -79,6 +110,7 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
 }
 
 std::string ChildProcess::finish(std::chrono::milliseconds timeout, int& exit_status) {
+    close_input();
     const auto deadline = Clock::now() + timeout;
     Fill last = Fill::data;
     while (last == Fill::data) last = fill(deadline);

@@ -9,8 +9,9 @@
 
 namespace presence::test {
 
-// A child process whose standard output the test reads; its standard error goes to the
-// test's. Killed on destruction if it is still running.
+// A child process whose standard input the test writes and whose standard output it
+// reads; its standard error goes to the test's. Killed on destruction if it is still
+// running.
 class ChildProcess {
 public:
     // Throws std::system_error when the program cannot be started.
@@ -19,10 +20,13 @@ public:
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;
 
+    // Writes `line` and a newline to the child's input; false when the child is gone.
+    bool write_line(const std::string& line);
     // The next line of output without its newline; nullopt at the end of output or timeout.
     std::optional<std::string> read_line(std::chrono::milliseconds timeout);
-    // Waits for the end of the output and the exit; the rest of the output. `exit_status`
-    // is the exit code, or -1 when the child had to be killed after `timeout`.
+    // Ends the input, then waits for the end of the output and the exit; the rest of the
+    // output. `exit_status` is the exit code, or -1 when the child had to be killed after
+    // `timeout`.
     std::string finish(std::chrono::milliseconds timeout, int& exit_status);
 
 private:
@@ -30,8 +34,10 @@ private:
     // Reads what is available by `deadline`.
     Fill fill(std::chrono::steady_clock::time_point deadline);
     void kill_and_reap();
+    void close_input();
 
     pid_t pid_ = -1;
+    int input_ = -1;  // a socket rather than a pipe: writing to a dead child raises no SIGPIPE
     int output_ = -1;
     std::string buffer_;
 };

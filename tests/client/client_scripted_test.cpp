@@ -239,6 +239,52 @@ TEST(ClientScripted, RunsOnAnIoContextOfTheCaller) {
     EXPECT_EQ(server.verdict(), "PASS");
 }
 
+TEST(ClientScripted, ResumesALostConnectionWithItsTokenAndTheCountOfFramesReceived) {
+    ScriptedServer server("resume");
+    ASSERT_TRUE(server.started());
+    EventLog log;
+    Client client(server.alice(), log.events());
+    client.connect();
+    ASSERT_TRUE(log.wait_for("publish [] " + bob + " missed"));
+    EXPECT_EQ(client.session_id(), log.session_id());
+    client.publish("back");
+    ASSERT_TRUE(log.wait_for_prefix("disconnect "));  // the script ends it, passed or not
+    EXPECT_EQ(server.verdict(), "PASS");
+    EXPECT_EQ(after_join(log), (std::vector<std::string>{
+                                   "member+ " + alice(log),
+                                   "member+ " + bob,
+                                   "reconnecting",
+                                   "connect",
+                                   "resume complete",
+                                   "publish [] " + bob + " missed",
+                                   "disconnect 4000 scenario over",
+                               }));
+}
+
+TEST(ClientScripted, JoinsAgainWithTheNewSessionWhenTheServerForgotTheMember) {
+    ScriptedServer server("resume_expired");
+    ASSERT_TRUE(server.started());
+    EventLog log;
+    Client client(server.alice(), log.events());
+    client.connect();
+    ASSERT_TRUE(log.wait_for("member+ " + bob));
+    client.subscribe("room");
+    ASSERT_TRUE(log.wait_for_prefix("session ", 2));
+    const std::string renewed = client.session_id();
+    EXPECT_NE(renewed, log.session_id());
+    ASSERT_TRUE(log.wait_for_prefix("disconnect "));  // the script ends it, passed or not
+    EXPECT_EQ(server.verdict(), "PASS");
+    EXPECT_EQ(after_join(log), (std::vector<std::string>{
+                                   "member+ " + alice(log),
+                                   "member+ " + bob,
+                                   "channel+ [room] " + alice(log),
+                                   "reconnecting",
+                                   "connect",
+                                   "session " + renewed,
+                                   "disconnect 4000 scenario over",
+                               }));
+}
+
 TEST(Client, ReportsARefusedConnectionAndCallsWhileNotConnected) {
     boost::asio::io_context io;
     boost::asio::ip::tcp::acceptor closed(io, {boost::asio::ip::address_v4::loopback(), 0});
@@ -255,8 +301,17 @@ TEST(Client, ReportsARefusedConnectionAndCallsWhileNotConnected) {
 }
 
 TEST(Client, RejectsUrlsItCannotServe) {
-    for (const char* url : {"wss://example.com/", "http://127.0.0.1:8080/", "ws://", "ws://host:0/", "ws://h:99999"})
+    for (const char* url : {"https://example.com/", "http://127.0.0.1:8080/", "ws://", "wss://", "ws://host:0/",
+                            "wss://h:99999"})
         EXPECT_THROW(Client(with_url(url)), std::invalid_argument) << url;
+    try {
+        Client client(with_url("tcp://example.com/"));
+        ADD_FAILURE() << "accepted tcp://";
+    } catch (const std::invalid_argument& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("ws://"), std::string::npos) << what;
+        EXPECT_NE(what.find("wss://"), std::string::npos) << what;
+    }
 }
 
 }  // namespace

@@ -26,6 +26,8 @@ ClientEvents EventLog::events() {
         add("disconnect " + std::to_string(code) + " " + reason);
     };
     e.on_error = [this](const std::string& what) { add("error " + what); };
+    e.on_reconnecting = [this] { add("reconnecting"); };
+    e.on_resume = [this](bool complete) { add(complete ? "resume complete" : "resume incomplete"); };
     e.on_session = [this](const std::string& id) { add("session " + id); };
     e.on_new_member = [this](const Member& m) { add("member+ " + describe(m)); };
     e.on_remove_member = [this](const Member& m) { add("member- " + describe(m)); };

@@ -3,10 +3,11 @@
 
 Usage: scripted_server.py SCENARIO
 
-Listens on 127.0.0.1, on any free port, and prints "PORT <n>". Serves one connection
-by the named scenario, speaking raw frames as the wire fact sheet describes them and
-checking every frame the client sends. Then prints "PASS", or "FAIL: <why>", and exits
-with 0 or 1. Every wait is bounded; no bound is a pass criterion.
+Listens on 127.0.0.1, on any free port, and prints "PORT <n>". Serves the client by the
+named scenario (one connection, or several when the scenario drops one), speaking raw
+frames as the wire fact sheet describes them and checking every frame the client sends.
+Then prints "PASS", or "FAIL: <why>", and exits with 0 or 1. Every wait is bounded; no
+bound is a pass criterion.
 
 Needs Debian's python3-websockets (10.4), so run it with /usr/bin/python3.
 """
@@ -28,6 +29,9 @@ WAIT = 10  # seconds; bounds each wait for the client
 ALICE_NAME = "alice"
 ALICE_INFO = "line one\nline two"
 BOB = {"id": "bob-id", "name": "bob", "info": "bob's info"}
+# The features of the client's hello, and those of our server's answer.
+CLIENT_FEATURES = "invitation-response,heartbeat,resume"
+SERVER_FEATURES = "invitation-response,heartbeat,resume"
 
 
 class Failure(Exception):
@@ -102,12 +106,29 @@ def all_encoded(value, key=None):
 
 
 class Peer:
-    """The one client of a scenario."""
+    """One connection of the client."""
 
-    def __init__(self, ws):
+    def __init__(self, ws, connections):
         self.ws = ws
+        self.connections = connections
         self.session = str(uuid.uuid4())
         self.last_raw = None
+
+    async def next_connection(self):
+        """The client's next connection."""
+        try:
+            ws = await asyncio.wait_for(self.connections.get(), WAIT)
+        except asyncio.TimeoutError:
+            raise Failure("the client did not connect again")
+        return Peer(ws, self.connections)
+
+    def drop(self):
+        """Ends the TCP connection at once, without a closing handshake: a pulled cable."""
+        self.ws.transport.abort()
+
+    def check_handshake(self):
+        check(self.ws.subprotocol == SUBPROTOCOL, f"sub-protocol {self.ws.subprotocol!r}")
+        check(self.ws.path == PATH, f"path {self.ws.path!r}")
 
     def alice(self):
         return {"id": self.session, "name": ALICE_NAME, "info": ALICE_INFO}
@@ -146,15 +167,21 @@ class Peer:
         raw = await self.next_raw()
         check(json.loads(raw) == ack(id), f"expected the acknowledgment of {id}, got {raw}")
 
-    async def join(self, answer_hello=True, features="invitation-response"):
+    async def join(self, answer_hello=True, features="invitation-response", token=None):
         """Session, then the client's hello and member@new, as the original sequence has it."""
-        check(self.ws.subprotocol == SUBPROTOCOL, f"sub-protocol {self.ws.subprotocol!r}")
-        check(self.ws.path == PATH, f"path {self.ws.path!r}")
+        self.check_handshake()
         await self.send(frame("session", text=self.session))
-        hello = await self.expect("ext@presence@hello", text="invitation-response")
+        return await self.expect_join(answer_hello, features, token)
+
+    async def expect_join(self, answer_hello=True, features="invitation-response", token=None):
+        """The client's hello and member@new; the hello answered with `features`, and with
+        a resume `token` after it when given."""
+        hello = await self.expect("ext@presence@hello", text=CLIENT_FEATURES)
         check("id" not in hello, "the hello must not wait for an acknowledgment")
         if answer_hello:
             await self.send(frame("ext@presence@hello", text=features))
+        if token:
+            await self.send(frame("ext@presence@resume@token", text=token))
         join = await self.expect("member@new", member=self.alice())
         check("channel" not in join, "member@new carries no channel")
         return join
@@ -214,7 +241,7 @@ async def scenario_base64(peer):
     """The client encodes all it sends and decodes all it gets, members[] and ids too."""
     check(peer.ws.subprotocol == SUBPROTOCOL, "sub-protocol")
     await peer.send(frame("session", text=peer.session))
-    await peer.expect("ext@presence@hello", text="invitation-response")
+    await peer.expect("ext@presence@hello", text=CLIENT_FEATURES)
     check(all_encoded(json.loads(peer.last_raw)), f"hello not encoded: {peer.last_raw}")
     await peer.send(encoded(frame("ext@presence@hello", text="invitation-response")))
     await peer.expect("member@new", member=peer.alice())
@@ -315,24 +342,80 @@ async def scenario_bad_frames(peer):
     await peer.wait_client_close()
 
 
+async def resumable_join(peer):
+    """Joins with a resume token, then sends two counted frames, the second one with an
+    id: its acknowledgment shows that both have arrived. The token."""
+    token = str(uuid.uuid4())
+    await peer.join(features=SERVER_FEATURES, token=token)
+    await peer.send(frame("member@new", member=peer.alice()))
+    await peer.send(frame("member@new", member=BOB, id="m-1"))
+    await peer.expect_ack("m-1")
+    return token
+
+
+async def reconnected(peer, token, received):
+    """The client's next connection, which must ask to resume before anything else."""
+    again = await peer.next_connection()
+    again.check_handshake()
+    await again.send(frame("session", text=again.session))
+    resume = await again.expect("ext@presence@resume", text=f"{token}:{received}")
+    check("id" not in resume, "the resume request must not wait for an acknowledgment")
+    return again
+
+
+async def scenario_resume(peer):
+    """The connection drops; the client comes back with the token and the count of the
+    frames it received, and goes on as the same member."""
+    token = await resumable_join(peer)
+    peer.drop()
+    again = await reconnected(peer, token, 2)
+    await again.send(frame("ext@presence@resume", member=peer.alice(), text="resumed"))
+    await again.send(frame("publish@msg", member=BOB, channel="", text="missed"))
+    await again.expect("publish@msg", member=peer.alice(), channel="", text="back")
+    await again.close()
+
+
+async def scenario_resume_expired(peer):
+    """The server has forgotten the member: the client joins as a new member and enters
+    again the channel it was in."""
+    token = await resumable_join(peer)
+    await peer.expect("channel@member@new", member=peer.alice(), channel="room")
+    await peer.send(frame("channel@member@new", member=peer.alice(), channel="room", id="m-2"))
+    await peer.expect_ack("m-2")
+    peer.drop()
+    again = await reconnected(peer, token, 3)
+    await again.send(frame("ext@presence@resume", text="expired"))
+    await again.expect_join(features=SERVER_FEATURES)
+    await again.expect("channel@member@new", member=again.alice(), channel="room")
+    await again.close()
+
+
 SCENARIOS = {name[len("scenario_"):]: f for name, f in globals().items() if name.startswith("scenario_")}
 
 
+async def play(scenario, connections):
+    try:
+        await scenario(Peer(await connections.get(), connections))
+    except Failure:
+        raise
+    except Exception as e:  # every failure becomes the verdict
+        raise Failure(f"{type(e).__name__}: {e}")
+
+
 async def serve(scenario):
-    result = asyncio.get_running_loop().create_future()
+    connections = asyncio.Queue()
+    over = asyncio.get_running_loop().create_future()
 
     async def handler(ws):
-        if result.done():
-            return
-        try:
-            await scenario(Peer(ws))
-            result.set_result(None)
-        except Exception as e:  # every failure becomes the verdict
-            result.set_exception(e if isinstance(e, Failure) else Failure(f"{type(e).__name__}: {e}"))
+        await connections.put(ws)
+        await over  # the scenario uses the connection until then
 
     async with websockets.serve(handler, "127.0.0.1", 0, subprotocols=[SUBPROTOCOL], ping_interval=None) as server:
         print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
-        await asyncio.wait_for(result, WAIT * 3)
+        try:
+            await asyncio.wait_for(play(scenario, connections), WAIT * 3)
+        finally:
+            over.set_result(None)
 
 
 async def serve_silently():

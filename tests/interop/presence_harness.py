@@ -44,6 +44,12 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Opcode
 
+SUPPORT_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                            "..", "support"))
+if SUPPORT_DIR not in sys.path:
+    sys.path.insert(0, SUPPORT_DIR)
+from fault_proxy import FaultProxy  # noqa: E402  (tests/support, found through SUPPORT_DIR)
+
 TIMEOUT = 5.0          # bound on every single await
 START_TIMEOUT = 15.0   # bound on the server printing its port
 PROTOCOL = "presence.esegece.com"
@@ -255,7 +261,8 @@ class ServerProcess:
 
     @property
     def url(self):
-        return f"ws://127.0.0.1:{self.port}/"
+        scheme = "wss" if "--tls-cert" in self.args else "ws"
+        return f"{scheme}://127.0.0.1:{self.port}/"
 
     def alive(self):
         return self.proc.poll() is None
@@ -741,24 +748,33 @@ class PresenceTestCase(unittest.IsolatedAsyncioTestCase):
             self.assertNotIn(marker, text, "sanitizer report from the server:\n" + text)
 
     async def connect(self, name="client", subprotocols=(PROTOCOL,), read_session=True,
-                      node=None):
+                      node=None, url=None, ssl=None):
         """A new connection: to self.servers[node], or by default to the next server in
-        turn (first connection to the first server, second to the second, ...)."""
+        turn (first connection to the first server, second to the second, ...). `url`
+        replaces the server's (a proxy in front of it); `ssl` is the client's context for
+        wss://."""
         if node is None:
             node = self._connections % len(self.servers)
         self._connections += 1
         server = self.servers[node]
         ws = await asyncio.wait_for(
-            websockets.connect(server.url,
+            websockets.connect(url or server.url,
                                subprotocols=list(subprotocols) if subprotocols else None,
                                open_timeout=TIMEOUT, close_timeout=TIMEOUT,
-                               ping_interval=None, max_size=None),
+                               ping_interval=None, max_size=None, ssl=ssl),
             TIMEOUT)
         c = Client(self, ws, name, server)
         self.clients.append(c)
         if read_session:
             await c.read_session()
         return c
+
+    def fault_proxy(self, server=None):
+        """A fault proxy (tests/support/fault_proxy.py) in front of `server`, by default
+        the first; stopped after the test. Clients reach the server through `proxy.url`."""
+        proxy = FaultProxy((server or self.server).port)
+        self.addCleanup(proxy.stop)
+        return proxy
 
     async def joined(self, name, info="", others=(), node=None):
         """A connected client that joined as `name`; `others` consume the announcement."""

@@ -3,8 +3,9 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <thread>
 #include <mutex>
+#include <stdexcept>
+#include <thread>
 
 #include "presence/server.h"
 #include "test_peer.h"
@@ -272,6 +273,10 @@ TEST_F(ServerTest, BroadcastAndQueriesFromTheApplication) {
     server->broadcast("all");
     EXPECT_EQ(alice->expect(Method::publish_msg).text, "all");
     EXPECT_EQ(bob->expect(Method::publish_msg).text, "all");
+    // No client could read a frame that is not UTF-8 (found by fuzz_service).
+    EXPECT_THROW(server->broadcast("d\xe9j\xe0 vu"), std::invalid_argument);
+    EXPECT_THROW(server->broadcast("x", "caf\xe9"), std::invalid_argument);
+    expect_quiet(*alice);
 }
 
 TEST_F(ServerTest, AcknowledgedRequestsHaveOneEffect) {

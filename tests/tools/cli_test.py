@@ -9,11 +9,13 @@ import json
 import os
 import queue
 import subprocess
+import tempfile
 import threading
 import unittest
 
 SERVER = os.environ.get("PRESENCE_SERVER", "presence-server")
 CLI = os.environ.get("PRESENCE_CLI", "presence-cli")
+MAKE_TEST_CERT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support", "make_test_cert.sh")
 WAIT = 10  # seconds; bounds each wait, never a pass criterion
 
 
@@ -71,11 +73,19 @@ def matches(value, wanted):
 
 
 class Server(Process):
-    def __init__(self):
-        super().__init__([SERVER, "--host", "127.0.0.1", "--port", "0"])
+    def __init__(self, *extra, scheme="ws"):
+        super().__init__([SERVER, "--host", "127.0.0.1", "--port", "0", *extra])
         line = self.next_line()
         self.port = int(line.rsplit(":", 1)[1])
-        self.url = f"ws://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+
+
+class TlsServer(Server):
+    """A wss:// server with the certificate of make_test_cert.sh in `certs`."""
+
+    def __init__(self, certs):
+        super().__init__("--tls-cert", os.path.join(certs, "server.pem"),
+                         "--tls-key", os.path.join(certs, "server.key"), scheme="wss")
 
 
 class Cli(Process):
@@ -114,10 +124,11 @@ class JsonCli(Cli):
                 return event
 
 
-class CliTest(unittest.TestCase):
+class ProcessTest(unittest.TestCase):
+    """Kills every process it started at the end of each test."""
+
     def setUp(self):
         self.processes = []
-        self.server = self.start(Server)
 
     def tearDown(self):
         for p in reversed(self.processes):
@@ -127,6 +138,12 @@ class CliTest(unittest.TestCase):
         process = kind(*args)
         self.processes.append(process)
         return process
+
+
+class CliTest(ProcessTest):
+    def setUp(self):
+        super().setUp()
+        self.server = self.start(Server)
 
     def test_two_members_see_each_other_join_talk_and_leave(self):
         alice = self.start(JsonCli, self.server, "alice")
@@ -212,6 +229,33 @@ class CliTest(unittest.TestCase):
         self.assertEqual(cli.exit_code(), 1)
 
 
+class CliTlsTest(ProcessTest):
+    def setUp(self):
+        super().setUp()
+        certs = tempfile.TemporaryDirectory()
+        self.addCleanup(certs.cleanup)
+        subprocess.run(["/bin/sh", MAKE_TEST_CERT, certs.name], check=True, capture_output=True, timeout=6 * WAIT)
+        self.certs = certs.name
+        self.server = self.start(TlsServer, self.certs)
+
+    def test_wss_with_a_ca_file(self):
+        alice = self.start(JsonCli, self.server, "alice", "--ca-file", os.path.join(self.certs, "ca.pem"))
+        alice.send("join vault")
+        alice.expect({"event": "channel-join", "channel": "vault", "member": {"id": alice.id}})
+        alice.send("say vault over tls")
+        alice.expect({"event": "publish", "channel": "vault", "member": {"id": alice.id}, "text": "over tls"})
+        alice.end_input()
+        alice.expect({"event": "disconnect", "code": 1000})
+        self.assertEqual(alice.exit_code(), 0)
+
+    def test_an_untrusted_certificate_is_an_error(self):
+        cli = self.start(Cli, self.server, "alice", "--json", "--ca-file", os.path.join(self.certs, "other-ca.pem"))
+        event = json.loads(cli.next_line())
+        self.assertEqual(event["event"], "error")
+        self.assertIn("certificate", event["text"])
+        self.assertEqual(cli.exit_code(), 1)
+
+
 class CliOptionsTest(unittest.TestCase):
     def run_cli(self, *args):
         return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=WAIT)
@@ -224,7 +268,8 @@ class CliOptionsTest(unittest.TestCase):
     def test_help_lists_options_and_commands(self):
         done = self.run_cli("--help")
         self.assertEqual(done.returncode, 0)
-        for text in ("--url", "--json", "--refuse-invitations", "join <room>", "say <room> <text...>"):
+        for text in ("--url", "wss://", "--ca-file", "--heartbeat-interval", "--heartbeat-timeout", "--json",
+                     "--refuse-invitations", "join <room>", "say <room> <text...>"):
             self.assertIn(text, done.stdout)
 
     def test_name_is_required(self):

@@ -37,7 +37,7 @@ test('with encodeBase64 every non-empty string on the wire is sgc@b64:, as in do
   const peer = await fake.connection();
   peer.send({ jsonrpc: '2.0', method: 'sgc@presence@session', message: { text: 'm1' } });
   const hello = await peer.received.next(byMethod(b64('ext@presence@hello')), 'the hello');
-  assert.equal(hello.text, `{"jsonrpc":"2.0","method":"${b64('ext@presence@hello')}","message":{"text":"${b64('invitation-response')}"}}`);
+  assert.equal(hello.text, `{"jsonrpc":"2.0","method":"${b64('ext@presence@hello')}","message":{"text":"${b64('invitation-response,heartbeat,resume')}"}}`);
   const join = await peer.received.next(byMethod(b64('sgc@presence@member@new')), 'member@new');
   assert.equal(join.text,
     '{"jsonrpc":"2.0","method":"sgc@b64:c2djQHByZXNlbmNlQG1lbWJlckBuZXc=","member":{"id":"sgc@b64:bTE=","name":"sgc@b64:Wm/Dqw==","info":""}}');

@@ -2,20 +2,7 @@
 // session and goes back into its channels.
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import WebSocket from 'ws';
-import { joined, newClient, next, record, startServer, within } from './support.mjs';
-
-// A WebSocket for presence.js whose connections fail (to a closed loopback port) while the
-// gate is shut: it lets the test decide when the client may come back.
-function gatedWebSocket() {
-  const gate = { open: true };
-  gate.WebSocket = class extends WebSocket {
-    constructor(url, ...rest) {
-      super(gate.open ? url : 'ws://127.0.0.1:1/', ...rest);
-    }
-  };
-  return gate;
-}
+import { gatedWebSocket, joined, newClient, next, record, startServer, within } from './support.mjs';
 
 test('after a server restart the client reconnects, rejoins and resubscribes', async (t) => {
   const first = await startServer();

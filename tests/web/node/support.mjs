@@ -1,5 +1,6 @@
 // Shared by the node/*.test.mjs files: a real presence-server per test, presence.js
-// clients driven through `ws`, raw `ws` peers, and bounded waits for events.
+// clients driven through `ws`, raw `ws` peers, the fault proxy, and bounded waits for
+// events. The browser tests use the fault proxy from here too.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -11,6 +12,9 @@ import { PresenceClient } from '../../../web/presence.js';
 const webTestsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER = process.env.PRESENCE_SERVER
   ?? path.resolve(webTestsDir, '../../build/src/tools/presence-server');
+const FAULT_PROXY = path.resolve(webTestsDir, '../support/fault_proxy.py');
+// The proxy needs nothing but the standard library: any python3 will do.
+const PYTHON = process.env.PRESENCE_PYTHON ?? 'python3';
 
 export const TIMEOUT = 5000;
 
@@ -99,7 +103,7 @@ export class Frames {
   }
 
   // The first frame from index `from` on that satisfies `accept`, with its index.
-  next(accept, what = 'a frame', from = 0) {
+  next(accept, what = 'a frame', from = 0, ms = TIMEOUT) {
     const found = new Promise((resolve) => {
       const check = () => {
         const index = this.frames.findIndex((f, i) => i >= from && accept(f));
@@ -110,7 +114,7 @@ export class Frames {
       this.#waiters.add(check);
       check();
     });
-    return within(found, what);
+    return within(found, what, ms);
   }
 }
 
@@ -136,6 +140,91 @@ export async function rawPeer(url, protocol = 'presence.esegece.com') {
     send: (frame) => socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
     close: () => socket.close(),
   };
+}
+
+// A raw peer that has joined as `name` and subscribed to `channels`, the wire spoken by
+// hand; `member` is itself as the server announced it.
+export async function rawMember(t, server, name, channels = []) {
+  const peer = await rawPeer(server.url);
+  t.after(() => peer.close());
+  const { frame: session } = await peer.received.next(byMethod('sgc@presence@session'), 'the session');
+  const id = session.message.text;
+  const mine = (method) => (f) => f?.method === method && f.member?.id === id;
+  peer.send({ jsonrpc: '2.0', method: 'sgc@presence@member@new', member: { id, name, info: '' } });
+  const { frame: joinedFrame } = await peer.received.next(mine('sgc@presence@member@new'), `${name} to join`);
+  for (const channel of channels) {
+    peer.send({ jsonrpc: '2.0', method: 'sgc@presence@channel@member@new', member: joinedFrame.member, channel: { name: channel } });
+    await peer.received.next((f) => mine('sgc@presence@channel@member@new')(f) && f.channel.name === channel,
+      `${name} to be in ${channel}`);
+  }
+  return { ...peer, member: joinedFrame.member };
+}
+
+// A WebSocket for presence.js whose connections fail (to a closed loopback port) while the
+// gate is shut: it lets a test decide when the client may come back.
+export function gatedWebSocket(Base = WebSocket) {
+  const gate = { open: true };
+  gate.WebSocket = class extends Base {
+    constructor(url, ...rest) {
+      super(gate.open ? url : 'ws://127.0.0.1:1/', ...rest);
+    }
+  };
+  return gate;
+}
+
+// tests/support/fault_proxy.py in front of 127.0.0.1:`upstreamPort`. Connections to its
+// `port` are forwarded until stall() (nothing forwarded any more, nothing closed) or cut()
+// (the client's side reset, the server's kept open and silent); later ones are forwarded
+// again. Resolves once it listens.
+export async function startFaultProxy(upstreamPort) {
+  const proc = spawn(PYTHON, [FAULT_PROXY, String(upstreamPort)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = once(proc, 'exit');
+  const failed = new Promise((_, reject) => {
+    proc.once('error', reject);
+    exited.then(([code]) => reject(new Error(`the fault proxy exited with ${code}`)));
+  });
+  failed.catch(() => {});
+  const answers = [];  // resolvers of the lines still to come, in order
+  createInterface({ input: proc.stdout }).on('line', (line) => answers.shift()?.(line));
+  const nextLine = (what) => within(Promise.race([new Promise((resolve) => answers.push(resolve)), failed]), what);
+  const ask = async (command, expected) => {
+    const answer = nextLine(`the fault proxy to ${command}`);
+    proc.stdin.write(`${command}\n`);
+    const line = await answer;
+    if (!expected.test(line)) throw new Error(`the fault proxy answered ${command} with ${line}`);
+    return line;
+  };
+  try {
+    const port = Number(/^port (\d+)$/.exec(await nextLine('the fault proxy to listen'))?.[1]);
+    if (!port) throw new Error('unexpected first line from the fault proxy');
+    return {
+      port,
+      url: `ws://127.0.0.1:${port}/`,
+      stall: () => ask('stall', /^ok$/),
+      cut: () => ask('cut', /^ok$/),
+      count: async () => Number(/^count (\d+)$/.exec(await ask('count', /^count \d+$/))[1]),
+      // End of input makes it close everything and exit.
+      async stop() {
+        if (proc.exitCode !== null || proc.signalCode !== null) return;
+        proc.stdin.end();
+        try {
+          await within(exited, 'the fault proxy to exit');
+        } catch {
+          proc.kill('SIGKILL');
+          await exited;
+        }
+      },
+    };
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw e;
+  }
+}
+
+export async function faultProxyFor(t, server) {
+  const proxy = await startFaultProxy(server.port);
+  t.after(() => proxy.stop());
+  return proxy;
 }
 
 // A stand-in server on loopback that records what a client puts on the wire.

@@ -32,7 +32,7 @@ async function written(peer, action) {
 test('session, hello, then member@new with the session id', async (t) => {
   const { client, peer, join } = await joinedToFake(t);
   assert.deepEqual(peer.received.texts.slice(0, 2), [
-    '{"jsonrpc":"2.0","method":"ext@presence@hello","message":{"text":"invitation-response"}}',
+    '{"jsonrpc":"2.0","method":"ext@presence@hello","message":{"text":"invitation-response,heartbeat,resume"}}',
     '{"jsonrpc":"2.0","method":"sgc@presence@member@new","member":{"id":"S1","name":"Ann","info":"desk 4"}}',
   ]);
   assert.equal(join.index, 1);

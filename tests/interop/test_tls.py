@@ -1,0 +1,119 @@
+"""wss:// and https:// on one port, with throwaway certificates
+(tests/support/make_test_cert.sh): what a client that trusts the authority gets, what one
+that does not, or one that speaks plain ws://, gets; and a server that cannot load its key."""
+
+import asyncio
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
+import unittest
+import urllib.error
+import urllib.request
+
+import websockets
+from websockets.exceptions import InvalidHandshake
+
+from presence_harness import (
+    START_TIMEOUT, SUPPORT_DIR, TIMEOUT, PresenceTestCase, server_path)
+
+
+def make_certs(test_class):
+    """Certificates in a temporary directory, deleted after the tests of `test_class`."""
+    directory = tempfile.mkdtemp(prefix="presence-tls-")
+    test_class.addClassCleanup(shutil.rmtree, directory, ignore_errors=True)
+    subprocess.run([os.path.join(SUPPORT_DIR, "make_test_cert.sh"), directory],
+                   check=True, capture_output=True, timeout=START_TIMEOUT)
+    return lambda name: os.path.join(directory, name)
+
+
+def trusting(ca_file):
+    return ssl.create_default_context(cafile=ca_file)
+
+
+class Tls(PresenceTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cert = staticmethod(make_certs(cls))
+        cls.SERVER_ARGS = ("--tls-cert", cls.cert("server.pem"), "--tls-key", cls.cert("server.key"))
+        cls.trusted = trusting(cls.cert("ca.pem"))
+
+    async def test_members_meet_over_wss(self):
+        self.assertTrue(self.server.url.startswith("wss://"))
+        a = await self.connect("alice", ssl=self.trusted)
+        await a.join("alice")
+        b = await self.connect("bob", ssl=self.trusted)
+        await b.join("bob", others=[a])
+        await a.barrier()
+
+    def get(self, path, context):
+        url = f"https://127.0.0.1:{self.server.port}{path}"
+        with urllib.request.urlopen(url, context=context, timeout=TIMEOUT) as response:
+            return response.status, response.read()
+
+    def test_pages_and_health_over_https(self):
+        status, body = self.get("/", self.trusted)
+        self.assertEqual(status, 200)
+        self.assertIn(b"<!doctype html>", body.lower())
+        status, _ = self.get("/healthz", self.trusted)
+        self.assertEqual(status, 200)
+
+    async def test_a_client_that_does_not_trust_the_authority_refuses_the_server(self):
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            await self.connect("mallory", ssl=trusting(self.cert("other-ca.pem")))
+        with self.assertRaises(urllib.error.URLError) as refused:
+            self.get("/healthz", trusting(self.cert("other-ca.pem")))
+        self.assertIsInstance(refused.exception.reason, ssl.SSLCertVerificationError)
+
+    async def test_a_plain_client_fails_and_others_go_on(self):
+        a = await self.connect("alice", ssl=self.trusted)
+        await a.join("alice")
+        plain = f"ws://127.0.0.1:{self.server.port}/"
+        with self.assertRaises((InvalidHandshake, ConnectionError, EOFError)):
+            ws = await asyncio.wait_for(websockets.connect(plain, open_timeout=TIMEOUT), TIMEOUT)
+            await ws.close()
+        await a.barrier()
+        await self.assert_serving_over_tls()
+
+    async def assert_serving_over_tls(self):
+        c = await self.connect("probe", ssl=self.trusted)
+        answer = await c.barrier()
+        self.assertEqual(answer["error"]["code"], 3, answer)
+
+
+class TlsFiles(unittest.TestCase):
+    """presence-server refuses to start, naming the file, when it cannot use one."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cert = staticmethod(make_certs(cls))
+
+    def start(self, *args):
+        return subprocess.run([server_path(), "--port", "0", *args], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=START_TIMEOUT)
+
+    def assert_refused(self, result, *named):
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(result.stdout, "")
+        for name in named:
+            self.assertIn(name, result.stderr)
+
+    def test_a_missing_key_file(self):
+        missing = self.cert("missing.key")
+        self.assert_refused(self.start("--tls-cert", self.cert("server.pem"), "--tls-key", missing),
+                            missing)
+
+    def test_a_key_of_another_certificate(self):
+        self.assert_refused(self.start("--tls-cert", self.cert("server.pem"),
+                                       "--tls-key", self.cert("ca.key")),
+                            self.cert("ca.key"))
+
+    def test_a_certificate_without_its_key(self):
+        self.assert_refused(self.start("--tls-cert", self.cert("server.pem")),
+                            self.cert("server.pem"))
+
+
+if __name__ == "__main__":
+    unittest.main()
