@@ -40,8 +40,12 @@ void describe(std::string& line, std::uint64_t count, std::string_view what) {
 }
 
 // What was refused since `before`, as one line.
-std::string describe(const LimitsHit& now, const LimitsHit& before) {
+std::string describe(const LimitsHit& now, const LimitsHit& before, const Refusals& refused,
+                     const Refusals& refused_before) {
     std::string line;
+    describe(line, refused.server_full - refused_before.server_full, "connections refused: server full");
+    describe(line, refused.address_full - refused_before.address_full,
+             "connections refused: too many from one address");
     describe(line, now.requests - before.requests, "requests over the rate");
     describe(line, now.channels - before.channels, "subscribes over the channels per member");
     describe(line, now.invitations - before.invitations, "invitations over the rate");
@@ -93,9 +97,11 @@ struct Server::Impl {
     void log_limits() {
         const auto now = std::chrono::steady_clock::now();
         const LimitsHit& hit = core->service.limits_hit();
-        if (hit == logged_limits || now - limits_logged_at < limits_log_period) return;
-        if (core->hooks.on_log) core->hooks.on_log(describe(hit, logged_limits));
+        const bool changed = hit != logged_limits || core->refusals != logged_refusals;
+        if (!changed || now - limits_logged_at < limits_log_period) return;
+        if (core->hooks.on_log) core->hooks.on_log(describe(hit, logged_limits, core->refusals, logged_refusals));
         logged_limits = hit;
+        logged_refusals = core->refusals;
         limits_logged_at = now;
     }
 
@@ -132,6 +138,7 @@ struct Server::Impl {
     asio::steady_timer ack_timer;
     asio::steady_timer housekeeping_timer;
     LimitsHit logged_limits;
+    Refusals logged_refusals;
     std::chrono::steady_clock::time_point limits_logged_at{};
     std::shared_ptr<Listener> listener;
     std::thread thread;

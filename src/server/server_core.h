@@ -24,6 +24,7 @@ using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 struct Refusals {
     std::uint64_t server_full = 0;   // over max_connections: HTTP 503
     std::uint64_t address_full = 0;  // over max_connections_per_address: HTTP 429
+    bool operator==(const Refusals&) const = default;
 };
 
 enum class Admission { admitted, server_full, address_full };

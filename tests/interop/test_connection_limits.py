@@ -8,6 +8,7 @@ import unittest
 from websockets.exceptions import InvalidStatusCode
 
 from presence_harness import MEMBER_REMOVE, TIMEOUT, PresenceTestCase, frame
+from test_limits import logged
 
 
 class Limits(PresenceTestCase):
@@ -73,6 +74,7 @@ class AddressLimit(Limits):
         a = await self.joined("alice")
         await self.expect_refused(429, b"too many connections from this address\n")
         await a.barrier()
+        await logged(self.server, "connections refused: too many from one address")
 
 
 if __name__ == "__main__":
