@@ -35,7 +35,8 @@ void notify(const Hook& hook, Args&&... args) {
 }
 
 bool names(const std::optional<std::string>& list, std::string_view feature) {
-    for (const std::string_view name : protocol::split_list(list.value_or("")))
+    if (!list) return false;
+    for (const std::string_view name : protocol::split_list(*list))
         if (name == feature) return true;
     return false;
 }
