@@ -11,41 +11,12 @@
 
 #include "child_process.h"
 #include "event_log.h"
+#include "fault_proxy.h"
 #include "presence/client.h"
 #include "presence/server.h"
 
 namespace presence::test {
 namespace {
-
-// fault_proxy.py in front of `upstream_port`; commands are answered before they return.
-class FaultProxy {
-public:
-    explicit FaultProxy(int upstream_port)
-        : process_({PRESENCE_TEST_PYTHON, PRESENCE_FAULT_PROXY, std::to_string(upstream_port)}) {
-        const std::optional<std::string> line = process_.read_line(30s);
-        if (line && line->starts_with("port ")) port_ = std::stoi(line->substr(5));
-    }
-
-    bool started() const { return port_ != 0; }
-    int port() const { return port_; }
-
-    // Forwards nothing more either way on the current connections and closes nothing.
-    bool stall() { return command("stall"); }
-    // Resets the client side of the current connections; the server side stays open and silent.
-    bool cut() { return command("cut"); }
-    // Ends the proxy: every connection through it breaks, and new ones are refused.
-    bool stop() {
-        int status = -1;
-        process_.finish(10s, status);
-        return status == 0;
-    }
-
-private:
-    bool command(const std::string& name) { return process_.write_line(name) && process_.read_line(10s) == "ok"; }
-
-    ChildProcess process_;
-    int port_ = 0;
-};
 
 // A client and the log of its events; the log outlives the client.
 struct Person {

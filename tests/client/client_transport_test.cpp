@@ -17,6 +17,7 @@
 
 #include "child_process.h"
 #include "event_log.h"
+#include "fault_proxy.h"
 #include "presence/client.h"
 #include "presence/server.h"
 
@@ -46,26 +47,6 @@ public:
 
 private:
     std::filesystem::path dir_;
-};
-
-// fault_proxy.py in front of a server; commands are answered before they return.
-class FaultProxy {
-public:
-    explicit FaultProxy(std::uint16_t upstream_port)
-        : process_({PRESENCE_TEST_PYTHON, PRESENCE_FAULT_PROXY, std::to_string(upstream_port)}) {
-        const std::optional<std::string> line = process_.read_line(30s);
-        if (line && line->starts_with("port ")) port_ = std::stoi(line->substr(5));
-    }
-
-    bool started() const { return port_ != 0; }
-    int port() const { return port_; }
-
-    // Forwards nothing more either way and closes nothing: a pulled cable.
-    bool stall() { return process_.write_line("stall") && process_.read_line(10s) == "ok"; }
-
-private:
-    ChildProcess process_;
-    int port_ = 0;
 };
 
 std::string url_of(const std::string& scheme, const std::string& host, int port) {

@@ -13,8 +13,6 @@ namespace {
 
 using protocol::Method;
 
-std::string frame(std::string_view method, std::string_view rest = {}) { return request_frame(method, rest); }
-
 class ResumeTest : public ::testing::Test {
 protected:
     ResumeTest() : service(engine, options(), hooks) {}
@@ -29,22 +27,22 @@ protected:
     std::string join(RecordingLink& link, bool resume) {
         service.connect(link);
         if (resume) {
-            service.receive(link, frame("ext@presence@hello", R"("message":{"text":"resume"})"));
+            service.receive(link, request_frame("ext@presence@hello", R"("message":{"text":"resume"})"));
             EXPECT_EQ(link.last().method, Method::resume_token);
         }
-        service.receive(link, frame("sgc@presence@member@new", R"("member":{"name":"n"})"));
-        service.receive(link, frame("sgc@presence@channel@member@new", R"("channel":{"name":"room"})"));
+        service.receive(link, request_frame("sgc@presence@member@new", R"("member":{"name":"n"})"));
+        service.receive(link, request_frame("sgc@presence@channel@member@new", R"("channel":{"name":"room"})"));
         return link.of(Method::resume_token).empty() ? "" : *link.of(Method::resume_token).back().text;
     }
 
     void say(RecordingLink& link, const std::string& text) {
-        service.receive(link, frame("sgc@presence@publish@msg",
+        service.receive(link, request_frame("sgc@presence@publish@msg",
                                     R"("channel":{"name":"room"},"message":{"text":")" + text + "\"}"));
     }
 
     void resume(RecordingLink& link, const std::string& token, std::size_t received) {
         service.connect(link);
-        service.receive(link, frame("ext@presence@resume",
+        service.receive(link, request_frame("ext@presence@resume",
                                     R"("message":{"text":")" + token + ":" + std::to_string(received) + "\"}"));
     }
 
@@ -165,21 +163,21 @@ TEST_F(ResumeTest, UnknownTokensAndLateOrMalformedRequestsAreRefused) {
     resume(a, "not-a-token", 0);
     EXPECT_EQ(a.last().text, "expired");
     join(b, true);
-    service.receive(b, frame("ext@presence@resume", R"("message":{"text":"x:1"})"));
+    service.receive(b, request_frame("ext@presence@resume", R"("message":{"text":"x:1"})"));
     EXPECT_EQ(b.last().method, Method::error_member_channel);
     EXPECT_EQ(b.last().error->code, -32602);
     service.connect(a2);
-    service.receive(a2, frame("ext@presence@resume", R"("message":{"text":"token-without-count"})"));
+    service.receive(a2, request_frame("ext@presence@resume", R"("message":{"text":"token-without-count"})"));
     EXPECT_EQ(a2.last().error->code, -32602);
 }
 
 TEST_F(ResumeTest, HelloNamesTheFeaturesAndPingIsAnswered) {
     service.connect(a);
-    service.receive(a, frame("ext@presence@hello", R"("message":{"text":"invitation-response"})"));
+    service.receive(a, request_frame("ext@presence@hello", R"("message":{"text":"invitation-response"})"));
     ASSERT_EQ(a.of(Method::hello).size(), 1u);
     EXPECT_EQ(a.of(Method::hello)[0].text, "invitation-response,heartbeat,resume");
     EXPECT_TRUE(a.of(Method::resume_token).empty());
-    service.receive(a, frame("ext@presence@ping"));
+    service.receive(a, request_frame("ext@presence@ping"));
     EXPECT_EQ(a.last().method, Method::pong);
 }
 
