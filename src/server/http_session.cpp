@@ -89,27 +89,27 @@ Response answer(const ServerCore& core, const Request& request) {
     return res;
 }
 
-// An upgrade over a connection limit: the client may try again later, or from elsewhere.
-Response refusal(const Request& request, Admission refused) {
+// An upgrade refused with `status` and a one-line reason; the connection ends with it.
+Response refusal(const Request& request, http::status status, const std::string& reason) {
     Response res = response_to(request);
     res.keep_alive(false);
-    const bool server_full = refused == Admission::server_full;
-    res.result(server_full ? http::status::service_unavailable : http::status::too_many_requests);
+    res.result(status);
     res.set(http::field::content_type, "text/plain; charset=utf-8");
-    res.body() = server_full ? "server full\n" : "too many connections from this address\n";
+    res.body() = reason + "\n";
     res.prepare_payload();
     return res;
 }
 
-// An upgrade without a valid token. The reason names what is wrong, never the token.
+// Over a connection limit: the client may try again later, or from elsewhere.
+Response refusal(const Request& request, Admission refused) {
+    if (refused == Admission::server_full) return refusal(request, http::status::service_unavailable, "server full");
+    return refusal(request, http::status::too_many_requests, "too many connections from this address");
+}
+
+// Without a valid token. The reason names what is wrong, never the token.
 Response unauthorized(const Request& request, const std::string& reason) {
-    Response res = response_to(request);
-    res.keep_alive(false);
-    res.result(http::status::unauthorized);
+    Response res = refusal(request, http::status::unauthorized, reason);
     res.set(http::field::www_authenticate, "Bearer");
-    res.set(http::field::content_type, "text/plain; charset=utf-8");
-    res.body() = reason + "\n";
-    res.prepare_payload();
     return res;
 }
 
