@@ -35,6 +35,14 @@ async function annBehindProxy(t, server, channels, options = {}) {
   return { ann, proxy, gate };
 }
 
+// Bob, a raw peer in `channels`, once Ann has heard of him there: her journal starts after.
+async function bobJoins(t, server, ann, channels) {
+  const heard = channels.map((channel) => next(ann, 'channelMemberNew', (ch, m) => ch === channel && m.name === 'Bob'));
+  const bob = await rawMember(t, server, 'Bob', channels);
+  await within(Promise.all(heard), 'Ann to hear of Bob');
+  return bob;
+}
+
 // Cuts Ann off with the gate shut: she knows she is lost and cannot come back yet.
 async function cutOff(ann, proxy, gate) {
   gate.open = false;
@@ -72,7 +80,7 @@ test('a lost connection resumes: the member goes on unseen and gets what it miss
   const server = await serverFor(t);
   // With ids on her requests, the server's acknowledgments are among the frames counted.
   const { ann, proxy, gate } = await annBehindProxy(t, server, ['room'], { acknowledgment: { enabled: true } });
-  const bob = await rawMember(t, server, 'Bob', ['room']);
+  const bob = await bobJoins(t, server, ann, ['room']);
   const me = ann.member;
   const log = journal(ann);
 
@@ -104,7 +112,7 @@ test('a lost connection resumes: the member goes on unseen and gets what it miss
 test('a gap longer than the backlog resumes with a resync and fresh member lists', async (t) => {
   const server = await serverFor(t, ['--resume-backlog-frames', '2']);
   const { ann, proxy, gate } = await annBehindProxy(t, server, ['room', 'hall']);
-  const bob = await rawMember(t, server, 'Bob', ['room']);
+  const bob = await bobJoins(t, server, ann, ['room']);
   const me = ann.member;
   const log = journal(ann);
 
@@ -142,7 +150,7 @@ test('a member whose grace ran out comes back as a new member, in its channels',
   const spy = spyWebSocket();
   const { ann, proxy, gate } = await annBehindProxy(t, server, ['room'],
     { heartbeatInterval: 200, heartbeatTimeout: 1000, WebSocket: spy.WebSocket });
-  const bob = await rawMember(t, server, 'Bob', ['room']);
+  const bob = await bobJoins(t, server, ann, ['room']);
   const oldId = ann.sessionId;
   const log = journal(ann);
 
