@@ -1,6 +1,7 @@
 // The frame decoder on arbitrary bytes. A frame that decodes must come back the same
 // after encoding, with and without Base64; a frame with an id must be acknowledged once
-// per arrival and acted on once. Any broken rule aborts, so the fuzzer reports it.
+// per arrival and acted on once; a broker message that names a namespace must be its
+// prefix and its payload. Any broken rule aborts, so the fuzzer reports it.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <string_view>
 
 #include "protocol/acknowledgment.h"
+#include "protocol/broker_framing.h"
 #include "protocol/codec.h"
 
 namespace presence::protocol {
@@ -76,7 +78,16 @@ void check_admit(const Decoded& decoded, std::string_view frame) {
     require(replies == (id.empty() ? 0 : 2), "a repeated id is acknowledged again", frame);
 }
 
+void check_broker_framing(std::string_view message) {
+    const BrokerFrame split = split_broker_frame(message);
+    std::string_view guid;
+    if (!split.error.empty() || !guid_of(split.id, guid)) return;
+    require(broker_prefix(guid) + std::string(split.payload) == message, "a broker message is its prefix and payload",
+            message);
+}
+
 void check(std::string_view frame) {
+    check_broker_framing(frame);
     const Decoded decoded = decode(frame);
     if (decoded.ok()) {
         check_round_trip(decoded.message, true, frame);

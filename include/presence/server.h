@@ -36,14 +36,24 @@ public:
     void stop();
     std::uint16_t port() const;
 
-    // A publish from the application: to `channel`'s members, or to every member when
-    // `channel` is empty. The message carries an empty member as its sender. Throws
-    // std::invalid_argument when `text` or `channel` is not UTF-8.
-    void broadcast(const std::string& text, const std::string& channel = "");
+    // Adds a namespace, before start(): a presence instance of its own (members, channels,
+    // options, hooks), reached by the Guid `guid` (docs/protocol.md, Namespaces). The
+    // options and hooks given to the constructor are those of the default namespace, whose
+    // Guid is "". Throws std::invalid_argument for a Guid that is not 1 to 100 printable
+    // ASCII characters or that is already declared, std::logic_error after start().
+    void add_namespace(const std::string& guid, PresenceOptions options, ServerHooks hooks = {});
 
-    std::vector<ChannelSummary> channels() const;
-    std::vector<Member> members(const std::string& channel) const;
-    std::vector<Member> members() const;
+    // A publish from the application: to `channel`'s members, or to every member when
+    // `channel` is empty, in the namespace `guid`. The message carries an empty member as
+    // its sender. Throws std::invalid_argument when `text` or `channel` is not UTF-8, or
+    // when there is no such namespace (as do the queries below).
+    void broadcast(const std::string& text, const std::string& channel = "", const std::string& guid = "");
+
+    std::vector<ChannelSummary> channels(const std::string& guid = "") const;
+    // The members of `channel`, or every member when `channel` is empty.
+    std::vector<Member> members(const std::string& channel, const std::string& guid = "") const;
+    std::vector<Member> members() const;  // every member of the default namespace
+    // WebSocket connections, counted once per namespace they reach.
     std::size_t connections() const;
 
 private:

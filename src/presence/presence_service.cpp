@@ -198,6 +198,11 @@ void PresenceService::report_error(const Connection& c, std::string_view what) c
     notify(hooks_.on_error, c.session_id(), std::string(what));
 }
 
+void PresenceService::refuse(Link& link, ErrorCode code, std::string text) {
+    if (const auto it = connections_.find(&link); it != connections_.end())
+        reject(*it->second, Message{}, code, std::move(text));
+}
+
 void PresenceService::receive(Link& link, std::string_view frame) {
     const auto it = connections_.find(&link);
     if (it == connections_.end()) return;

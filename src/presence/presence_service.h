@@ -48,6 +48,9 @@ public:
     // Disconnects and drops whatever is still connected, for a shutdown that cannot
     // wait longer.
     void disconnect_all();
+    // A frame the transport could not hand over (a bad broker framing): answered with
+    // `code` and counted as a malformed request of the link's connection.
+    void refuse(Link& link, ErrorCode code, std::string text);
     // A transport failure of one connection, for the on_error hook.
     void report_error(const Link& link, std::string_view what) const;
 

@@ -25,12 +25,12 @@ constexpr std::size_t max_request_body = 16 * 1024;
 // 503 while the engine is in trouble (for the multi-node engine: Redis unreachable, this
 // node serving its own members only), so that a load balancer can steer new clients away.
 void health(const ServerCore& core, http::response<http::string_body>& res) {
-    const std::string trouble = core.engine->trouble();
+    const std::string trouble = core.trouble();
     res.result(trouble.empty() ? http::status::ok : http::status::service_unavailable);
     res.set(http::field::content_type, "application/json");
     res.set(http::field::cache_control, "no-store");
     boost::json::object body{{"status", trouble.empty() ? "ok" : "degraded"},
-                             {"connections", core.service.connections()}};
+                             {"connections", core.connections()}};
     if (!trouble.empty()) body["problem"] = trouble;
     res.body() = boost::json::serialize(body) + "\n";
 }

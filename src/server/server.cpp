@@ -5,6 +5,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "protocol/broker_framing.h"
 #include "protocol/text.h"
 #include "server/listener.h"
 #include "server/tls.h"
@@ -74,21 +76,34 @@ struct Server::Impl {
         return result.get();
     }
 
-    void schedule_resends() {
-        ack_timer.expires_after(core->options.presence.ack.interval);
-        ack_timer.async_wait([this](boost::system::error_code ec) {
+    // At the shortest interval of the namespaces that acknowledge: each re-sends only
+    // what is due.
+    void schedule_resends(std::chrono::milliseconds interval) {
+        ack_timer.expires_after(interval);
+        ack_timer.async_wait([this, interval](boost::system::error_code ec) {
             if (ec) return;
-            core->service.resend_unacknowledged(protocol::Clock::now());
-            schedule_resends();
+            for (const auto& ns : core->namespaces)
+                if (ns->service.options().ack.enabled) ns->service.resend_unacknowledged(protocol::Clock::now());
+            schedule_resends(interval);
         });
+    }
+
+    std::optional<std::chrono::milliseconds> resend_interval() const {
+        std::optional<std::chrono::milliseconds> shortest;
+        for (const auto& ns : core->namespaces)
+            if (const AckOptions& ack = ns->service.options().ack; ack.enabled)
+                shortest = std::min(shortest.value_or(ack.interval), ack.interval);
+        return shortest;
     }
 
     void schedule_housekeeping() {
         housekeeping_timer.expires_after(housekeeping_period);
         housekeeping_timer.async_wait([this](boost::system::error_code ec) {
             if (ec) return;
-            core->service.expire(protocol::Clock::now());
-            core->service.end_grants(std::chrono::system_clock::now());
+            for (const auto& ns : core->namespaces) {
+                ns->service.expire(protocol::Clock::now());
+                ns->service.end_grants(std::chrono::system_clock::now());
+            }
             log_limits();
             schedule_housekeeping();
         });
@@ -96,13 +111,25 @@ struct Server::Impl {
 
     void log_limits() {
         const auto now = std::chrono::steady_clock::now();
-        const LimitsHit& hit = core->service.limits_hit();
+        const LimitsHit hit = limits_hit();
         const bool changed = hit != logged_limits || core->refusals != logged_refusals;
         if (!changed || now - limits_logged_at < limits_log_period) return;
-        if (core->hooks.on_log) core->hooks.on_log(describe(hit, logged_limits, core->refusals, logged_refusals));
+        if (core->hooks().on_log) core->hooks().on_log(describe(hit, logged_limits, core->refusals, logged_refusals));
         logged_limits = hit;
         logged_refusals = core->refusals;
         limits_logged_at = now;
+    }
+
+    LimitsHit limits_hit() const {
+        LimitsHit sum;
+        for (const auto& ns : core->namespaces) {
+            const LimitsHit& hit = ns->service.limits_hit();
+            sum.requests += hit.requests;
+            sum.channels += hit.channels;
+            sum.invitations += hit.invitations;
+            sum.channel_full += hit.channel_full;
+        }
+        return sum;
     }
 
     // Starts the shutdown on the strand; `idle` becomes ready once no connection is left.
@@ -112,21 +139,33 @@ struct Server::Impl {
         ack_timer.cancel();
         housekeeping_timer.cancel();
         core->on_idle = [this] { idle.set_value(); };
-        core->service.close_all(close_going_away, "server shutting down");
-        if (core->service.connections() == 0) std::exchange(core->on_idle, nullptr)();
+        for (const auto& ns : core->namespaces) ns->service.close_all(close_going_away, "server shutting down");
+        if (core->connections() == 0) std::exchange(core->on_idle, nullptr)();
     }
 
     void finish_stop() {
         core->on_idle = nullptr;
-        core->service.disconnect_all();
+        for (const auto& ns : core->namespaces) ns->service.disconnect_all();
     }
 
-    // Lets the engine tell the other nodes this one is leaving, for a bounded time.
-    void stop_engine() {
-        auto left = std::make_shared<std::promise<void>>();
-        auto done = left->get_future();
-        on_strand([this, left] { core->engine->stop([left] { left->set_value(); }); });
-        done.wait_for(engine_stop_grace);
+    // Lets the engines tell the other nodes this one is leaving, for a bounded time.
+    void stop_engines() {
+        std::vector<std::future<void>> done;
+        on_strand([this, &done] {
+            for (const auto& ns : core->namespaces) {
+                auto left = std::make_shared<std::promise<void>>();
+                done.push_back(left->get_future());
+                ns->engine->stop([left] { left->set_value(); });
+            }
+        });
+        const auto deadline = std::chrono::steady_clock::now() + engine_stop_grace;
+        for (auto& one : done) one.wait_until(deadline);
+    }
+
+    Namespace& namespace_of(const std::string& guid) const {
+        Namespace* ns = core->find(guid);
+        if (!ns) throw std::invalid_argument("no namespace \"" + guid + "\"");
+        return *ns;
     }
 
     std::unique_ptr<asio::io_context> own_io;
@@ -168,8 +207,8 @@ void Server::start() {
     s.listener = std::make_shared<Listener>(s.core, endpoint);
     asio::dispatch(s.core->strand, [&s] {
         s.listener->run();
-        s.core->engine->start();
-        if (s.core->options.presence.ack.enabled) s.schedule_resends();
+        for (const auto& ns : s.core->namespaces) ns->engine->start();
+        if (const auto interval = s.resend_interval()) s.schedule_resends(*interval);
         s.schedule_housekeeping();
     });
     s.started = true;
@@ -188,7 +227,7 @@ void Server::stop() {
     if (!std::exchange(s.stop_begun, true)) asio::post(s.core->strand, [&s] { s.begin_stop(); });
     if (s.idle.get_future().wait_for(stop_grace) != std::future_status::ready)
         s.on_strand([&s] { s.finish_stop(); });
-    s.stop_engine();
+    s.stop_engines();
     s.started = false;
     s.keep_running.reset();
     if (s.thread.joinable()) {
@@ -199,28 +238,37 @@ void Server::stop() {
 
 std::uint16_t Server::port() const { return impl_->listener ? impl_->listener->port() : 0; }
 
-void Server::broadcast(const std::string& text, const std::string& channel) {
+void Server::add_namespace(const std::string& guid, PresenceOptions options, ServerHooks hooks) {
+    if (impl_->started) throw std::logic_error("add_namespace: the server has started");
+    if (!protocol::valid_guid(guid))
+        throw std::invalid_argument("namespace Guid must be 1 to 100 printable ASCII characters: \"" + guid + "\"");
+    if (impl_->core->find(guid)) throw std::invalid_argument("namespace \"" + guid + "\" declared twice");
+    impl_->core->add_namespace(guid, std::move(options), std::move(hooks));
+}
+
+void Server::broadcast(const std::string& text, const std::string& channel, const std::string& guid) {
     if (!protocol::is_valid_utf8(text) || !protocol::is_valid_utf8(channel))
         throw std::invalid_argument("broadcast: text and channel must be UTF-8");
-    asio::dispatch(impl_->core->strand, [core = impl_->core, text, channel] {
-        core->service.broadcast(text, channel);
-    });
+    Namespace& ns = impl_->namespace_of(guid);
+    asio::dispatch(impl_->core->strand,
+                   [core = impl_->core, &ns, text, channel] { ns.service.broadcast(text, channel); });
 }
 
-std::vector<ChannelSummary> Server::channels() const {
-    return impl_->on_strand([this] { return impl_->core->engine->channels(); });
+std::vector<ChannelSummary> Server::channels(const std::string& guid) const {
+    Namespace& ns = impl_->namespace_of(guid);
+    return impl_->on_strand([&ns] { return ns.engine->channels(); });
 }
 
-std::vector<Member> Server::members(const std::string& channel) const {
-    return impl_->on_strand([this, &channel] { return impl_->core->engine->members(channel); });
+std::vector<Member> Server::members(const std::string& channel, const std::string& guid) const {
+    Namespace& ns = impl_->namespace_of(guid);
+    return impl_->on_strand(
+        [&ns, &channel] { return channel.empty() ? ns.engine->all_members() : ns.engine->members(channel); });
 }
 
-std::vector<Member> Server::members() const {
-    return impl_->on_strand([this] { return impl_->core->engine->all_members(); });
-}
+std::vector<Member> Server::members() const { return members(""); }
 
 std::size_t Server::connections() const {
-    return impl_->on_strand([this] { return impl_->core->service.connections(); });
+    return impl_->on_strand([this] { return impl_->core->connections(); });
 }
 
 }  // namespace presence

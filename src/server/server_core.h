@@ -9,10 +9,11 @@
 #include <map>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "auth/token_verifier.h"
 #include "server/engine_factory.h"
-#include "presence/presence_service.h"
+#include "server/namespace.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
 
@@ -40,25 +41,53 @@ inline std::optional<auth::TokenVerifier> make_verifier(const AuthOptions& optio
 struct ServerCore {
     ServerCore(boost::asio::io_context& io, ServerOptions server_options, ServerHooks server_hooks)
         : options(std::move(server_options)),
-          hooks(std::move(server_hooks)),
           verifier(make_verifier(options.auth)),
-          strand(boost::asio::make_strand(io)),
-          engine(make_engine(options.engine, strand, hooks.on_log)),
-          service(*engine, options.presence, hooks) {}
+          strand(boost::asio::make_strand(io)) {
+        add_namespace("", options.presence, std::move(server_hooks));
+    }
+
+    // Each namespace has an engine of its own; with Redis, under a key prefix of its own.
+    Namespace& add_namespace(const std::string& guid, PresenceOptions presence, ServerHooks namespace_hooks) {
+        EngineOptions engine_options = options.engine;
+        if (!guid.empty()) engine_options.key_prefix += guid + ":";
+        // The server's log is the default namespace's.
+        auto log = namespaces.empty() ? namespace_hooks.on_log : hooks().on_log;
+        auto engine = make_engine(engine_options, strand, std::move(log));
+        return *namespaces.emplace_back(
+            std::make_unique<Namespace>(guid, std::move(engine), std::move(presence), std::move(namespace_hooks)));
+    }
+    Namespace& default_namespace() { return *namespaces.front(); }
+    const ServerHooks& hooks() const { return namespaces.front()->hooks; }
+    Namespace* find(std::string_view guid) {
+        for (const auto& ns : namespaces)
+            if (ns->guid == guid) return ns.get();
+        return nullptr;
+    }
+    std::size_t connections() const {
+        std::size_t count = 0;
+        for (const auto& ns : namespaces) count += ns->service.connections();
+        return count;
+    }
+    // Why an engine cannot serve as it should, or "" when every one can.
+    std::string trouble() const {
+        for (const auto& ns : namespaces)
+            if (std::string why = ns->engine->trouble(); !why.empty()) return why;
+        return {};
+    }
 
     // A connection closed by a closing handshake: announce it, and tell a stopping server
     // when it was the last.
-    void disconnected(Link& link) {
-        service.disconnect(link);
+    void disconnected(Namespace& ns, Link& link) {
+        ns.service.disconnect(link);
         after_disconnect();
     }
     // A connection lost without a closing handshake: its member may resume.
-    void lost(Link& link) {
-        service.lose(link);
+    void lost(Namespace& ns, Link& link) {
+        ns.service.lose(link);
         after_disconnect();
     }
     void after_disconnect() {
-        if (stopping && service.connections() == 0 && on_idle) std::exchange(on_idle, nullptr)();
+        if (stopping && connections() == 0 && on_idle) std::exchange(on_idle, nullptr)();
     }
 
     // Counts a new WebSocket connection from `address`, unless a limit refuses it. Every
@@ -85,11 +114,9 @@ struct ServerCore {
     }
 
     ServerOptions options;
-    ServerHooks hooks;
     std::optional<auth::TokenVerifier> verifier;
     Strand strand;
-    std::unique_ptr<Engine> engine;
-    PresenceService service;
+    std::vector<std::unique_ptr<Namespace>> namespaces;  // the default one first
     bool stopping = false;
     std::function<void()> on_idle;  // called once
     std::unique_ptr<boost::asio::ssl::context> tls;  // set by Server::start when TLS is on

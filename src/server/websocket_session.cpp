@@ -4,7 +4,9 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <array>
 
+#include "protocol/broker_framing.h"
 #include "protocol/text.h"
 #include "server/tls.h"
 
@@ -14,8 +16,6 @@ namespace websocket = beast::websocket;
 namespace http = beast::http;
 
 namespace {
-
-constexpr std::string_view presence_protocol = "presence.esegece.com";
 
 bool expected_end(beast::error_code ec) {
     return ec == websocket::error::closed || ec == boost::asio::error::eof ||
@@ -36,7 +36,7 @@ websocket::stream_base::timeout timeouts() {
 
 std::string_view choose_subprotocol(std::string_view offered) {
     for (const std::string_view token : protocol::split_list(offered))
-        if (token.ends_with(presence_protocol)) return token;
+        if (token.ends_with(protocol::presence_endpoint) || token.ends_with(protocol::broker_subprotocol)) return token;
     return {};
 }
 
@@ -53,6 +53,7 @@ void WebsocketSession<Stream>::run(Request request, Grant grant) {
     ws_.read_message_max(core_->options.max_message_bytes);
     ws_.auto_fragment(false);
     const std::string protocol(choose_subprotocol(request[http::field::sec_websocket_protocol]));
+    add_endpoints(protocol);
     ws_.set_option(websocket::stream_base::decorator([protocol](websocket::response_type& res) {
         res.set(http::field::server, "presence");
         if (!protocol.empty()) res.set(http::field::sec_websocket_protocol, protocol);
@@ -60,11 +61,27 @@ void WebsocketSession<Stream>::run(Request request, Grant grant) {
     ws_.async_accept(request, [self = this->shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
 }
 
+// A broker connection reaches every namespace, the default first; a plain one the namespace
+// its sub-protocol names ("<Guid>.presence.esegece.com"), or else the default one.
+template <typename Stream>
+void WebsocketSession<Stream>::add_endpoints(std::string_view protocol) {
+    brokered_ = protocol.ends_with(protocol::broker_subprotocol);
+    if (brokered_) {
+        for (const auto& ns : core_->namespaces)
+            endpoints_.push_back(std::make_unique<Endpoint>(*this, *ns, ns->broker_prefix));
+        return;
+    }
+    std::string_view guid;
+    Namespace* ns = protocol::guid_of(protocol, guid) ? core_->find(guid) : nullptr;
+    endpoints_.push_back(std::make_unique<Endpoint>(*this, ns ? *ns : core_->default_namespace(), nullptr));
+}
+
 template <typename Stream>
 void WebsocketSession<Stream>::on_accept(beast::error_code ec) {
     if (ec || core_->stopping) return finish(ec);
     connected_ = true;
-    core_->service.connect(*this, std::move(grant_));
+    for (const auto& endpoint : endpoints_) endpoint->service().connect(*endpoint, grant_);
+    grant_ = {};
     start_heartbeat();
     read();
 }
@@ -84,31 +101,54 @@ void WebsocketSession<Stream>::on_read(beast::error_code ec) {
     if (closing_) {
         // Keep reading, so the close handshake completes, but act on nothing more.
     } else if (!ws_.got_text()) {
-        core_->service.report_error(*this, "binary frame");
+        endpoints_.front()->service().report_error(*endpoints_.front(), "binary frame");
         close(websocket::close_code::unknown_data, "binary frames are not supported");
     } else {
-        core_->service.receive(*this, frame);
+        receive(frame);
     }
     buffer_.consume(buffer_.size());
     read();
 }
 
 template <typename Stream>
-void WebsocketSession<Stream>::send(const Bytes& bytes) {
+void WebsocketSession<Stream>::receive(std::string_view message) {
+    if (!brokered_) return endpoints_.front()->service().receive(*endpoints_.front(), message);
+    receive_brokered(message);
+}
+
+// Framing errors are answered on the default namespace's endpoint, which every broker
+// connection has, and count as malformed requests there.
+template <typename Stream>
+void WebsocketSession<Stream>::receive_brokered(std::string_view message) {
+    const protocol::BrokerFrame frame = protocol::split_broker_frame(message);
+    Endpoint& fallback = *endpoints_.front();
+    if (!frame.error.empty())
+        return fallback.service().refuse(fallback, ErrorCode::parse_error, std::string(frame.error));
+    std::string_view guid;
+    if (protocol::guid_of(frame.id, guid))
+        for (const auto& endpoint : endpoints_)
+            if (endpoint->ns().guid == guid) return endpoint->service().receive(*endpoint, frame.payload);
+    fallback.service().refuse(fallback, ErrorCode::invalid_params,
+                              "no namespace for the endpoint id \"" + std::string(frame.id) + "\"");
+}
+
+template <typename Stream>
+void WebsocketSession<Stream>::send(const Endpoint& from, const Bytes& bytes) {
     if (closing_ || finished_) return;
+    Outgoing outgoing{from.prefix(), bytes};
     const std::size_t held = queued_bytes_ + corked(ws_.next_layer()).buffered();
-    if (held + bytes->size() > core_->options.max_send_queue_bytes) {
+    if (held + outgoing.size() > core_->options.max_send_queue_bytes) {
         // A consumer this slow would hold memory without bound: drop what it has not
         // started to receive and let it go.
         while (queue_.size() > (writing_ ? 1u : 0u)) {
-            queued_bytes_ -= queue_.back()->size();
+            queued_bytes_ -= queue_.back().size();
             queue_.pop_back();
         }
-        core_->service.report_error(*this, "send queue full");
+        from.service().report_error(from, "send queue full");
         return close(websocket::close_code::policy_error, "send queue full");
     }
-    queued_bytes_ += bytes->size();
-    queue_.push_back(bytes);
+    queued_bytes_ += outgoing.size();
+    queue_.push_back(std::move(outgoing));
     if (!writing_) write_next();
 }
 
@@ -137,14 +177,18 @@ void WebsocketSession<Stream>::write_next() {
         return;
     }
     writing_ = true;
-    ws_.async_write(boost::asio::buffer(*queue_.front()),
+    const Outgoing& next = queue_.front();
+    const std::array<boost::asio::const_buffer, 2> buffers{
+        next.prefix ? boost::asio::buffer(*next.prefix) : boost::asio::const_buffer(),
+        boost::asio::buffer(*next.bytes)};
+    ws_.async_write(buffers,
                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
 }
 
 template <typename Stream>
 void WebsocketSession<Stream>::on_write(beast::error_code ec) {
     writing_ = false;
-    queued_bytes_ -= queue_.front()->size();
+    queued_bytes_ -= queue_.front().size();
     queue_.pop_front();
     if (ec) return;  // the read fails too and ends the session
     write_next();
@@ -175,7 +219,7 @@ template <typename Stream>
 void WebsocketSession<Stream>::on_heartbeat() {
     const HeartbeatOptions& heartbeat = core_->options.heartbeat;
     if (pinged_at_ && heard_at_ < *pinged_at_) {
-        core_->service.report_error(*this, "heartbeat timeout");
+        endpoints_.front()->service().report_error(*endpoints_.front(), "heartbeat timeout");
         beast::get_lowest_layer(ws_).close();
         return end(false);
     }
@@ -191,7 +235,7 @@ void WebsocketSession<Stream>::on_heartbeat() {
 template <typename Stream>
 void WebsocketSession<Stream>::finish(beast::error_code ec) {
     if (finished_) return;
-    if (connected_ && !expected_end(ec)) core_->service.report_error(*this, ec.message());
+    if (connected_ && !expected_end(ec)) endpoints_.front()->service().report_error(*endpoints_.front(), ec.message());
     end(ec == websocket::error::closed);
 }
 
@@ -200,10 +244,12 @@ template <typename Stream>
 void WebsocketSession<Stream>::end(bool closed) {
     stop();
     if (!connected_) return;
-    if (closed)
-        core_->disconnected(*this);
-    else
-        core_->lost(*this);
+    for (const auto& endpoint : endpoints_) {
+        if (closed)
+            core_->disconnected(endpoint->ns(), *endpoint);
+        else
+            core_->lost(endpoint->ns(), *endpoint);
+    }
 }
 
 // Ends what the session has running and gives its connection back to the limits; once.

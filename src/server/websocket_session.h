@@ -10,19 +10,24 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "presence/frame.h"
 #include "server/corked_stream.h"
+#include "server/endpoint.h"
 #include "server/server_core.h"
 
 namespace presence {
 
 // One WebSocket connection over `Stream`, CorkedStream or TlsStream: reads frames into the
-// presence service, writes the frames the service sends it, one at a time, from a queue
-// bounded in bytes, and pings a silent peer (the heartbeat). Runs on the core's strand.
-// It holds one of the connections the limits admit, from its creation to its end.
+// presence service of the namespace they are for, writes the frames the services send it,
+// one at a time, from a queue bounded in bytes, and pings a silent peer (the heartbeat).
+// A plain connection reaches one namespace, a broker connection every one (its frames
+// framed with the namespace's id). Runs on the core's strand. It holds one of the
+// connections the limits admit, from its creation to its end.
 template <typename Stream>
-class WebsocketSession final : public std::enable_shared_from_this<WebsocketSession<Stream>>, public Link {
+class WebsocketSession final : public std::enable_shared_from_this<WebsocketSession<Stream>>, public Outbox {
 public:
     using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
@@ -30,12 +35,22 @@ public:
     // Accepts the upgrade; the connection may do what `grant` allows.
     void run(Request request, Grant grant);
 
-    void send(const Bytes& bytes) override;
+    void send(const Endpoint& from, const Bytes& bytes) override;
     void close(unsigned short code, std::string_view reason) override;
     void drop() override;
 
 private:
     using Clock = std::chrono::steady_clock;
+    // A frame waiting to be written, after its namespace's broker prefix if any.
+    struct Outgoing {
+        Bytes prefix;
+        Bytes bytes;
+        std::size_t size() const { return (prefix ? prefix->size() : 0) + bytes->size(); }
+    };
+
+    void add_endpoints(std::string_view protocol);
+    void receive(std::string_view message);
+    void receive_brokered(std::string_view message);
 
     void on_accept(boost::beast::error_code ec);
     void read();
@@ -54,7 +69,9 @@ private:
     Grant grant_;  // until the connection is accepted
     std::shared_ptr<ServerCore> core_;
     boost::beast::flat_buffer buffer_;
-    std::deque<Bytes> queue_;
+    std::vector<std::unique_ptr<Endpoint>> endpoints_;  // the default namespace's first, if any
+    bool brokered_ = false;
+    std::deque<Outgoing> queue_;
     std::size_t queued_bytes_ = 0;
     bool writing_ = false;
     bool connected_ = false;
@@ -66,7 +83,8 @@ private:
     std::optional<Clock::time_point> pinged_at_;  // the ping that waits for an answer
 };
 
-// The first offered sub-protocol that names the presence protocol, or "" for none.
+// The first offered sub-protocol that names the presence protocol or the broker, or "" for
+// none.
 std::string_view choose_subprotocol(std::string_view offered);
 
 }  // namespace presence

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "presence/server.h"
 #include "protocol/text.h"
@@ -32,6 +34,7 @@ struct Durations {
 struct Extras {
     Durations durations;
     std::string public_channels;  // comma-separated
+    std::vector<std::string> namespaces;  // Guids
 };
 
 // A secret on the command line shows in the process list; the environment does not.
@@ -125,7 +128,9 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
         ("auth-allow-anonymous", po::bool_switch(&a.allow_anonymous),
          "with tokens required: a client without a token may still join, in the public channels only")
         ("auth-public-channels", po::value(&x.public_channels),
-         "comma-separated channels anonymous members may use: names, or prefixes ending in *");
+         "comma-separated channels anonymous members may use: names, or prefixes ending in *")
+        ("namespace", po::value(&x.namespaces)->composing(),
+         "a namespace with this Guid besides the default one, with the presence options above; repeat for more");
     return d;
 }
 
@@ -146,6 +151,7 @@ int main(int argc, char** argv) {
         boost::asio::io_context signals_io;
         boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
         presence::Server server(options, std::move(hooks));
+        for (const std::string& guid : extras.namespaces) server.add_namespace(guid, options.presence);
         server.start();
         std::cout << "presence-server listening on " << options.host << ":" << server.port() << std::endl;
         signals.async_wait([](boost::system::error_code, int) {});

@@ -229,5 +229,29 @@ TEST_F(MultiNodeTest, WithoutRedisANodeServesItsOwnMembers) {
     EXPECT_EQ(a.members().size(), 2u);
 }
 
+// A namespace keeps its state under a Redis key prefix of its own: the nodes share each
+// namespace, and namespaces stay apart.
+TEST_F(MultiNodeTest, ANamespaceSpansTheNodesAndStaysApartFromTheOthers) {
+    std::vector<std::unique_ptr<Server>> sales_nodes;
+    for (const char* id : {"a", "b"}) {
+        sales_nodes.push_back(std::make_unique<Server>(options_of(id)));
+        sales_nodes.back()->add_namespace("sales", {});
+        sales_nodes.back()->start();
+    }
+    Server& a = *sales_nodes[0];
+    Server& b = *sales_nodes[1];
+    TestPeer alice(a.port(), "sales.presence.esegece.com");
+    alice.join("alice");
+    ASSERT_TRUE(eventually([&] { return b.members("", "sales").size() == 1; }));
+    auto plain = peer(b, "plain");
+    TestPeer bob(b.port(), "sales.presence.esegece.com");
+    bob.join("bob");
+    EXPECT_EQ(alice.expect(Method::member_new).member, bob.member());
+    EXPECT_EQ(names(a.members("", "sales")), (std::vector<std::string>{"alice", "bob"}));
+    EXPECT_EQ(names(a.members()), std::vector<std::string>{"plain"});
+    plain->send(request(Method::get_members, ""));
+    EXPECT_EQ(plain->expect(Method::send_members).members, std::vector<Member>{plain->member()});
+}
+
 }  // namespace
 }  // namespace presence::test
