@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "presence/acknowledgment.h"
@@ -17,11 +18,17 @@ class io_context;
 
 namespace presence {
 
+class Broker;
+
 // The client's settings, as the sgcWebSockets Presence client has them.
 struct ClientOptions {
     // ws://host[:port][/path], or wss:// for TLS: the server's certificate must then be
     // trusted and name the URL's host (a DNS name or an IP address).
     std::string url = "ws://127.0.0.1:8080/";
+    // The namespace (Guid) on the server: 1 to 100 printable ASCII characters, or empty for
+    // the server's default one. A server that does not have it puts a plain connection in
+    // its default namespace, and refuses it on a broker.
+    std::string guid;
     std::string name;                          // Presence.Name
     std::string info;                          // Presence.Info
     AckOptions ack;                            // Acknowledgment of what the client sends
@@ -105,8 +112,9 @@ struct ClientEvents {
         on_channel_invitation_response;
 };
 
-// A Presence client: one WebSocket connection (sub-protocol presence.esegece.com) to a
-// Presence server, ours or sgcWebSockets'.
+// A Presence client: one WebSocket connection (sub-protocol presence.esegece.com, or
+// <guid>.presence.esegece.com) to a Presence server, ours or sgcWebSockets', or one
+// namespace on the WebSocket of a Broker (presence/broker.h).
 //
 // Threading: all network work and every callback run on one thread, the io thread.
 // By default the client owns an io_context and that thread: connect() starts it, close()
@@ -123,9 +131,14 @@ struct ClientEvents {
 // the member exists, and the server answers it with error 3.
 class Client {
 public:
-    // Throws std::invalid_argument when options.url is not a ws:// or wss:// URL.
+    // Throws std::invalid_argument when options.url is not a ws:// or wss:// URL, or
+    // options.guid is not a Guid.
     explicit Client(ClientOptions options, ClientEvents events = {});
     Client(boost::asio::io_context& io, ClientOptions options, ClientEvents events = {});
+    // On `broker`'s WebSocket and thread, which are then the client's; options.url and the
+    // connection settings (timeouts, TLS, heartbeat, send queue) are the broker's.
+    // Throws std::invalid_argument when options.guid is not a Guid.
+    Client(Broker& broker, ClientOptions options, ClientEvents events = {});
     ~Client();
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
@@ -136,7 +149,8 @@ public:
     // Closes the connection (close code 1000), or stops reconnecting; on_disconnect follows.
     // A member that was being resumed stays on the server until its grace period ends.
     // With the client's own thread, returns once the connection is closed and the thread
-    // joined, unless called from a callback.
+    // joined, unless called from a callback. On a broker that has its own thread, returns
+    // once on_disconnect has run, unless called from a callback.
     void close();
 
     void subscribe(const std::string& channel);
@@ -153,6 +167,8 @@ public:
     // reconnecting.
     std::string session_id() const;
     const ClientOptions& options() const;
+    std::string guid() const;  // options().guid
+    static std::string_view version();  // this library's version
 
 private:
     struct Impl;

@@ -5,12 +5,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 
+#include "client/broker_connection.h"
 #include "client/client_protocol.h"
 #include "client/websocket_transport.h"
+#include "presence/version.h"
+#include "protocol/broker_framing.h"
 
 namespace presence {
 namespace asio = boost::asio;
@@ -23,10 +27,10 @@ namespace {
 constexpr unsigned short close_normal = 1000;
 constexpr int close_abnormal = 1006;  // lost without a closing handshake
 
-client::WsUrl checked_url(const std::string& url) {
-    auto parsed = client::parse_ws_url(url);
-    if (!parsed) throw std::invalid_argument("not a ws:// or wss://host[:port][/path] URL: " + url);
-    return *parsed;
+ClientOptions checked(ClientOptions options) {
+    if (!options.guid.empty() && !protocol::valid_guid(options.guid))
+        throw std::invalid_argument("not a Guid (1 to 100 printable ASCII characters): " + options.guid);
+    return options;
 }
 
 }  // namespace
@@ -34,18 +38,35 @@ client::WsUrl checked_url(const std::string& url) {
 // Two sides: the caller side (connect, close, the io thread's life; guarded by `lifecycle`)
 // and the strand side (everything else, touched only on the strand). Posted work holds a
 // weak_ptr, so work still queued in our own io_context never keeps the Impl alive.
+// A client runs on its own io_context and thread, on yours, or on its broker's.
 struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
 
     Impl(asio::io_context* external, ClientOptions opts, ClientEvents user_events)
-        : options(std::move(opts)),
-          url(checked_url(options.url)),
+        : options(checked(std::move(opts))),
+          url(client::checked_url(options.url)),
           events(std::move(user_events)),
           own_io(external ? nullptr : std::make_unique<asio::io_context>(1)),
           io(external ? *external : *own_io),
           strand(asio::make_strand(io)),
           ack_timer(strand),
           reconnect_timer(strand) {
+        keep_session_id();
+    }
+
+    Impl(const Broker::Impl& on, ClientOptions opts, ClientEvents user_events)
+        : options(checked(std::move(opts))),
+          events(std::move(user_events)),
+          io(on.io),
+          strand(on.connection->strand()),
+          ack_timer(strand),
+          reconnect_timer(strand),
+          broker(on.connection),
+          broker_thread(on.thread.get_id()) {
+        keep_session_id();
+    }
+
+    void keep_session_id() {
         // The session id is also readable from other threads.
         events.on_session = [this, user = std::move(events.on_session)](const std::string& id) {
             {
@@ -93,6 +114,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     }
 
     void stop() {
+        if (waits_for_broker()) return settle([](Impl& self) { self.shut(); });
         if (!own_io) return post([](Impl& self) { self.shut(); });
         if (on_io_thread()) return release();
         std::lock_guard serial(join_mutex);
@@ -122,6 +144,23 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         return std::this_thread::get_id() == io_thread;
     }
 
+    // Off the thread of a broker that owns one, which runs as long as the broker exists.
+    bool waits_for_broker() const {
+        return broker_thread != std::thread::id{} && std::this_thread::get_id() != broker_thread;
+    }
+
+    // Runs `work` on the strand and returns once it and what it posted in turn (a
+    // channel's on_closed) have run.
+    template <typename Work>
+    void settle(Work work) {
+        std::promise<void> done;
+        asio::post(strand, [self = shared_from_this(), &done, work = std::move(work)]() mutable {
+            work(*self);
+            asio::post(self->strand, [&done] { done.set_value(); });
+        });
+        done.get_future().wait();
+    }
+
     // Strand side.
 
     void open() {
@@ -141,13 +180,28 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         };
         client::TransportHandlers handlers{on(&Impl::on_open), on(&Impl::on_frame), on(&Impl::report),
                                            on(&Impl::on_closed)};
-        transport = client::make_transport(strand, url, transport_options(), std::move(handlers));
+        transport = broker ? broker->channel(options.guid, std::move(handlers), member_id(weak))
+                           : client::make_transport(strand, *url, transport_options(), std::move(handlers));
         transport->open();
     }
 
     client::TransportOptions transport_options() const {
-        return {options.connect_timeout, options.max_send_queue_bytes, options.heartbeat_interval,
-                options.heartbeat_timeout, options.ca_file};
+        return {.subprotocol = protocol::endpoint_id(options.guid),
+                .timeout = options.connect_timeout,
+                .max_queue_bytes = options.max_send_queue_bytes,
+                .heartbeat_interval = options.heartbeat_interval,
+                .heartbeat_timeout = options.heartbeat_timeout,
+                .ca_file = options.ca_file};
+    }
+
+    // The member id, which a resumed member keeps from its first session.
+    static client::BrokerConnection::MemberId member_id(std::weak_ptr<Impl> weak) {
+        return [weak] {
+            const auto self = weak.lock();
+            if (!self) return std::string();
+            std::lock_guard lock(self->session_mutex);
+            return self->session_id;
+        };
     }
 
     void shut() {
@@ -237,7 +291,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     }
 
     const ClientOptions options;
-    const client::WsUrl url;
+    const std::optional<client::WsUrl> url;  // none on a broker
     ClientEvents events;
 
     // Destroyed last: everything below may still refer to it.
@@ -246,6 +300,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     client::Strand strand;
     asio::steady_timer ack_timer;
     asio::steady_timer reconnect_timer;
+    const std::shared_ptr<client::BrokerConnection> broker;
+    const std::thread::id broker_thread;  // the broker's own, if it has one
 
     std::shared_ptr<Transport> transport;
     std::unique_ptr<ClientProtocol> protocol;  // from connect() to on_disconnect, across reconnections
@@ -274,9 +330,19 @@ Client::Client(ClientOptions options, ClientEvents events)
 Client::Client(asio::io_context& io, ClientOptions options, ClientEvents events)
     : impl_(std::make_shared<Impl>(&io, std::move(options), std::move(events))) {}
 
+Client::Client(Broker& broker, ClientOptions options, ClientEvents events)
+    : impl_(std::make_shared<Impl>(*broker.impl_, std::move(options), std::move(events))) {}
+
 Client::~Client() {
     if (impl_->own_io) {
         impl_->stop();
+        return;
+    }
+    if (impl_->waits_for_broker()) {
+        impl_->settle([](Impl& self) {
+            self.events = ClientEvents{};
+            self.shut();
+        });
         return;
     }
     // Work queued in your io_context must still close the connection, so it keeps the
@@ -322,5 +388,9 @@ std::string Client::session_id() const {
 }
 
 const ClientOptions& Client::options() const { return impl_->options; }
+
+std::string Client::guid() const { return impl_->options.guid; }
+
+std::string_view Client::version() { return presence::version(); }
 
 }  // namespace presence

@@ -15,6 +15,7 @@
 #include <boost/beast/version.hpp>
 #include <boost/beast/websocket.hpp>
 #include <deque>
+#include <stdexcept>
 #include <type_traits>
 
 namespace presence::client {
@@ -179,8 +180,8 @@ private:
         timeouts.idle_timeout = websocket::stream_base::none();
         timeouts.keep_alive_pings = false;
         ws_.set_option(timeouts);
-        ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
-            request.set(beast::http::field::sec_websocket_protocol, subprotocol);
+        ws_.set_option(websocket::stream_base::decorator([this](websocket::request_type& request) {
+            request.set(beast::http::field::sec_websocket_protocol, options_.subprotocol);
             request.set(beast::http::field::user_agent, "presence-client " BOOST_BEAST_VERSION_STRING);
         }));
         ws_.async_handshake(response_, url_.authority(), url_.target,
@@ -192,7 +193,7 @@ private:
             return fail("WebSocket handshake with " + url_.authority() + " failed", ec);
         // A server may choose no sub-protocol, but never one we did not offer (RFC 6455 4.1).
         const auto chosen = response_[beast::http::field::sec_websocket_protocol];
-        if (!chosen.empty() && chosen != subprotocol)
+        if (!chosen.empty() && chosen != options_.subprotocol)
             return fail("the server chose the sub-protocol " + std::string(chosen), {});
         state_ = State::open;
         ws_.text(true);
@@ -317,6 +318,12 @@ private:
 };
 
 }  // namespace
+
+WsUrl checked_url(const std::string& url) {
+    auto parsed = parse_ws_url(url);
+    if (!parsed) throw std::invalid_argument("not a ws:// or wss://host[:port][/path] URL: " + url);
+    return *parsed;
+}
 
 std::shared_ptr<Transport> make_transport(Strand strand, const WsUrl& url, TransportOptions options,
                                           TransportHandlers handlers) {

@@ -7,7 +7,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
 
 #include "client/ws_url.h"
 
@@ -15,8 +14,6 @@ namespace presence::client {
 
 using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 using Bytes = std::shared_ptr<const std::string>;
-
-inline constexpr std::string_view subprotocol = "presence.esegece.com";
 
 struct TransportHandlers {
     std::function<void()> on_open;
@@ -29,6 +26,7 @@ struct TransportHandlers {
 };
 
 struct TransportOptions {
+    std::string subprotocol;                       // the one offered; the server may choose none
     std::chrono::milliseconds timeout;  // TCP connect, TLS, opening and closing handshakes
     std::size_t max_queue_bytes;
     std::chrono::milliseconds heartbeat_interval;  // silence before a ping; 0 = no heartbeat
@@ -51,6 +49,9 @@ public:
     // Starts the closing handshake, or abandons a connect in progress.
     virtual void close(unsigned short code) = 0;
 };
+
+// `url` parsed; throws std::invalid_argument when it is not ws:// or wss://host[:port][/path].
+WsUrl checked_url(const std::string& url);
 
 std::shared_ptr<Transport> make_transport(Strand strand, const WsUrl& url, TransportOptions options,
                                           TransportHandlers handlers);

@@ -159,11 +159,13 @@ void WebsocketSession<Stream>::close(unsigned short code, std::string_view reaso
     if (!writing_) write_next();
 }
 
+// The service that drops one endpoint has already forgotten it; the other endpoints of a
+// broker connection are lost with it, and may resume.
 template <typename Stream>
 void WebsocketSession<Stream>::drop() {
     if (finished_) return;
-    stop();
     beast::get_lowest_layer(ws_).close();
+    end(false);
 }
 
 template <typename Stream>

@@ -373,6 +373,7 @@ po::options_description describe_options(CliOptions& o, Durations& t) {
         ("url", po::value(&c.url)->default_value(c.url),
          "server to connect to, ws://host:port/path, or wss://host:port/path over TLS")
         ("ca-file", po::value(&c.ca_file), "PEM CA certificates to trust for wss:// (default: the system's)")
+        ("guid", po::value(&c.guid), "the server's namespace to join (default: its default namespace)")
         ("name", po::value(&c.name), "member name (required)")
         ("info", po::value(&c.info)->default_value(c.info), "member info")
         ("json", po::bool_switch(&o.json), "print one JSON object per event")

@@ -229,6 +229,23 @@ class CliTest(ProcessTest):
         self.assertEqual(cli.exit_code(), 1)
 
 
+class CliNamespaceTest(ProcessTest):
+    def test_guid_chooses_the_namespace(self):
+        server = self.start(Server, "--namespace", "sales")
+        alice = self.start(JsonCli, server, "alice", "--guid", "sales")
+        bob = self.start(JsonCli, server, "bob")
+        carol = self.start(JsonCli, server, "carol", "--guid", "sales")
+        alice.expect({"event": "member-join", "member": {"id": carol.id, "name": "carol"}})
+        for cli in (alice, bob, carol):
+            cli.send("join room")
+            cli.expect({"event": "channel-join", "channel": "room", "member": {"id": cli.id}})
+        bob.send("members room")
+        self.assertEqual([m["name"] for m in bob.expect({"event": "members"})["members"]], ["bob"])
+        carol.send("members room")
+        members = carol.expect({"event": "members"})["members"]
+        self.assertEqual(sorted(m["name"] for m in members), ["alice", "carol"])
+
+
 class CliTlsTest(ProcessTest):
     def setUp(self):
         super().setUp()
