@@ -4,8 +4,8 @@
 
 namespace presence {
 
-// Error codes carried in `error.code`. 1..30 are those of sgcWebSockets Presence,
-// with the same texts; 40 to 44 and the negative JSON-RPC codes are ours.
+/// Error codes carried in `error.code`. 1..30 are those of sgcWebSockets Presence,
+/// with the same texts; 40 to 44 and the negative JSON-RPC codes are ours.
 enum class ErrorCode : int {
     member_already_exists = 1,
     new_member_denied = 2,

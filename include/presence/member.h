@@ -5,7 +5,7 @@
 
 namespace presence {
 
-// One member as the protocol sees it: `id` is the connection's session id.
+/// One member as the protocol sees it: `id` is the connection's session id.
 struct Member {
     std::string id;
     std::string name;
@@ -14,7 +14,7 @@ struct Member {
     bool operator==(const Member&) const = default;
 };
 
-// A channel and how many members it has.
+/// A channel and how many members it has.
 struct ChannelSummary {
     std::string name;
     std::size_t members = 0;

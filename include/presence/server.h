@@ -15,11 +15,11 @@ class io_context;
 
 namespace presence {
 
-// The presence server. All protocol work runs on one thread: the server's own (the
-// first constructor; start() launches it) or whichever threads run the io_context
-// you pass in. Every public function is safe to call from any thread, hooks included;
-// from outside, while the server runs, the queries and stop() wait for that io_context,
-// so it must be running.
+/// The presence server. All protocol work runs on one thread: the server's own (the
+/// first constructor; start() launches it) or whichever threads run the io_context
+/// you pass in. Every public function is safe to call from any thread, hooks included;
+/// from outside, while the server runs, the queries and stop() wait for that io_context,
+/// so it must be running.
 class Server {
 public:
     explicit Server(ServerOptions options, ServerHooks hooks = {});
@@ -28,32 +28,32 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds and starts accepting; throws std::system_error when it cannot listen there,
-    // std::invalid_argument when the host is not an IP address.
+    /// Binds and starts accepting; throws std::system_error when it cannot listen there,
+    /// std::invalid_argument when the host is not an IP address.
     void start();
-    // Stops accepting, closes every connection with 1001 and announces the departures.
-    // Returns once every connection is gone or `grace` has passed.
+    /// Stops accepting, closes every connection with 1001 and announces the departures.
+    /// Returns once every connection is gone or `grace` has passed.
     void stop();
     std::uint16_t port() const;
 
-    // Adds a namespace, before start(): a presence instance of its own (members, channels,
-    // options, hooks), reached by the Guid `guid` (docs/protocol.md, Namespaces). The
-    // options and hooks given to the constructor are those of the default namespace, whose
-    // Guid is "". Throws std::invalid_argument for a Guid that is not 1 to 100 printable
-    // ASCII characters or that is already declared, std::logic_error after start().
+    /// Adds a namespace, before start(): a presence instance of its own (members, channels,
+    /// options, hooks), reached by the Guid `guid` (docs/protocol.md, Namespaces). The
+    /// options and hooks given to the constructor are those of the default namespace, whose
+    /// Guid is "". Throws std::invalid_argument for a Guid that is not 1 to 100 printable
+    /// ASCII characters or that is already declared, std::logic_error after start().
     void add_namespace(const std::string& guid, PresenceOptions options, ServerHooks hooks = {});
 
-    // A publish from the application: to `channel`'s members, or to every member when
-    // `channel` is empty, in the namespace `guid`. The message carries an empty member as
-    // its sender. Throws std::invalid_argument when `text` or `channel` is not UTF-8, or
-    // when there is no such namespace (as do the queries below).
+    /// A publish from the application: to `channel`'s members, or to every member when
+    /// `channel` is empty, in the namespace `guid`. The message carries an empty member as
+    /// its sender. Throws std::invalid_argument when `text` or `channel` is not UTF-8, or
+    /// when there is no such namespace (as do the queries below).
     void broadcast(const std::string& text, const std::string& channel = "", const std::string& guid = "");
 
     std::vector<ChannelSummary> channels(const std::string& guid = "") const;
-    // The members of `channel`, or every member when `channel` is empty.
+    /// The members of `channel`, or every member when `channel` is empty.
     std::vector<Member> members(const std::string& channel, const std::string& guid = "") const;
-    std::vector<Member> members() const;  // every member of the default namespace
-    // WebSocket connections, counted once per namespace they reach.
+    std::vector<Member> members() const;  ///< every member of the default namespace
+    /// WebSocket connections, counted once per namespace they reach.
     std::size_t connections() const;
 
 private:

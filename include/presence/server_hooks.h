@@ -7,19 +7,22 @@
 
 namespace presence {
 
-// The sgcWebSockets server events, as callbacks. Every callback runs on the server's
-// thread; none may block or throw. A `before_*` hook returning false refuses the request and
-// the requester receives the error code named beside it. Unset hooks accept.
+/// The sgcWebSockets server events, as callbacks. Every callback runs on the server's
+/// thread; none may block or throw. A `before_*` hook returning false refuses the request and
+/// the requester receives the error code named beside it. Unset hooks accept.
 struct ServerHooks {
-    std::function<bool(const Member&)> before_new_member;                          // 2
-    std::function<bool(const std::string& channel, const Member&)> before_new_channel;  // 6
-    std::function<bool(const std::string& channel, const Member&)> before_new_channel_member;  // 10
-    std::function<bool(const std::string& channel, const Member&, const std::string& text)>
-        before_publish;                                                            // 20
-    std::function<bool(const std::string& channel, const Member&)> before_send_members;  // 30
-    // Ours; the original has no invitation hook.
-    std::function<bool(const std::string& channel, const Member& inviter, const Member& invitee)>
-        before_invite;                                                             // 40
+    /// Refusing answers error 2.
+    std::function<bool(const Member&)> before_new_member;
+    /// Refusing answers error 6.
+    std::function<bool(const std::string& channel, const Member&)> before_new_channel;
+    /// Refusing answers error 10.
+    std::function<bool(const std::string& channel, const Member&)> before_new_channel_member;
+    /// Refusing answers error 20.
+    std::function<bool(const std::string& channel, const Member&, const std::string& text)> before_publish;
+    /// Refusing answers error 30.
+    std::function<bool(const std::string& channel, const Member&)> before_send_members;
+    /// Refusing answers error 40. Ours; the original has no invitation hook.
+    std::function<bool(const std::string& channel, const Member& inviter, const Member& invitee)> before_invite;
 
     std::function<void(const Member&)> on_new_member;
     std::function<void(const Member&)> on_remove_member;
@@ -27,7 +30,7 @@ struct ServerHooks {
     std::function<void(const std::string& channel)> on_remove_channel;
     std::function<void(const std::string& channel, const Member&)> on_new_channel_member;
     std::function<void(const std::string& channel, const Member&)> on_remove_channel_member;
-    // An error answered to a member; `member` is the requester.
+    /// An error answered to a member; `member` is the requester.
     std::function<void(const std::string& channel, const Member&, int code, const std::string& text)>
         on_error_member_channel;
     std::function<void(const std::string& channel, const Member&, int code, const std::string& text)>
@@ -35,9 +38,9 @@ struct ServerHooks {
 
     std::function<void(const std::string& session_id)> on_connect;
     std::function<void(const std::string& session_id)> on_disconnect;
-    // Transport and protocol failures of one connection (bad frames, resets).
+    /// Transport and protocol failures of one connection (bad frames, resets).
     std::function<void(const std::string& session_id, const std::string& what)> on_error;
-    // What an operator should know of the server itself: an engine outage, its recovery.
+    /// What an operator should know of the server itself: an engine outage, its recovery.
     std::function<void(const std::string& line)> on_log;
 };
 

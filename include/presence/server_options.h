@@ -10,88 +10,88 @@
 
 namespace presence {
 
-// The resume extension: a member whose connection was lost stays a member for `grace`,
-// and frames sent to it meanwhile are kept (up to both bounds) for its next connection.
+/// The resume extension: a member whose connection was lost stays a member for `grace`,
+/// and frames sent to it meanwhile are kept (up to both bounds) for its next connection.
 struct ResumeOptions {
-    std::chrono::milliseconds grace{10000};  // 0 = no resume
+    std::chrono::milliseconds grace{10000};  ///< 0 = no resume
     std::size_t backlog_frames = 256;
     std::size_t backlog_bytes = 256 * 1024;
 };
 
-// The rules of presence: limits on what members may send, Base64 and acknowledgment
-// of what the server sends. Requests over a limit are answered with error -32602.
+/// The rules of presence: limits on what members may send, Base64 and acknowledgment
+/// of what the server sends. Requests over a limit are answered with error -32602.
 struct PresenceOptions {
-    std::size_t max_name_bytes = 256;      // member name
-    std::size_t max_info_bytes = 4096;     // member info
-    std::size_t max_channel_bytes = 256;   // channel name
-    std::size_t max_invalid_frames = 16;   // in a row, before the connection is closed (1008)
-    std::size_t max_pending_invitations = 64;  // per invitee; the oldest is forgotten first
-    // Per connection. Each 0 = no limit. Over a limit the request is refused with the
-    // error code named beside it (docs/security.md).
-    double max_requests_per_second = 200;  // token bucket, refilled at this rate   // 41
-    std::size_t request_burst = 400;       // the bucket's size
-    std::size_t max_channels_per_member = 100;                                      // 42
-    std::size_t max_invitations_per_minute = 60;                                    // 43
-    // Per channel, counting the members of every node.                              // 44
+    std::size_t max_name_bytes = 256;      ///< member name
+    std::size_t max_info_bytes = 4096;     ///< member info
+    std::size_t max_channel_bytes = 256;   ///< channel name
+    std::size_t max_invalid_frames = 16;   ///< in a row, before the connection is closed (1008)
+    std::size_t max_pending_invitations = 64;  ///< per invitee; the oldest is forgotten first
+    // Each of the limits below: 0 = no limit (docs/security.md).
+    /// Per connection, a token bucket refilled at this rate; over it: error 41.
+    double max_requests_per_second = 200;
+    std::size_t request_burst = 400;  ///< the bucket's size
+    std::size_t max_channels_per_member = 100;    ///< per member; over it: error 42
+    std::size_t max_invitations_per_minute = 60;  ///< per member; over it: error 43
+    /// Per channel, counting the members of every node; over it: error 44.
     std::size_t max_channel_members = 0;
-    bool encode_base64 = false;            // Base64-encode every string the server sends
-    AckOptions ack;                        // acknowledgment of what the server sends
+    bool encode_base64 = false;            ///< Base64-encode every string the server sends
+    AckOptions ack;                        ///< acknowledgment of what the server sends
     ResumeOptions resume;
 };
 
-// Where presence state lives. "memory": in this process. "redis://HOST:PORT": shared by
-// every node that uses the same Redis and key prefix, so that members connected to
-// different nodes see one another as on one node.
+/// Where presence state lives. "memory": in this process. "redis://HOST:PORT": shared by
+/// every node that uses the same Redis and key prefix, so that members connected to
+/// different nodes see one another as on one node.
 struct EngineOptions {
     std::string url = "memory";
-    std::string node_id;                  // empty: a new random id at every start
-    std::string key_prefix = "presence:"; // of every Redis key and channel this deployment uses
-    // A node that has not renewed its liveness for this long is dead: another node removes
-    // its members and announces their departure.
+    std::string node_id;                  ///< empty: a new random id at every start
+    std::string key_prefix = "presence:"; ///< of every Redis key and channel this deployment uses
+    /// A node that has not renewed its liveness for this long is dead: another node removes
+    /// its members and announces their departure.
     std::chrono::milliseconds node_timeout{5000};
 };
 
-// WebSocket ping/pong, so that a peer that vanished without closing (cable pulled,
-// process frozen) is found and its departure announced within interval + timeout. Any
-// frame from the peer counts as a sign of life, a pong as much as a request. A peer found
-// gone is a lost connection, not a closed one: its member may resume (ResumeOptions).
+/// WebSocket ping/pong, so that a peer that vanished without closing (cable pulled,
+/// process frozen) is found and its departure announced within interval + timeout. Any
+/// frame from the peer counts as a sign of life, a pong as much as a request. A peer found
+/// gone is a lost connection, not a closed one: its member may resume (ResumeOptions).
 struct HeartbeatOptions {
-    std::chrono::milliseconds interval{15000};  // silence before a ping; 0 = no heartbeat
-    // Silence after the ping: the peer is gone. Above 0 when the interval is
-    // (Server::start throws std::invalid_argument otherwise).
+    std::chrono::milliseconds interval{15000};  ///< silence before a ping; 0 = no heartbeat
+    /// Silence after the ping: the peer is gone. Above 0 when the interval is
+    /// (Server::start throws std::invalid_argument otherwise).
     std::chrono::milliseconds timeout{10000};
 };
 
-// Serves wss:// and https:// instead of ws:// and http:// on the same port: every
-// connection is TLS 1.2 or later. Both files are needed: Server::start throws
-// std::runtime_error naming a file it cannot use, or the only one given.
+/// Serves wss:// and https:// instead of ws:// and http:// on the same port: every
+/// connection is TLS 1.2 or later. Both files are needed: Server::start throws
+/// std::runtime_error naming a file it cannot use, or the only one given.
 struct TlsOptions {
-    std::string cert_file;  // PEM certificate chain
-    std::string key_file;   // PEM private key
+    std::string cert_file;  ///< PEM certificate chain
+    std::string key_file;   ///< PEM private key
     bool enabled() const { return !cert_file.empty() || !key_file.empty(); }
 };
 
-// Signed tokens (JWT) presented at connect: `?token=` in the URL or
-// `Authorization: Bearer`. On when a key is given.
+/// Signed tokens (JWT) presented at connect: `?token=` in the URL or
+/// `Authorization: Bearer`. On when a key is given.
 struct AuthOptions {
-    std::string hs256_secret;     // HS256
-    std::string public_key_file;  // PEM public key: RSA for RS256, EC P-256 for ES256
-    // Without a valid token: false = refused (401); true = a member limited to the
-    // channels of `public_channels`.
+    std::string hs256_secret;     ///< HS256
+    std::string public_key_file;  ///< PEM public key: RSA for RS256, EC P-256 for ES256
+    /// Without a valid token: false = refused (401); true = a member limited to the
+    /// channels of `public_channels`.
     bool allow_anonymous = false;
-    std::vector<std::string> public_channels;  // exact names, or prefixes ending in '*'
+    std::vector<std::string> public_channels;  ///< exact names, or prefixes ending in '*'
     bool enabled() const { return !hs256_secret.empty() || !public_key_file.empty(); }
 };
 
 struct ServerOptions {
     std::string host = "127.0.0.1";
-    std::uint16_t port = 8080;                       // 0 = any free port, see Server::port()
-    std::size_t max_message_bytes = 64 * 1024;       // larger frames: close 1009
-    std::size_t max_send_queue_bytes = 4 * 1024 * 1024;  // per connection; over it: close 1008
-    // WebSocket connections open at once, checked at the upgrade request; a connection
-    // counts until its session ends, closed or lost. Each 0 = no limit.
-    std::size_t max_connections = 100000;             // over it: HTTP 503 "server full"
-    std::size_t max_connections_per_address = 1000;   // per source IP; over it: HTTP 429
+    std::uint16_t port = 8080;                       ///< 0 = any free port, see Server::port()
+    std::size_t max_message_bytes = 64 * 1024;       ///< larger frames: close 1009
+    std::size_t max_send_queue_bytes = 4 * 1024 * 1024;  ///< per connection; over it: close 1008
+    /// WebSocket connections open at once, checked at the upgrade request; a connection
+    /// counts until its session ends, closed or lost. Each 0 = no limit.
+    std::size_t max_connections = 100000;             ///< over it: HTTP 503 "server full"
+    std::size_t max_connections_per_address = 1000;   ///< per source IP; over it: HTTP 429
     HeartbeatOptions heartbeat;
     TlsOptions tls;
     AuthOptions auth;

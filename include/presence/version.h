@@ -4,7 +4,7 @@
 
 namespace presence {
 
-// The project version, the same as CMake's project version.
+/// The project version, the same as CMake's project version.
 std::string_view version();
 
 }  // namespace presence

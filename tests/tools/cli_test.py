@@ -16,6 +16,7 @@ import unittest
 SERVER = os.environ.get("PRESENCE_SERVER", "presence-server")
 CLI = os.environ.get("PRESENCE_CLI", "presence-cli")
 MAKE_TEST_CERT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support", "make_test_cert.sh")
+PROJECT_VERSION = os.environ["PRESENCE_VERSION"]  # CMake's project version
 WAIT = 10  # seconds; bounds each wait, never a pass criterion
 
 
@@ -277,10 +278,11 @@ class CliOptionsTest(unittest.TestCase):
     def run_cli(self, *args):
         return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=WAIT)
 
-    def test_version(self):
-        done = self.run_cli("--version")
-        self.assertEqual(done.returncode, 0)
-        self.assertRegex(done.stdout, r"^presence-cli \d+\.\d+\.\d+\n$")
+    def test_version_is_the_projects(self):
+        for tool in (CLI, SERVER):
+            done = subprocess.run([tool, "--version"], capture_output=True, text=True, timeout=WAIT)
+            self.assertEqual(done.returncode, 0)
+            self.assertEqual(done.stdout, f"{os.path.basename(tool)} {PROJECT_VERSION}\n")
 
     def test_help_lists_options_and_commands(self):
         done = self.run_cli("--help")
