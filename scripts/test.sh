@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds everything and runs every test: once optimised, once under AddressSanitizer and
+# Builds everything and runs every test: once optimised (then installs and packages that
+# build, and checks its API reference builds without warnings), once under AddressSanitizer and
 # UndefinedBehaviorSanitizer (which also run the independent-client tests against the
 # sanitized server). Both runs replay the fuzz corpus and regressions (fuzz_replay_*).
 # Then the multi-threaded tests (server_tests, client_tests) under ThreadSanitizer, and a
@@ -16,6 +17,9 @@ cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 echo "screenshots of the demo page, taken by the browser tests:"
 ls -1 "$PWD"/build/artifacts/*.png
+./scripts/test-package.sh build
+# The API reference: any Doxygen warning fails it.
+cmake --build build --target api-docs
 
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPRESENCE_SANITIZE=address,undefined
 cmake --build build-sanitize -j "$jobs"

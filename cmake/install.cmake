@@ -1,0 +1,56 @@
+# `cmake --install`: the tools and an example systemd unit (component server); the headers,
+# the libraries of cmake/public_library.cmake, the CMake package Presence and the pkg-config
+# files presence-server and presence-client (component dev). Every path is relative to the
+# prefix, so an installed tree or package can be moved.
+include(CMakePackageConfigHelpers)
+
+set(presence_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/Presence)
+set(presence_pkgconfig_dir ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+install(TARGETS presence-server presence-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)
+# Not GNUInstallDirs' LIBDIR: systemd looks in <prefix>/lib/systemd/system whatever the architecture.
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/presence-server.service DESTINATION lib/systemd/system
+        COMPONENT server)
+
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/presence DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        COMPONENT dev)
+# Two export sets: the static archives need packages that the shared libraries do not, and
+# PresenceConfig.cmake looks for them only when the static archives are asked for.
+install(TARGETS presence_server_shared presence_client_shared EXPORT PresenceTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
+install(TARGETS presence_server_static presence_client_static EXPORT PresenceStaticTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
+# `cmake --install --strip` and CPack strip executables and shared libraries, not archives:
+# their debug information goes here.
+foreach(archive presence_server_static presence_client_static)
+  install(CODE "if(CMAKE_INSTALL_DO_STRIP)
+    execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug
+      \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:${archive}>\"
+      COMMAND_ERROR_IS_FATAL ANY)
+  endif()" COMPONENT dev)
+endforeach()
+install(EXPORT PresenceTargets NAMESPACE Presence:: DESTINATION ${presence_cmake_dir} COMPONENT dev)
+install(EXPORT PresenceStaticTargets NAMESPACE Presence:: DESTINATION ${presence_cmake_dir} COMPONENT dev)
+
+configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/PresenceConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/PresenceConfig.cmake INSTALL_DESTINATION ${presence_cmake_dir})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/PresenceConfigVersion.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/PresenceConfig.cmake ${PROJECT_BINARY_DIR}/PresenceConfigVersion.cmake
+        DESTINATION ${presence_cmake_dir} COMPONENT dev)
+
+# The .pc files find the prefix from their own place (pcfiledir), as the CMake package does.
+file(RELATIVE_PATH pc_prefix ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+string(REGEX REPLACE "/$" "" pc_prefix "${pc_prefix}")
+foreach(pc_name server client)
+  if(pc_name STREQUAL "server")
+    set(pc_description "Presence server library: channel presence over WebSocket")
+    set(pc_libs_private "-lboost_json -lssl -lcrypto -lhiredis -pthread")
+  else()
+    set(pc_description "Presence client library: channel presence over WebSocket")
+    set(pc_libs_private "-lboost_json -lssl -lcrypto -pthread")
+  endif()
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/presence.pc.in ${PROJECT_BINARY_DIR}/presence-${pc_name}.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/presence-${pc_name}.pc DESTINATION ${presence_pkgconfig_dir}
+          COMPONENT dev)
+endforeach()
