@@ -7,11 +7,9 @@ own server on a free port; every wait is bounded; every process is killed at the
 """
 
 import os
-import queue
-import re
 import signal
 import subprocess
-import threading
+import sys
 import unittest
 
 SERVER = os.environ.get("PRESENCE_SERVER", "presence-server")
@@ -20,72 +18,9 @@ SERVER_EVENTS = os.environ.get("EXAMPLE_SERVER_EVENTS", "example-server-events")
 ROOM_MEMBERS = os.environ.get("EXAMPLE_ROOM_MEMBERS", "example-room-members")
 CHAT = os.environ.get("EXAMPLE_CHAT", "example-chat")
 BOT = os.environ.get("EXAMPLE_BOT", "example-bot")
-WAIT = 10  # seconds; bounds each wait, never a pass criterion
 
-
-class Process:
-    """A child process whose output lines arrive on a queue, as they are printed."""
-
-    def __init__(self, args):
-        self.args = args
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.lines = queue.Queue()
-        self.seen = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def next_line(self):
-        try:
-            line = self.lines.get(timeout=WAIT)
-        except queue.Empty:
-            raise AssertionError(f"{self.args[0]}: no output in time; so far:\n" + "\n".join(self.seen))
-        if line is None:
-            raise AssertionError(f"{self.args[0]}: output ended; so far:\n" + "\n".join(self.seen))
-        self.seen.append(line)
-        return line
-
-    def expect_line(self, wanted):
-        """Reads lines until one equals `wanted`."""
-        while (line := self.next_line()) != wanted:
-            pass
-        return line
-
-    def expect_prefix(self, prefix):
-        """Reads lines until one starts with `prefix`."""
-        while not (line := self.next_line()).startswith(prefix):
-            pass
-        return line
-
-    def expect_match(self, pattern):
-        """Reads lines until one matches the regular expression `pattern` whole."""
-        while not re.fullmatch(pattern, line := self.next_line()):
-            pass
-        return line
-
-    def send(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def interrupt(self):
-        """Ctrl-C."""
-        self.proc.send_signal(signal.SIGINT)
-
-    def exit_code(self):
-        try:
-            return self.proc.wait(timeout=WAIT)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"{self.args[0]} did not exit; output:\n" + "\n".join(self.seen))
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            stream.close()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from line_process import WAIT, Process  # noqa: E402  (tests/support)
 
 
 class Server(Process):

@@ -7,63 +7,18 @@ process gets its own server on a free port; every wait is bounded.
 
 import json
 import os
-import queue
 import subprocess
+import sys
 import tempfile
-import threading
 import unittest
 
 SERVER = os.environ.get("PRESENCE_SERVER", "presence-server")
 CLI = os.environ.get("PRESENCE_CLI", "presence-cli")
 MAKE_TEST_CERT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support", "make_test_cert.sh")
 PROJECT_VERSION = os.environ["PRESENCE_VERSION"]  # CMake's project version
-WAIT = 10  # seconds; bounds each wait, never a pass criterion
 
-
-class Process:
-    """A child process whose output lines arrive on a queue, as they are printed."""
-
-    def __init__(self, args):
-        self.args = args
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.lines = queue.Queue()
-        self.seen = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def next_line(self):
-        try:
-            line = self.lines.get(timeout=WAIT)
-        except queue.Empty:
-            raise AssertionError(f"{self.args[0]}: no output in time; so far:\n" + "\n".join(self.seen))
-        if line is None:
-            raise AssertionError(f"{self.args[0]}: output ended; so far:\n" + "\n".join(self.seen))
-        self.seen.append(line)
-        return line
-
-    def send(self, command):
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
-
-    def end_input(self):
-        self.proc.stdin.close()
-
-    def exit_code(self):
-        try:
-            return self.proc.wait(timeout=WAIT)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"{self.args[0]} did not exit; output:\n" + "\n".join(self.seen))
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            stream.close()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from line_process import WAIT, Process  # noqa: E402  (tests/support)
 
 
 def matches(value, wanted):
@@ -94,17 +49,6 @@ class Cli(Process):
         super().__init__([CLI, "--url", server.url, "--name", name, *extra])
         self.name = name
 
-    def expect_line(self, wanted):
-        """Reads lines until one equals `wanted`."""
-        while (line := self.next_line()) != wanted:
-            pass
-        return line
-
-    def expect_prefix(self, prefix):
-        """Reads lines until one starts with `prefix`."""
-        while not (line := self.next_line()).startswith(prefix):
-            pass
-        return line
 
 
 class JsonCli(Cli):
