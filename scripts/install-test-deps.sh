@@ -4,12 +4,13 @@
 # packages of tests/web (playwright-core drives Debian's Chromium; it downloads no browser),
 # clang for the fuzz targets, openssl to make test certificates, PyJWT to sign test
 # tokens with a library other than ours, dpkg-dev and file for CPack's Debian packages
-# (dpkg-shlibdeps finds their dependencies), and doxygen for the API reference.
+# (dpkg-shlibdeps finds their dependencies), doxygen for the API reference,
+# and gdb to show where a packaged consumer hangs, should it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(redis-server chromium fonts-dejavu-core clang openssl python3-jwt python3-cryptography
-          dpkg-dev file doxygen)
+          dpkg-dev file doxygen gdb)
 command -v npm >/dev/null || packages+=(nodejs npm)
 
 scripts/apt-install.sh "${packages[@]}"

@@ -32,11 +32,24 @@ trap cleanup EXIT
 fail() { echo "test-package: FAILED: $*" >&2; exit 1; }
 
 # Runs the consumer $1 (any further arguments: NAME=value for its environment); it prints OK.
+# One that has not ended within 30 s has its threads' stacks printed before it is killed.
 run_consumer() {
-  local output
-  output=$(env "${@:2}" timeout 30 "$1") || fail "$1 exited $?: $output"
-  [[ $output == OK* ]] || fail "$1 printed: $output"
-  echo "  $output"
+  local output=$work/consumer.out pid status=0
+  env "${@:2}" "$1" >"$output" &
+  pid=$!
+  for _ in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "test-package: $1 still runs after 30 s; its threads:" >&2
+    gdb -batch -p "$pid" -ex "thread apply all bt" >&2 2>&1 || true
+    kill -9 "$pid"
+  fi
+  wait "$pid" || status=$?
+  [ "$status" -eq 0 ] || fail "$1 exited $status: $(cat "$output")"
+  grep -q '^OK' "$output" || fail "$1 printed: $(cat "$output")"
+  echo "  $(cat "$output")"
 }
 
 # Builds tests/package/find_package in $1 against the Presence found first in $2 (a
