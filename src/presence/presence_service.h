@@ -25,6 +25,13 @@ public:
         std::uint64_t invitations = 0;  // over the invitation rate
         std::uint64_t channel_full = 0;
         bool operator==(const LimitsHit&) const = default;
+        LimitsHit& operator+=(const LimitsHit& more) {
+            requests += more.requests;
+            channels += more.channels;
+            invitations += more.invitations;
+            channel_full += more.channel_full;
+            return *this;
+        }
     };
 
     PresenceService(Engine& engine, PresenceOptions options, const ServerHooks& hooks);

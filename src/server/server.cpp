@@ -122,13 +122,7 @@ struct Server::Impl {
 
     LimitsHit limits_hit() const {
         LimitsHit sum;
-        for (const auto& ns : core->namespaces) {
-            const LimitsHit& hit = ns->service.limits_hit();
-            sum.requests += hit.requests;
-            sum.channels += hit.channels;
-            sum.invitations += hit.invitations;
-            sum.channel_full += hit.channel_full;
-        }
+        for (const auto& ns : core->namespaces) sum += ns->service.limits_hit();
         return sum;
     }
 

@@ -101,13 +101,19 @@ void WebsocketSession<Stream>::on_read(beast::error_code ec) {
     if (closing_) {
         // Keep reading, so the close handshake completes, but act on nothing more.
     } else if (!ws_.got_text()) {
-        endpoints_.front()->service().report_error(*endpoints_.front(), "binary frame");
+        report_error("binary frame");
         close(websocket::close_code::unknown_data, "binary frames are not supported");
     } else {
         receive(frame);
     }
     buffer_.consume(buffer_.size());
     read();
+}
+
+// A failure of the connection as a whole: told to the hooks of its first namespace.
+template <typename Stream>
+void WebsocketSession<Stream>::report_error(std::string_view what) const {
+    endpoints_.front()->service().report_error(*endpoints_.front(), what);
 }
 
 template <typename Stream>
@@ -221,7 +227,7 @@ template <typename Stream>
 void WebsocketSession<Stream>::on_heartbeat() {
     const HeartbeatOptions& heartbeat = core_->options.heartbeat;
     if (pinged_at_ && heard_at_ < *pinged_at_) {
-        endpoints_.front()->service().report_error(*endpoints_.front(), "heartbeat timeout");
+        report_error("heartbeat timeout");
         beast::get_lowest_layer(ws_).close();
         return end(false);
     }
@@ -237,7 +243,7 @@ void WebsocketSession<Stream>::on_heartbeat() {
 template <typename Stream>
 void WebsocketSession<Stream>::finish(beast::error_code ec) {
     if (finished_) return;
-    if (connected_ && !expected_end(ec)) endpoints_.front()->service().report_error(*endpoints_.front(), ec.message());
+    if (connected_ && !expected_end(ec)) report_error(ec.message());
     end(ec == websocket::error::closed);
 }
 

@@ -51,6 +51,7 @@ private:
     void add_endpoints(std::string_view protocol);
     void receive(std::string_view message);
     void receive_brokered(std::string_view message);
+    void report_error(std::string_view what) const;
 
     void on_accept(boost::beast::error_code ec);
     void read();

@@ -20,7 +20,7 @@ CHAT = os.environ.get("EXAMPLE_CHAT", "example-chat")
 BOT = os.environ.get("EXAMPLE_BOT", "example-bot")
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from line_process import WAIT, Process  # noqa: E402  (tests/support)
+from line_process import WAIT, Process, ProcessTest  # noqa: E402  (tests/support)
 
 
 class Server(Process):
@@ -42,19 +42,7 @@ class Chat(Process):
         return f"[{room}] {self.name} ({self.id}) joined"
 
 
-class ExamplesTest(unittest.TestCase):
-    def setUp(self):
-        self.processes = []
-
-    def tearDown(self):
-        for p in reversed(self.processes):
-            p.kill()
-
-    def start(self, kind, *args):
-        process = kind(*args)
-        self.processes.append(process)
-        return process
-
+class ExamplesTest(ProcessTest):
     def test_chat_with_a_bot_and_an_invitation(self):
         server = self.start(Server)
         alice = self.start(Chat, server, "alice")

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import threading
+import unittest
 
 WAIT = 10  # seconds; bounds each wait, never a pass criterion
 
@@ -77,3 +78,19 @@ class Process:
         for stream in (self.proc.stdin, self.proc.stdout):
             if not stream.closed:
                 stream.close()
+
+
+class ProcessTest(unittest.TestCase):
+    """Kills every process it started at the end of each test."""
+
+    def setUp(self):
+        self.processes = []
+
+    def tearDown(self):
+        for p in reversed(self.processes):
+            p.kill()
+
+    def start(self, kind, *args):
+        process = kind(*args)
+        self.processes.append(process)
+        return process

@@ -18,7 +18,7 @@ MAKE_TEST_CERT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", 
 PROJECT_VERSION = os.environ["PRESENCE_VERSION"]  # CMake's project version
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from line_process import WAIT, Process  # noqa: E402  (tests/support)
+from line_process import WAIT, Process, ProcessTest  # noqa: E402  (tests/support)
 
 
 def matches(value, wanted):
@@ -67,22 +67,6 @@ class JsonCli(Cli):
                 raise AssertionError(f"not a JSON line: {line!r}")
             if matches(event, wanted):
                 return event
-
-
-class ProcessTest(unittest.TestCase):
-    """Kills every process it started at the end of each test."""
-
-    def setUp(self):
-        self.processes = []
-
-    def tearDown(self):
-        for p in reversed(self.processes):
-            p.kill()
-
-    def start(self, kind, *args):
-        process = kind(*args)
-        self.processes.append(process)
-        return process
 
 
 class CliTest(ProcessTest):
