@@ -326,6 +326,12 @@ def _name_of(value):
     return value.get("name") if isinstance(value, dict) else None
 
 
+def _announces(f, client):
+    """Whether the parsed frame `f` is the member@new of `client`."""
+    return (f is not None and f.get("method") == MEMBER_NEW
+            and isinstance(f.get("member"), dict) and f["member"].get("id") == client.own_id)
+
+
 class Client:
     """One raw WebSocket connection speaking hand-written Presence frames."""
 
@@ -617,12 +623,15 @@ class Client:
                                                  members=[{"id": target.own_id}])))
             await self.send_raw(json.dumps(frame(GET_MEMBERS, member={"id": self.own_id},
                                                  channel="", id=token)))
-            unknown = False
+            unknown = announced = False
             while True:
                 data = await self._read_ws()
                 f = _parsed(data)
                 if f == ack_frame(token):
                     break
+                # The node may apply target's join right after answering the invitation
+                # with error 3: its announcement then comes before the ack, not after it.
+                announced = announced or _announces(f, target)
                 error = f.get("error") if f else None
                 if (f is not None and f.get("method") == ERROR_MEMBER_CHANNEL
                         and _name_of(f.get("channel")) == SYNC_CHANNEL
@@ -637,14 +646,10 @@ class Client:
                                f"{self.name}: answer to the sync's get@members: {answer}")
             if not unknown:
                 return
-            while True:
+            while not announced:
                 data = await self._read_ws()
                 self.stash.append(data)
-                f = _parsed(data)
-                if (f is not None and f.get("method") == MEMBER_NEW
-                        and isinstance(f.get("member"), dict)
-                        and f["member"].get("id") == target.own_id):
-                    break
+                announced = _announces(_parsed(data), target)
         raise AssertionError(f"{self.name}: {self.server.label} keeps answering that "
                              f"{target.name} is no member")
 
