@@ -7,6 +7,10 @@
 
 namespace presence {
 
+/// How much an operator needs a log line: errors and warnings want attention, info tells
+/// the server's own story (start, engine recovered), debug follows single connections.
+enum class LogLevel { error, warning, info, debug };
+
 /// The sgcWebSockets server events, as callbacks. Every callback runs on the server's
 /// thread; none may block or throw. A `before_*` hook returning false refuses the request and
 /// the requester receives the error code named beside it. Unset hooks accept.
@@ -40,8 +44,9 @@ struct ServerHooks {
     std::function<void(const std::string& session_id)> on_disconnect;
     /// Transport and protocol failures of one connection (bad frames, resets).
     std::function<void(const std::string& session_id, const std::string& what)> on_error;
-    /// What an operator should know of the server itself: an engine outage, its recovery.
-    std::function<void(const std::string& line)> on_log;
+    /// What an operator should know of the server itself: an engine outage (warning), its
+    /// recovery (info), limits hit (warning). Never a line per message.
+    std::function<void(LogLevel level, const std::string& line)> on_log;
 };
 
 }  // namespace presence

@@ -83,6 +83,34 @@ struct AuthOptions {
     bool enabled() const { return !hs256_secret.empty() || !public_key_file.empty(); }
 };
 
+/// The operator's HTTP side (docs/operations.md): /metrics in the Prometheus text format,
+/// /healthz and /readyz, and the admin API under /api/.
+struct AdminOptions {
+    /// The admin API's key, presented as `Authorization: Bearer KEY`; empty = no admin API.
+    std::string api_key;
+    /// Where /metrics and the admin API are served: empty = on the main port, beside the
+    /// WebSocket endpoint; "HOST:PORT" = on that address only (the probes stay on both).
+    std::string address;
+    bool metrics = true;  ///< serve /metrics
+};
+
+/// Webhooks: changes of presence (channel occupied and vacated, member added and removed)
+/// POSTed as JSON to `url` in batches, signed with HMAC-SHA256 of `secret`
+/// (docs/operations.md). Each node reports the changes made by its own members.
+struct WebhookOptions {
+    std::string url;     ///< http:// or https://; empty = no webhooks
+    std::string secret;  ///< key of the signature header; required with `url`
+    std::chrono::milliseconds batch_interval{250};  ///< how long events gather before a POST
+    std::size_t max_batch_events = 100;             ///< events per POST
+    std::size_t max_queue_events = 10000;           ///< waiting events; past it the oldest are dropped
+    std::size_t max_attempts = 5;                   ///< per batch, after which it is dropped
+    std::chrono::milliseconds retry_delay{500};     ///< before the first retry; doubles after each
+    std::chrono::milliseconds max_retry_delay{30000};
+    std::chrono::milliseconds timeout{5000};        ///< per attempt
+    std::string ca_file;  ///< https: trust this PEM CA file instead of the system's
+    bool enabled() const { return !url.empty(); }
+};
+
 struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;                       ///< 0 = any free port, see Server::port()
@@ -97,6 +125,8 @@ struct ServerOptions {
     AuthOptions auth;
     PresenceOptions presence;
     EngineOptions engine;
+    AdminOptions admin;
+    WebhookOptions webhooks;
 };
 
 }  // namespace presence

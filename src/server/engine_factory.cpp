@@ -43,7 +43,7 @@ redis::EngineOptions redis_options(const EngineOptions& options) {
 }  // namespace
 
 std::unique_ptr<Engine> make_engine(const EngineOptions& options, boost::asio::any_io_executor executor,
-                                    std::function<void(const std::string&)> log) {
+                                    std::function<void(LogLevel, const std::string&)> log) {
     if (options.url == "memory") return std::make_unique<MemoryEngine>();
     return std::make_unique<redis::RedisEngine>(std::move(executor), redis_options(options), std::move(log));
 }

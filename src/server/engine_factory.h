@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "presence/server_hooks.h"
 #include "presence/server_options.h"
 
 namespace presence {
@@ -13,6 +14,6 @@ namespace presence {
 // The engine `options.url` names, working on `executor`. Throws std::invalid_argument
 // for a URL or node id it cannot use.
 std::unique_ptr<Engine> make_engine(const EngineOptions& options, boost::asio::any_io_executor executor,
-                                    std::function<void(const std::string&)> log);
+                                    std::function<void(LogLevel, const std::string&)> log);
 
 }  // namespace presence

@@ -114,7 +114,8 @@ struct Server::Impl {
         const LimitsHit hit = limits_hit();
         const bool changed = hit != logged_limits || core->refusals != logged_refusals;
         if (!changed || now - limits_logged_at < limits_log_period) return;
-        if (core->hooks().on_log) core->hooks().on_log(describe(hit, logged_limits, core->refusals, logged_refusals));
+        if (const auto& log = core->hooks().on_log)
+            log(LogLevel::warning, describe(hit, logged_limits, core->refusals, logged_refusals));
         logged_limits = hit;
         logged_refusals = core->refusals;
         limits_logged_at = now;

@@ -28,6 +28,10 @@ struct Durations {
     double resume_grace = 10;
     double heartbeat_interval = seconds_of(presence::HeartbeatOptions{}.interval);
     double heartbeat_timeout = seconds_of(presence::HeartbeatOptions{}.timeout);
+    double webhook_batch_interval = seconds_of(presence::WebhookOptions{}.batch_interval);
+    double webhook_retry_delay = seconds_of(presence::WebhookOptions{}.retry_delay);
+    double webhook_max_retry_delay = seconds_of(presence::WebhookOptions{}.max_retry_delay);
+    double webhook_timeout = seconds_of(presence::WebhookOptions{}.timeout);
 };
 
 // Options that need more than a field to land in.
@@ -48,6 +52,10 @@ void apply(const Extras& x, presence::ServerOptions& options) {
     options.presence.resume.grace = seconds(t.resume_grace);
     options.heartbeat.interval = seconds(t.heartbeat_interval);
     options.heartbeat.timeout = seconds(t.heartbeat_timeout);
+    options.webhooks.batch_interval = seconds(t.webhook_batch_interval);
+    options.webhooks.retry_delay = seconds(t.webhook_retry_delay);
+    options.webhooks.max_retry_delay = seconds(t.webhook_max_retry_delay);
+    options.webhooks.timeout = seconds(t.webhook_timeout);
     for (const std::string_view channel : presence::protocol::split_list(x.public_channels))
         options.auth.public_channels.emplace_back(channel);
     if (const char* secret = std::getenv(secret_variable); secret && options.auth.hs256_secret.empty())
@@ -59,6 +67,8 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
     presence::PresenceOptions& p = o.presence;
     presence::AuthOptions& a = o.auth;
     presence::EngineOptions& e = o.engine;
+    presence::AdminOptions& admin = o.admin;
+    presence::WebhookOptions& w = o.webhooks;
     po::options_description d("presence-server options");
     d.add_options()
         ("help,h", "show this help and exit")
@@ -130,7 +140,29 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
         ("auth-public-channels", po::value(&x.public_channels),
          "comma-separated channels anonymous members may use: names, or prefixes ending in *")
         ("namespace", po::value(&x.namespaces)->composing(),
-         "a namespace with this Guid besides the default one, with the presence options above; repeat for more");
+         "a namespace with this Guid besides the default one, with the presence options above; repeat for more")
+        ("admin-api-key", po::value(&admin.api_key),
+         "serve the admin API under /api/, to requests with Authorization: Bearer KEY")
+        ("admin-address", po::value(&admin.address),
+         "HOST:PORT where /metrics and the admin API are served instead of the main port")
+        ("metrics", po::value(&admin.metrics)->default_value(admin.metrics), "serve /metrics (true or false)")
+        ("webhook-url", po::value(&w.url), "POST changes of presence to this http:// or https:// URL")
+        ("webhook-secret", po::value(&w.secret), "key of the webhook signature (HMAC-SHA256); required with --webhook-url")
+        ("webhook-batch-interval", po::value(&t.webhook_batch_interval)->default_value(t.webhook_batch_interval),
+         "seconds events gather before a POST")
+        ("webhook-max-batch-events", po::value(&w.max_batch_events)->default_value(w.max_batch_events),
+         "events per POST")
+        ("webhook-max-queue-events", po::value(&w.max_queue_events)->default_value(w.max_queue_events),
+         "events waiting to be sent; past it the oldest are dropped")
+        ("webhook-max-attempts", po::value(&w.max_attempts)->default_value(w.max_attempts),
+         "attempts per batch before it is dropped")
+        ("webhook-retry-delay", po::value(&t.webhook_retry_delay)->default_value(t.webhook_retry_delay),
+         "seconds before the first retry; doubled after each")
+        ("webhook-max-retry-delay", po::value(&t.webhook_max_retry_delay)->default_value(t.webhook_max_retry_delay),
+         "longest wait between two attempts, in seconds")
+        ("webhook-timeout", po::value(&t.webhook_timeout)->default_value(t.webhook_timeout),
+         "seconds one attempt may take")
+        ("webhook-ca-file", po::value(&w.ca_file), "https webhooks: trust this PEM CA file instead of the system's");
     return d;
 }
 
@@ -143,7 +175,7 @@ int main(int argc, char** argv) {
     if (const auto done = parse_command_line(argc, argv, description, "presence-server")) return *done;
     apply(extras, options);
     presence::ServerHooks hooks;
-    hooks.on_log = [](const std::string& line) { std::cerr << "presence-server: " << line << std::endl; };
+    hooks.on_log = [](presence::LogLevel, const std::string& line) { std::cerr << "presence-server: " << line << std::endl; };
 
     try {
         // Signals are caught before the address is announced: whoever reads that line may

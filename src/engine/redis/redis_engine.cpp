@@ -59,7 +59,7 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
 }  // namespace
 
 RedisEngine::RedisEngine(boost::asio::any_io_executor executor, EngineOptions options,
-                         std::function<void(const std::string&)> log)
+                         std::function<void(LogLevel, const std::string&)> log)
     : options_(std::move(options)),
       log_(std::move(log)),
       events_channel_(options_.key_prefix + "events"),
@@ -79,8 +79,8 @@ std::string RedisEngine::node_key(std::string_view node, std::string_view name) 
     return options_.key_prefix + "node:" + std::string(node) + ":" + std::string(name);
 }
 
-void RedisEngine::log(const std::string& line) const {
-    if (log_) log_("redis engine (node " + options_.node_id + "): " + line);
+void RedisEngine::log(LogLevel level, const std::string& line) const {
+    if (log_) log_(level, "redis engine (node " + options_.node_id + "): " + line);
 }
 
 void RedisEngine::send(std::initializer_list<std::string_view> command) { commands_.command(command); }
@@ -130,7 +130,7 @@ void RedisEngine::connection_down(const std::string& why) {
     trouble_ = "Redis at " + options_.connection.host + ":" + std::to_string(options_.connection.port) +
                " is unreachable (" + why + "); serving this node's members only";
     const bool logged = std::exchange(outage_logged_, true);
-    if (was_reachable || !logged) log(trouble_);
+    if (was_reachable || !logged) log(LogLevel::warning, trouble_);
 }
 
 // Both connections are up: write this node's share afresh (Redis may have lost it, or
@@ -184,7 +184,7 @@ void RedisEngine::synced(const Reply& snapshot, unsigned generation) {
     if (generation != generation_) return;
     if (snapshot.type != Reply::Type::array) {
         syncing_ = false;
-        return log("reading the shared view failed: " + snapshot.str);
+        return log(LogLevel::warning, "reading the shared view failed: " + snapshot.str);
     }
     StringMap<Remote> seen;
     StringSet nodes;
@@ -206,7 +206,7 @@ void RedisEngine::synced(const Reply& snapshot, unsigned generation) {
         reachable_ = true;
         outage_logged_ = false;
         joined_at_ = std::chrono::steady_clock::now();
-        log("connected to Redis; the shared view is up to date");
+        log(LogLevel::info, "connected to Redis; the shared view is up to date");
     }
     reconcile(std::move(seen), nodes);
     for (std::vector<std::string> held = std::exchange(held_, {}); const std::string& payload : held)
@@ -271,7 +271,7 @@ void RedisEngine::on_event(std::string_view payload) {
         return;
     }
     const std::optional<Event> event = parse_event(payload);
-    if (!event) return log("ignored a malformed event");
+    if (!event) return log(LogLevel::warning, "ignored a malformed event");
     if (event->node == options_.node_id && event->type != Event::Type::dead) return;
     apply(*event);
 }
@@ -333,7 +333,7 @@ void RedisEngine::drop_node(std::string_view node, bool reaped_here) {
         if (owner == node) ids.push_back(id);
     for (const std::string& id : ids) vanish(id, reaped_here);
     if (reaped_here && !ids.empty())
-        log("node " + std::string(node) + " stopped renewing its liveness; removed its " +
+        log(LogLevel::warning, "node " + std::string(node) + " stopped renewing its liveness; removed its " +
             std::to_string(ids.size()) + " members");
 }
 

@@ -11,6 +11,7 @@
 #include "engine/memory_engine.h"
 #include "engine/redis/redis_connection.h"
 #include "engine/redis/redis_events.h"
+#include "presence/server_hooks.h"
 
 namespace presence::redis {
 
@@ -30,7 +31,7 @@ struct EngineOptions {
 class RedisEngine final : public Engine {
 public:
     RedisEngine(boost::asio::any_io_executor executor, EngineOptions options,
-                std::function<void(const std::string&)> log);
+                std::function<void(LogLevel, const std::string&)> log);
     ~RedisEngine() override;
 
     void set_listener(EngineListener& listener) override { listener_ = &listener; }
@@ -97,10 +98,10 @@ private:
     void send(std::initializer_list<std::string_view> command);
     std::string key(std::string_view name) const;
     std::string node_key(std::string_view node, std::string_view name) const;
-    void log(const std::string& line) const;
+    void log(LogLevel level, const std::string& line) const;
 
     EngineOptions options_;
-    std::function<void(const std::string&)> log_;
+    std::function<void(LogLevel, const std::string&)> log_;
     EngineListener* listener_ = nullptr;
     const std::string events_channel_;
     const std::string instance_;
