@@ -28,13 +28,17 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    /// Binds and starts accepting; throws std::system_error when it cannot listen there,
-    /// std::invalid_argument when the host is not an IP address.
+    /// Binds and starts accepting, on the main address and on ServerOptions::admin's
+    /// address when it has one; throws std::system_error when it cannot listen there,
+    /// std::invalid_argument when the host is not an IP address or the admin address is
+    /// not HOST:PORT.
     void start();
     /// Stops accepting, closes every connection with 1001 and announces the departures.
     /// Returns once every connection is gone or `grace` has passed.
     void stop();
     std::uint16_t port() const;
+    /// The port of AdminOptions::address, once started; 0 without one.
+    std::uint16_t admin_port() const;
 
     /// Adds a namespace, before start(): a presence instance of its own (members, channels,
     /// options, hooks), reached by the Guid `guid` (docs/protocol.md, Namespaces). The
@@ -48,6 +52,15 @@ public:
     /// its sender. Throws std::invalid_argument when `text` or `channel` is not UTF-8, or
     /// when there is no such namespace (as do the queries below).
     void broadcast(const std::string& text, const std::string& channel = "", const std::string& guid = "");
+
+    /// Ends the connection of the member `member_id` (or of the connection with that
+    /// session id, joined or not) in the namespace `guid`, if it is connected to this
+    /// server: its departure is announced at once, as when a client closes, then the
+    /// connection is closed with code 4000, "disconnected by the server". A member waiting
+    /// to resume a lost connection is removed. Returns false when there is no such member
+    /// here (with the Redis engine, a member of another node is not closed from this one).
+    /// Nothing keeps the client from connecting again.
+    bool disconnect(const std::string& member_id, const std::string& guid = "");
 
     std::vector<ChannelSummary> channels(const std::string& guid = "") const;
     /// The members of `channel`, or every member when `channel` is empty.

@@ -2,37 +2,10 @@
 #include <cctype>
 
 #include "auth/token_verifier.h"
+#include "protocol/text.h"
 
 namespace presence::auth {
 namespace {
-
-int hex_digit(char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// RFC 3986 percent-decoding; '+' stays '+'. nullopt when a '%' is not followed by two
-// hexadecimal digits.
-std::optional<std::string> percent_decode(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '%') {
-            out += text[i];
-            continue;
-        }
-        if (i + 2 >= text.size()) return std::nullopt;
-        const int high = hex_digit(text[i + 1]);
-        const int low = hex_digit(text[i + 2]);
-        if (high < 0 || low < 0) return std::nullopt;
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-    }
-    return out;
-}
 
 // The value of the first parameter `name` in the query of `target`, as written; empty
 // when it has no '='.
@@ -83,7 +56,7 @@ std::optional<std::string> bearer_token(std::string_view authorization) {
 // for a request without a token.
 std::optional<std::string> token_of(std::string_view target, std::string_view authorization) {
     if (const auto written = query_parameter(target, "token"); written && !written->empty())
-        return percent_decode(*written).value_or(std::string(*written));
+        return protocol::percent_decode(*written).value_or(std::string(*written));
     return bearer_token(authorization);
 }
 

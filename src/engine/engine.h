@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +63,18 @@ public:
     virtual std::vector<Member> members(std::string_view channel) const = 0;
     virtual std::vector<Member> all_members() const = 0;
     virtual std::vector<ChannelSummary> channels() const = 0;
+
+    // For operators (metrics, admin API), cheap enough for every scrape: the engines
+    // count without copying.
+    virtual std::size_t count_members() const { return all_members().size(); }
+    virtual std::size_t count_channels() const { return channels().size(); }
+    // Frames handed to this node's members by fan-out (publishes, announcements,
+    // invitations), one per recipient, since the start.
+    virtual std::uint64_t deliveries() const { return 0; }
+    // The last round trip to the shared view that the engine timed, if any.
+    virtual std::optional<std::chrono::steady_clock::duration> round_trip() const { return std::nullopt; }
+    // This node's id among the nodes sharing the view; "" for an engine of one node.
+    virtual std::string node_id() const { return {}; }
 
     // Delivers to the channel's members, or to every member when `channel` is empty.
     virtual void publish(std::string_view channel, const FramePtr& frame) = 0;

@@ -136,14 +136,19 @@ void MemoryEngine::publish(std::string_view channel, const FramePtr& frame) {
         if (it == channels_.end()) return;
         roster = &it->second;
     }
-    for (Entry* entry : roster->entries())
-        if (entry->peer) entry->peer->deliver(frame);
+    for (Entry* entry : roster->entries()) {
+        if (!entry->peer) continue;
+        entry->peer->deliver(frame);
+        ++deliveries_;
+    }
 }
 
 bool MemoryEngine::send_to_member(std::string_view id, const FramePtr& frame) {
     const auto it = members_.find(id);
     if (it == members_.end()) return false;
-    if (it->second.peer) it->second.peer->deliver(frame);
+    if (!it->second.peer) return true;
+    it->second.peer->deliver(frame);
+    ++deliveries_;
     return true;
 }
 

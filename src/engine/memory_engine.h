@@ -38,6 +38,9 @@ public:
     std::vector<Member> members(std::string_view channel) const override;
     std::vector<Member> all_members() const override;
     std::vector<ChannelSummary> channels() const override;
+    std::size_t count_members() const override { return members_.size(); }
+    std::size_t count_channels() const override { return channels_.size(); }
+    std::uint64_t deliveries() const override { return deliveries_; }
 
     void publish(std::string_view channel, const FramePtr& frame) override;
     bool send_to_member(std::string_view id, const FramePtr& frame) override;
@@ -77,6 +80,7 @@ private:
     StringMap<Entry> members_;
     Roster everyone_;
     StringMap<Roster> channels_;
+    std::uint64_t deliveries_ = 0;
 };
 
 }  // namespace presence

@@ -198,6 +198,24 @@ void PresenceService::report_error(const Connection& c, std::string_view what) c
     notify(hooks_.on_error, c.session_id(), std::string(what));
 }
 
+bool PresenceService::close_connection(std::string_view id, unsigned short code, std::string_view reason) {
+    for (const auto& [key, c] : connections_) {
+        if (c->session_id() != id) continue;
+        Link& link = *c->link();
+        disconnect(link);
+        link.close(code, reason);
+        return true;
+    }
+    for (auto it = detached_.begin(); it != detached_.end(); ++it) {
+        if (it->second.connection->session_id() != id) continue;
+        std::unique_ptr<Connection> c = std::move(it->second.connection);
+        detached_.erase(it);
+        end_detached(std::move(c));
+        return true;
+    }
+    return false;
+}
+
 void PresenceService::refuse(Link& link, ErrorCode code, std::string text) {
     if (const auto it = connections_.find(&link); it != connections_.end())
         reject(*it->second, Message{}, code, std::move(text));
@@ -526,8 +544,13 @@ FramePtr PresenceService::announcement(Change change, const Member& member, std:
     return make_frame(std::move(announce));
 }
 
+// Only the node that reaped `member` runs its hooks, so that a deployment reports each
+// departure once, the channels it left empty included.
 void PresenceService::reaped(const Member& member, const std::vector<std::string>& channels) {
-    for (const std::string& channel : channels) notify(hooks_.on_remove_channel_member, channel, member);
+    for (const std::string& channel : channels) {
+        notify(hooks_.on_remove_channel_member, channel, member);
+        if (!engine_.channel_exists(channel)) notify(hooks_.on_remove_channel, channel);
+    }
     notify(hooks_.on_remove_member, member);
 }
 
@@ -545,8 +568,13 @@ void PresenceService::resend_unacknowledged(protocol::Clock::time_point now) {
     for (auto& [key, c] : connections_) {
         Connection& connection = *c;
         connection.unacknowledged.resend_due(
-            now, options_.ack, [&](const Bytes& bytes) { connection.send(bytes); },
+            now, options_.ack,
+            [&](const Bytes& bytes) {
+                ++ack_resends_;
+                connection.send(bytes);
+            },
             [&](const std::string& id) {
+                ++ack_drops_;
                 report_error(connection, "message " + id + " was never acknowledged; dropped");
             });
     }
@@ -597,6 +625,7 @@ void PresenceService::answer_error(Connection& c, const Message& request, ErrorC
     answer.channel = request.channel.value_or("");
     if (on_publish) answer.text = request.text.value_or("");
     answer.error = protocol::make_error(code);
+    errors_answered_.count(code);
     if (!text.empty()) answer.error->text = std::string(text);
     const auto& hook = on_publish ? hooks_.on_error_publish_msg : hooks_.on_error_member_channel;
     notify(hook, *answer.channel, member, answer.error->code, answer.error->text);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -7,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "presence/connection.h"
+#include "presence/error_codes.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
 #include "protocol/message.h"
@@ -32,6 +35,33 @@ public:
             channel_full += more.channel_full;
             return *this;
         }
+    };
+
+    // Error frames answered, by code, since the start.
+    class ErrorsAnswered {
+    public:
+        static constexpr std::array codes{
+            ErrorCode::member_already_exists, ErrorCode::new_member_denied, ErrorCode::member_not_exists,
+            ErrorCode::channel_not_exists, ErrorCode::new_channel_denied, ErrorCode::subscription_denied,
+            ErrorCode::subscription_already_exists, ErrorCode::subscription_not_exists, ErrorCode::publish_denied,
+            ErrorCode::send_members_denied, ErrorCode::invitation_denied, ErrorCode::too_many_requests,
+            ErrorCode::too_many_channels, ErrorCode::too_many_invitations, ErrorCode::channel_full,
+            ErrorCode::parse_error, ErrorCode::invalid_request, ErrorCode::method_not_found,
+            ErrorCode::invalid_params};
+
+        void count(ErrorCode code) {
+            for (std::size_t i = 0; i < codes.size(); ++i)
+                if (codes[i] == code) ++counts_[i];
+        }
+        // The count of codes[i].
+        std::uint64_t at(std::size_t i) const { return counts_[i]; }
+        ErrorsAnswered& operator+=(const ErrorsAnswered& more) {
+            for (std::size_t i = 0; i < codes.size(); ++i) counts_[i] += more.counts_[i];
+            return *this;
+        }
+
+    private:
+        std::array<std::uint64_t, codes.size()> counts_{};
     };
 
     PresenceService(Engine& engine, PresenceOptions options, const ServerHooks& hooks);
@@ -60,6 +90,11 @@ public:
     void refuse(Link& link, ErrorCode code, std::string text);
     // A transport failure of one connection, for the on_error hook.
     void report_error(const Link& link, std::string_view what) const;
+    // Ends the connection whose session id (a member's id) is `id`, for the application:
+    // its departure is announced at once, as for a closed connection, then it is closed
+    // with `code`. A member waiting to resume is ended. False when there is no such
+    // connection here.
+    bool close_connection(std::string_view id, unsigned short code, std::string_view reason);
 
     // False, and nothing sent, when `text` or `channel` is not UTF-8: no client could read it.
     bool broadcast(std::string_view text, std::string_view channel);
@@ -71,6 +106,10 @@ public:
     // Members whose connection was lost and who may still resume it.
     std::size_t detached() const { return detached_.size(); }
     const LimitsHit& limits_hit() const { return limits_hit_; }
+    const ErrorsAnswered& errors_answered() const { return errors_answered_; }
+    // Frames re-sent for want of an acknowledgment, and frames dropped after the last retry.
+    std::uint64_t ack_resends() const { return ack_resends_; }
+    std::uint64_t ack_drops() const { return ack_drops_; }
     const PresenceOptions& options() const { return options_; }
 
 private:
@@ -135,6 +174,9 @@ private:
     std::unordered_map<std::string, Detached> detached_;  // token → lost connection
     Expiries expiries_;
     LimitsHit limits_hit_;
+    ErrorsAnswered errors_answered_;
+    std::uint64_t ack_resends_ = 0;
+    std::uint64_t ack_drops_ = 0;
 };
 
 }  // namespace presence

@@ -7,6 +7,14 @@
 namespace presence::protocol {
 namespace {
 
+int hex_digit(char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 // The 6-bit value of a Base64 character, or -1 for any other character.
 int sextet(char ch) {
     const auto c = static_cast<unsigned char>(ch);
@@ -97,6 +105,24 @@ std::vector<std::string_view> split_list(std::string_view list) {
         list.remove_prefix(comma + 1);
     }
     return items;
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '%') {
+            out += text[i];
+            continue;
+        }
+        if (i + 2 >= text.size()) return std::nullopt;
+        const int high = hex_digit(text[i + 1]);
+        const int low = hex_digit(text[i + 2]);
+        if (high < 0 || low < 0) return std::nullopt;
+        out += static_cast<char>(high * 16 + low);
+        i += 2;
+    }
+    return out;
 }
 
 }  // namespace presence::protocol

@@ -14,6 +14,10 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 bool is_valid_utf8(std::string_view bytes);
 
+// RFC 3986 percent-decoding ('+' stays '+'); nullopt when a '%' is not followed by two
+// hexadecimal digits.
+std::optional<std::string> percent_decode(std::string_view text);
+
 // The items of a comma-separated list (as in HTTP headers), spaces around them trimmed.
 std::vector<std::string_view> split_list(std::string_view list);
 

@@ -4,11 +4,14 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <chrono>
 #include <type_traits>
 
 #include "presence/version.h"
+#include "server/admin_api.h"
 #include "server/auth_gate.h"
+#include "server/metrics.h"
 #include "server/tls.h"
 #include "server/web_assets.h"
 #include "server/websocket_session.h"
@@ -19,20 +22,46 @@ namespace http = beast::http;
 
 namespace {
 
-constexpr std::chrono::seconds request_timeout{30};
-constexpr std::size_t max_request_body = 16 * 1024;
+using Request = HttpRequest;
+using Response = HttpResponse;
 
-// 503 while the engine is in trouble (for the multi-node engine: Redis unreachable, this
-// node serving its own members only), so that a load balancer can steer new clients away.
-void health(const ServerCore& core, http::response<http::string_body>& res) {
-    const std::string trouble = core.trouble();
-    res.result(trouble.empty() ? http::status::ok : http::status::service_unavailable);
+constexpr std::chrono::seconds request_timeout{30};
+// The admin API's publish carries a message in its body: as large as a client's may be.
+constexpr std::size_t min_request_body = 16 * 1024;
+
+std::size_t max_request_body(const ServerOptions& options) {
+    return std::max(min_request_body, options.max_message_bytes);
+}
+
+void answer_status(const ServerCore& core, Response& res, http::status status, std::string_view word,
+                   std::string_view problem) {
+    res.result(status);
     res.set(http::field::content_type, "application/json");
     res.set(http::field::cache_control, "no-store");
-    boost::json::object body{{"status", trouble.empty() ? "ok" : "degraded"},
-                             {"connections", core.connections()}};
-    if (!trouble.empty()) body["problem"] = trouble;
+    boost::json::object body{{"status", word}, {"connections", core.connections()}};
+    if (!problem.empty()) body["problem"] = problem;
     res.body() = boost::json::serialize(body) + "\n";
+}
+
+// Liveness: 200 for as long as the process answers at all.
+void health(const ServerCore& core, Response& res) { answer_status(core, res, http::status::ok, "ok", {}); }
+
+// Readiness: 503 while the server stops, and while an engine is in trouble (for the
+// multi-node engine: Redis unreachable, this node serving its own members only), so that
+// a load balancer can steer new clients away.
+void readiness(const ServerCore& core, Response& res) {
+    if (core.stopping)
+        return answer_status(core, res, http::status::service_unavailable, "stopping", "the server is stopping");
+    const std::string trouble = core.trouble();
+    if (!trouble.empty()) return answer_status(core, res, http::status::service_unavailable, "degraded", trouble);
+    answer_status(core, res, http::status::ok, "ok", {});
+}
+
+void metrics(const ServerCore& core, Response& res) {
+    res.result(http::status::ok);
+    res.set(http::field::content_type, metrics_content_type);
+    res.set(http::field::cache_control, "no-store");
+    res.body() = metrics_text(core);
 }
 
 const WebAsset* find_asset(std::string_view target) {
@@ -58,9 +87,6 @@ void serve(const WebAsset& asset, const http::request<http::string_body>& reques
     res.body() = asset.body;
 }
 
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
-
 Response response_to(const Request& request) {
     Response res;
     res.version(request.version());
@@ -69,23 +95,58 @@ Response response_to(const Request& request) {
     return res;
 }
 
-Response answer(const ServerCore& core, const Request& request) {
+bool is_api(std::string_view path) { return path == "/api" || path.starts_with("/api/"); }
+
+void not_found(Response& res) {
+    res.result(http::status::not_found);
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.body() = "not found\n";
+}
+
+Response answer(ServerCore& core, const Request& request, HttpRole role) {
     Response res = response_to(request);
+    const std::string_view target = request.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    const AdminOptions& admin = core.options.admin;
+    const bool operators_here = admin.address.empty() || role == HttpRole::admin;
     const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
-    if (!get) {
+    if (is_api(path)) {
+        if (operators_here && !admin.api_key.empty())
+            answer_api(core, request, res);
+        else
+            api_error(res, http::status::not_found, "no admin API here");
+    } else if (!get) {
         res.result(http::status::method_not_allowed);
         res.set(http::field::allow, "GET, HEAD");
-    } else if (const WebAsset* asset = find_asset(request.target())) {
-        serve(*asset, request, res);
-    } else if (request.target() == "/healthz") {
+    } else if (path == "/healthz") {
         health(core, res);
+    } else if (path == "/readyz") {
+        readiness(core, res);
+    } else if (path == "/metrics" && operators_here && admin.metrics) {
+        metrics(core, res);
+    } else if (const WebAsset* asset = role == HttpRole::main ? find_asset(target) : nullptr) {
+        serve(*asset, request, res);
     } else {
-        res.result(http::status::not_found);
-        res.set(http::field::content_type, "text/plain; charset=utf-8");
-        res.body() = "not found\n";
+        not_found(res);
     }
     res.prepare_payload();
     if (request.method() == http::verb::head) res.body().clear();
+    return res;
+}
+
+// A body over the limit: the rest of it is not read, so the connection ends with the answer.
+Response too_large(const Request& request, std::size_t limit) {
+    Response res = response_to(request);
+    res.keep_alive(false);
+    const std::string message = "the body is larger than " + std::to_string(limit) + " bytes";
+    if (is_api(request.target().substr(0, request.target().find('?')))) {
+        api_error(res, http::status::payload_too_large, message);
+    } else {
+        res.result(http::status::payload_too_large);
+        res.set(http::field::content_type, "text/plain; charset=utf-8");
+        res.body() = message + "\n";
+    }
+    res.prepare_payload();
     return res;
 }
 
@@ -115,23 +176,23 @@ Response unauthorized(const Request& request, const std::string& reason) {
 
 }  // namespace
 
-void start_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core) {
+void start_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core, HttpRole role) {
     boost::system::error_code ec;
     const boost::asio::ip::address address = socket.remote_endpoint(ec).address();
     if (ec) return;  // gone already
     CorkedStream stream{beast::tcp_stream(std::move(socket))};
     if (core->tls) {
         TlsStream tls(std::move(stream), *core->tls);
-        std::make_shared<HttpSession<TlsStream>>(std::move(tls), address, std::move(core))->run();
+        std::make_shared<HttpSession<TlsStream>>(std::move(tls), address, std::move(core), role)->run();
     } else {
-        std::make_shared<HttpSession<CorkedStream>>(std::move(stream), address, std::move(core))->run();
+        std::make_shared<HttpSession<CorkedStream>>(std::move(stream), address, std::move(core), role)->run();
     }
 }
 
 template <typename Stream>
 HttpSession<Stream>::HttpSession(Stream&& stream, const boost::asio::ip::address& address,
-                                 std::shared_ptr<ServerCore> core)
-    : stream_(std::move(stream)), address_(address), core_(std::move(core)) {}
+                                 std::shared_ptr<ServerCore> core, HttpRole role)
+    : stream_(std::move(stream)), address_(address), core_(std::move(core)), role_(role) {}
 
 template <typename Stream>
 void HttpSession<Stream>::run() {
@@ -150,7 +211,7 @@ void HttpSession<Stream>::run() {
 template <typename Stream>
 void HttpSession<Stream>::read() {
     parser_.emplace();
-    parser_->body_limit(max_request_body);
+    parser_->body_limit(max_request_body(core_->options));
     beast::get_lowest_layer(stream_).expires_after(request_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -158,9 +219,10 @@ void HttpSession<Stream>::read() {
 
 template <typename Stream>
 void HttpSession<Stream>::on_read(beast::error_code ec) {
+    if (ec == http::error::body_limit) return respond(too_large(parser_->get(), max_request_body(core_->options)));
     if (ec) return end();
-    if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
-    respond(answer(*core_, parser_->get()));
+    if (role_ == HttpRole::main && beast::websocket::is_upgrade(parser_->get())) return upgrade();
+    respond(answer(*core_, parser_->get(), role_));
 }
 
 template <typename Stream>
@@ -168,7 +230,10 @@ void HttpSession<Stream>::upgrade() {
     const Request& request = parser_->get();
     Entry entry = entry_for(core_->verifier, core_->options.auth, request.target(),
                             request[http::field::authorization], std::chrono::system_clock::now());
-    if (!entry.grant) return respond(unauthorized(request, entry.refusal));
+    if (!entry.grant) {
+        ++core_->traffic.refused_unauthorized;
+        return respond(unauthorized(request, entry.refusal));
+    }
     const Admission admission = core_->admit(address_);
     if (admission != Admission::admitted) return respond(refusal(request, admission));
     std::make_shared<WebsocketSession<Stream>>(std::move(stream_), address_, core_)

@@ -13,16 +13,22 @@
 
 namespace presence {
 
-// Serves a connection the listener accepted: over TLS when the server has a TLS context.
-void start_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core);
+// What a listener serves. `main`: the WebSocket endpoint, the page and the probes, and
+// /metrics and the admin API unless AdminOptions::address gives them an address of their
+// own; `admin`, on that address: /metrics, the admin API and the probes, nothing else.
+enum class HttpRole { main, admin };
 
-// One HTTP connection over `Stream`, CorkedStream or TlsStream: answers page requests
-// until the client asks to upgrade, then hands the stream to a WebsocketSession, unless a
-// connection limit refuses it.
+// Serves a connection the listener accepted: over TLS when the server has a TLS context.
+void start_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core, HttpRole role);
+
+// One HTTP connection over `Stream`, CorkedStream or TlsStream: answers HTTP requests until
+// the client asks to upgrade, then (in the main role) hands the stream to a
+// WebsocketSession, unless a connection limit refuses it.
 template <typename Stream>
 class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream>> {
 public:
-    HttpSession(Stream&& stream, const boost::asio::ip::address& address, std::shared_ptr<ServerCore> core);
+    HttpSession(Stream&& stream, const boost::asio::ip::address& address, std::shared_ptr<ServerCore> core,
+                HttpRole role);
     void run();
 
 private:
@@ -39,6 +45,7 @@ private:
     Stream stream_;
     boost::asio::ip::address address_;  // the client's
     std::shared_ptr<ServerCore> core_;
+    HttpRole role_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
 };

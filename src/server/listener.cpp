@@ -3,12 +3,10 @@
 #include <sstream>
 #include <system_error>
 
-#include "server/http_session.h"
-
 namespace presence {
 
-Listener::Listener(std::shared_ptr<ServerCore> core, const boost::asio::ip::tcp::endpoint& endpoint)
-    : core_(std::move(core)), acceptor_(core_->strand) {
+Listener::Listener(std::shared_ptr<ServerCore> core, const boost::asio::ip::tcp::endpoint& endpoint, HttpRole role)
+    : core_(std::move(core)), role_(role), acceptor_(core_->strand) {
     boost::system::error_code ec;
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec);
@@ -36,7 +34,7 @@ void Listener::accept() {
         if (!ec) {
             boost::system::error_code ignored;
             socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-            start_session(std::move(socket), self->core_);
+            start_session(std::move(socket), self->core_, self->role_);
         }
         self->accept();
     });

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <future>
 #include <optional>
 #include <stdexcept>
@@ -25,6 +26,7 @@ namespace {
 
 constexpr auto stop_grace = std::chrono::milliseconds(1500);
 constexpr auto engine_stop_grace = std::chrono::milliseconds(2000);
+constexpr auto webhooks_stop_margin = std::chrono::milliseconds(500);
 constexpr unsigned short close_going_away = 1001;
 // How often deadlines are looked at: members whose grace for resuming ran out leave
 // within this much of it.
@@ -53,6 +55,27 @@ std::string describe(const LimitsHit& now, const LimitsHit& before, const Refusa
     describe(line, now.invitations - before.invitations, "invitations over the rate");
     describe(line, now.channel_full - before.channel_full, "subscribes to full channels");
     return line;
+}
+
+asio::ip::address ip_address(const std::string& host, const std::string& what) {
+    boost::system::error_code ec;
+    const asio::ip::address address = asio::ip::make_address(host, ec);
+    if (ec) throw std::invalid_argument(what + " is not an IP address: " + host);
+    return address;
+}
+
+// "HOST:PORT", an IPv6 host in brackets: "[::1]:9090".
+asio::ip::tcp::endpoint admin_endpoint(const std::string& address) {
+    const std::size_t colon = address.rfind(':');
+    std::string host = address.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const std::string port = colon == std::string::npos ? "" : address.substr(colon + 1);
+    unsigned long number = 0;
+    const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
+    if (colon == std::string::npos || port.empty() || error != std::errc() || end != port.data() + port.size() ||
+        number > 65535)
+        throw std::invalid_argument("admin address must be HOST:PORT (e.g. 127.0.0.1:9090), not: " + address);
+    return {ip_address(host, "admin address host"), static_cast<std::uint16_t>(number)};
 }
 
 }  // namespace
@@ -130,7 +153,7 @@ struct Server::Impl {
     // Starts the shutdown on the strand; `idle` becomes ready once no connection is left.
     void begin_stop() {
         core->stopping = true;
-        listener->stop();
+        stop_listening();
         ack_timer.cancel();
         housekeeping_timer.cancel();
         core->on_idle = [this] { idle.set_value(); };
@@ -157,6 +180,21 @@ struct Server::Impl {
         for (auto& one : done) one.wait_until(deadline);
     }
 
+    void stop_listening() {
+        listener->stop();
+        if (admin_listener) admin_listener->stop();
+    }
+
+    // The events of the departures just announced get their last attempt, which the
+    // webhooks end at their timeout; the margin only guards against an io_context that
+    // no longer runs.
+    void flush_webhooks() {
+        if (!core->webhooks) return;
+        auto flushed = std::make_shared<std::promise<void>>();
+        on_strand([this, flushed] { core->webhooks->stop([flushed] { flushed->set_value(); }); });
+        flushed->get_future().wait_for(core->options.webhooks.timeout + webhooks_stop_margin);
+    }
+
     Namespace& namespace_of(const std::string& guid) const {
         Namespace* ns = core->find(guid);
         if (!ns) throw std::invalid_argument("no namespace \"" + guid + "\"");
@@ -175,6 +213,7 @@ struct Server::Impl {
     Refusals logged_refusals;
     std::chrono::steady_clock::time_point limits_logged_at{};
     std::shared_ptr<Listener> listener;
+    std::shared_ptr<Listener> admin_listener;  // on AdminOptions::address, when given
     std::thread thread;
     std::atomic<bool> started{false};
     bool stop_begun = false;
@@ -192,16 +231,24 @@ Server::~Server() { stop(); }
 void Server::start() {
     Impl& s = *impl_;
     const ServerOptions& options = s.core->options;
-    boost::system::error_code ec;
-    const asio::ip::address address = asio::ip::make_address(options.host, ec);
-    if (ec) throw std::invalid_argument("host is not an IP address: " + options.host);
-    const asio::ip::tcp::endpoint endpoint(address, options.port);
+    const asio::ip::tcp::endpoint endpoint(ip_address(options.host, "host"), options.port);
+    std::optional<asio::ip::tcp::endpoint> admin;
+    if (!options.admin.address.empty()) admin = admin_endpoint(options.admin.address);
     if (options.heartbeat.interval.count() > 0 && options.heartbeat.timeout.count() <= 0)
         throw std::invalid_argument("the heartbeat timeout must be above 0 when heartbeats are on");
     if (options.tls.enabled()) s.core->tls = make_tls_context(options.tls);
-    s.listener = std::make_shared<Listener>(s.core, endpoint);
+    if (options.webhooks.enabled())
+        s.core->webhooks = std::make_unique<WebhookSender>(s.core->strand, options.webhooks,
+                                                           s.core->default_namespace().engine->node_id(),
+                                                           s.core->hooks().on_log);
+    auto listener = std::make_shared<Listener>(s.core, endpoint, HttpRole::main);
+    if (admin) s.admin_listener = std::make_shared<Listener>(s.core, *admin, HttpRole::admin);
+    s.listener = std::move(listener);
+    s.core->started_at = std::chrono::system_clock::now();
+    s.core->started_steady = std::chrono::steady_clock::now();
     asio::dispatch(s.core->strand, [&s] {
         s.listener->run();
+        if (s.admin_listener) s.admin_listener->run();
         for (const auto& ns : s.core->namespaces) ns->engine->start();
         if (const auto interval = s.resend_interval()) s.schedule_resends(*interval);
         s.schedule_housekeeping();
@@ -222,6 +269,7 @@ void Server::stop() {
     if (!std::exchange(s.stop_begun, true)) asio::post(s.core->strand, [&s] { s.begin_stop(); });
     if (s.idle.get_future().wait_for(stop_grace) != std::future_status::ready)
         s.on_strand([&s] { s.finish_stop(); });
+    s.flush_webhooks();
     s.stop_engines();
     s.started = false;
     s.keep_running.reset();
@@ -232,6 +280,8 @@ void Server::stop() {
 }
 
 std::uint16_t Server::port() const { return impl_->listener ? impl_->listener->port() : 0; }
+
+std::uint16_t Server::admin_port() const { return impl_->admin_listener ? impl_->admin_listener->port() : 0; }
 
 void Server::add_namespace(const std::string& guid, PresenceOptions options, ServerHooks hooks) {
     if (impl_->started) throw std::logic_error("add_namespace: the server has started");
@@ -247,6 +297,11 @@ void Server::broadcast(const std::string& text, const std::string& channel, cons
     Namespace& ns = impl_->namespace_of(guid);
     asio::dispatch(impl_->core->strand,
                    [core = impl_->core, &ns, text, channel] { ns.service.broadcast(text, channel); });
+}
+
+bool Server::disconnect(const std::string& member_id, const std::string& guid) {
+    Namespace& ns = impl_->namespace_of(guid);
+    return impl_->on_strand([this, &ns, &member_id] { return impl_->core->disconnect_member(ns, member_id); });
 }
 
 std::vector<ChannelSummary> Server::channels(const std::string& guid) const {

@@ -4,6 +4,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -16,6 +17,7 @@
 #include "server/namespace.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
+#include "webhooks/webhook_sender.h"
 
 namespace presence {
 
@@ -29,6 +31,21 @@ struct Refusals {
 };
 
 enum class Admission { admitted, server_full, address_full };
+
+// What the transport counts, since the start (/metrics). Messages and bytes are those of
+// WebSocket data frames, payload only.
+struct Traffic {
+    std::uint64_t messages_received = 0;
+    std::uint64_t bytes_received = 0;
+    std::uint64_t messages_sent = 0;
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t slow_consumer_drops = 0;   // connections closed for a full send queue
+    std::uint64_t refused_unauthorized = 0;  // upgrades refused for want of a valid token
+};
+
+// The close code of a connection ended by the application (Server::disconnect, the admin
+// API): in the range RFC 6455 leaves to applications.
+constexpr unsigned short close_disconnected = 4000;
 
 // Only with a key configured are tokens checked. A key file that cannot be used throws.
 inline std::optional<auth::TokenVerifier> make_verifier(const AuthOptions& options) {
@@ -53,6 +70,8 @@ struct ServerCore {
         // The server's log is the default namespace's.
         auto log = namespaces.empty() ? namespace_hooks.on_log : hooks().on_log;
         auto engine = make_engine(engine_options, strand, std::move(log));
+        // The webhooks observe the changes of presence after the namespace's own hooks.
+        report_changes(namespace_hooks, guid, webhooks);
         return *namespaces.emplace_back(
             std::make_unique<Namespace>(guid, std::move(engine), std::move(presence), std::move(namespace_hooks)));
     }
@@ -63,6 +82,8 @@ struct ServerCore {
             if (ns->guid == guid) return ns.get();
         return nullptr;
     }
+    // The Redis engine, shared with other nodes, rather than the memory engine.
+    bool shared_engine() const { return options.engine.url != "memory"; }
     std::size_t connections() const {
         std::size_t count = 0;
         for (const auto& ns : namespaces) count += ns->service.connections();
@@ -73,6 +94,12 @@ struct ServerCore {
         for (const auto& ns : namespaces)
             if (std::string why = ns->engine->trouble(); !why.empty()) return why;
         return {};
+    }
+
+    // Ends the connection of the member (or session) `id` of `ns` on this node, announcing
+    // its departure; false when it has none here.
+    bool disconnect_member(Namespace& ns, std::string_view id) {
+        return ns.service.close_connection(id, close_disconnected, "disconnected by the server");
     }
 
     // A connection closed by a closing handshake: announce it, and tell a stopping server
@@ -116,6 +143,8 @@ struct ServerCore {
     ServerOptions options;
     std::optional<auth::TokenVerifier> verifier;
     Strand strand;
+    // Set by Server::start when webhooks are on. Before the namespaces, whose hooks use it.
+    std::unique_ptr<WebhookSender> webhooks;
     std::vector<std::unique_ptr<Namespace>> namespaces;  // the default one first
     bool stopping = false;
     std::function<void()> on_idle;  // called once
@@ -123,6 +152,10 @@ struct ServerCore {
     std::size_t websockets = 0;  // admitted WebSocket sessions that have not ended
     std::map<boost::asio::ip::address, std::size_t> websockets_from;
     Refusals refusals;
+    Traffic traffic;
+    // Set by Server::start.
+    std::chrono::system_clock::time_point started_at;
+    std::chrono::steady_clock::time_point started_steady;
 };
 
 }  // namespace presence

@@ -98,6 +98,8 @@ void WebsocketSession<Stream>::on_read(beast::error_code ec) {
     if (ec) return finish(ec);
     heard_at_ = Clock::now();
     const std::string_view frame(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    ++core_->traffic.messages_received;
+    core_->traffic.bytes_received += frame.size();
     if (closing_) {
         // Keep reading, so the close handshake completes, but act on nothing more.
     } else if (!ws_.got_text()) {
@@ -150,6 +152,7 @@ void WebsocketSession<Stream>::send(const Endpoint& from, const Bytes& bytes) {
             queued_bytes_ -= queue_.back().size();
             queue_.pop_back();
         }
+        ++core_->traffic.slow_consumer_drops;
         from.service().report_error(from, "send queue full");
         return close(websocket::close_code::policy_error, "send queue full");
     }
@@ -196,9 +199,12 @@ void WebsocketSession<Stream>::write_next() {
 template <typename Stream>
 void WebsocketSession<Stream>::on_write(beast::error_code ec) {
     writing_ = false;
-    queued_bytes_ -= queue_.front().size();
+    const std::size_t size = queue_.front().size();
+    queued_bytes_ -= size;
     queue_.pop_front();
     if (ec) return;  // the read fails too and ends the session
+    ++core_->traffic.messages_sent;
+    core_->traffic.bytes_sent += size;
     write_next();
 }
 

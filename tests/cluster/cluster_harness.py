@@ -1,11 +1,11 @@
 """Shared helpers for multi-node tests: a real redis-server, presence-server nodes sharing
-it, /healthz, and frame waits with the one timing bound a feature promises.
+it, /healthz and /readyz, and frame waits with the one timing bound a feature promises.
 
 Used by tests/cluster (cross-node behaviours) and by tests/interop in the pair topology
 (PRESENCE_TOPOLOGY=pair, see presence_harness.py). The frames, clients and rules are those
 of tests/interop/presence_harness.py, imported from there:
 - every await is bounded;
-- no sleeps for synchronisation: waits are for a frame (or, for /healthz, a status) with
+- no sleeps for synchronisation: waits are for a frame (or, for /readyz, a status) with
   a bound; the only bounds that are not TIMEOUT are those a feature promises (a dead
   node's members are announced gone within the node timeout and a margin; a node is back
   within its reconnection backoff), and the tests assert that the frames arrive within a
@@ -52,11 +52,12 @@ def redis_path():
     return "redis-server"
 
 
-def free_redis_port():
-    """A free loopback port below the kernel's ephemeral range: Redis is restarted on the
-    same port, and while it is down a node retrying to connect to it could otherwise be
-    handed that very port as its own local port (a TCP self-connect), keeping Redis from
-    binding it again."""
+def free_port():
+    """A free loopback port below the kernel's ephemeral range, for a server told its port
+    in advance (redis-server, restarted on the same port; an admin address). Below that
+    range no connection is handed it as its local port: while Redis is down, a node
+    retrying to connect to it could otherwise get that very port (a TCP self-connect) and
+    keep Redis from binding it again."""
     low = 32768
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
@@ -71,7 +72,7 @@ def free_redis_port():
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port for redis-server")
+    raise RuntimeError("no free loopback port")
 
 
 def _resp_command(*args):
@@ -116,7 +117,7 @@ class RedisProcess:
         try:
             for _ in range(1 if port else 5):
                 if not port:
-                    self.port = free_redis_port()
+                    self.port = free_port()
                 if self._launch():
                     return
             raise RuntimeError(f"redis-server did not start: {self.log_text()}")
@@ -196,13 +197,13 @@ class RedisProcess:
             pass
 
 
-# --- /healthz ------------------------------------------------------------------------
+# --- /healthz and /readyz --------------------------------------------------------------
 
-def healthz(server):
-    """(HTTP status, decoded JSON body) of GET /healthz on `server`."""
+def probe(server, path):
+    """(HTTP status, decoded JSON body) of GET `path` (/healthz or /readyz) on `server`."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
     try:
-        conn.request("GET", "/healthz")
+        conn.request("GET", path)
         res = conn.getresponse()
         body = res.read()
         return res.status, json.loads(body)
@@ -210,25 +211,35 @@ def healthz(server):
         conn.close()
 
 
-def wait_health(server, status, timeout=START_TIMEOUT):
-    """Polls /healthz until it answers `status` (bounded); returns the body."""
+def healthz(server):
+    """/healthz: 200 for as long as the process serves."""
+    return probe(server, "/healthz")
+
+
+def readyz(server):
+    """/readyz: 200 when connected to Redis with the shared view built, else 503."""
+    return probe(server, "/readyz")
+
+
+def wait_ready(server, status, timeout=START_TIMEOUT):
+    """Polls /readyz until it answers `status` (bounded); returns the body."""
     deadline = time.monotonic() + timeout
     last = None
     while True:
-        last = healthz(server)
+        last = readyz(server)
         if last[0] == status:
             return last[1]
         if time.monotonic() >= deadline or not server.alive():
-            raise AssertionError(f"{server.label}: /healthz answered {last} instead of "
+            raise AssertionError(f"{server.label}: /readyz answered {last} instead of "
                                  f"{status} for {timeout}s; stderr:\n{server.stderr_text()}")
         time.sleep(0.05)              # polling a status, bounded above
 
 
-async def await_health(server, status, timeout=EVENTUAL):
-    """wait_health from a coroutine (the event loop keeps running)."""
+async def await_ready(server, status, timeout=EVENTUAL):
+    """wait_ready from a coroutine (the event loop keeps running)."""
     loop = asyncio.get_running_loop()
     return await asyncio.wait_for(
-        loop.run_in_executor(None, wait_health, server, status, timeout), timeout + TIMEOUT)
+        loop.run_in_executor(None, wait_ready, server, status, timeout), timeout + TIMEOUT)
 
 
 # --- nodes -----------------------------------------------------------------------------
@@ -237,7 +248,7 @@ def start_deployment(test, nodes, args=(), redis=None, prefix=None, node_timeout
                      deployment="main"):
     """`nodes` presence-server nodes n1, n2, ... sharing `redis` (a new RedisProcess when
     None, kept as test.redis) under one key prefix (a fresh one when None). Every process
-    is killed at cleanup. Returns once each node answers /healthz with 200: connected to
+    is killed at cleanup. Returns once each node answers /readyz with 200: connected to
     Redis, its shared view built."""
     if redis is None:
         redis = RedisProcess()
@@ -258,7 +269,7 @@ def start_deployment(test, nodes, args=(), redis=None, prefix=None, node_timeout
         server.prefix = prefix
         servers.append(server)
     for server in servers:
-        wait_health(server, 200)
+        wait_ready(server, 200)
     return servers
 
 

@@ -1,15 +1,15 @@
 """redis-server killed during a run, then restarted (empty) on the same port.
 
 While Redis is down each node keeps serving its own members (join, leave, subscribe,
-publish, get@members) and /healthz answers 503 with the problem. When Redis is back,
-/healthz answers 200 again, the nodes rebuild the shared view: what changed on one node
+publish, get@members) and /readyz answers 503 with the problem. When Redis is back,
+/readyz answers 200 again, the nodes rebuild the shared view: what changed on one node
 during the outage is announced to the other node's members as it would have been live
 (member@new, channel@member@new, channel@member@remove, member@remove), every member is
 listed exactly once, and cross-node delivery works again."""
 
 import unittest
 
-from cluster_harness import ClusterTestCase, await_health, healthz
+from cluster_harness import ClusterTestCase, await_ready, readyz
 from presence_harness import (
     CHANNEL_MEMBER_NEW, CHANNEL_MEMBER_REMOVE, MEMBER_NEW, MEMBER_REMOVE, PUBLISH, frame)
 
@@ -34,7 +34,7 @@ class RedisOutage(ClusterTestCase):
             await x.barrier()
 
     async def check_degraded(self, node):
-        body = await await_health(self.servers[node], 503)
+        body = await await_ready(self.servers[node], 503)
         self.assertEqual(body.get("status"), "degraded", body)
         self.assertIsInstance(body.get("problem"), str, body)
         self.assertNotEqual(body["problem"], "", body)
@@ -42,7 +42,7 @@ class RedisOutage(ClusterTestCase):
     async def test_nodes_serve_their_own_members_while_redis_is_down_and_rejoin_after(self):
         a, a3, b, b3 = self.a, self.a3, self.b, self.b3
         for node in (0, 1):
-            status, body = healthz(self.servers[node])
+            status, body = readyz(self.servers[node])
             self.assertEqual((status, body.get("status")), (200, "ok"), body)
 
         self.redis.kill()
@@ -88,7 +88,7 @@ class RedisOutage(ClusterTestCase):
         # --- Redis back, empty, on the same port.
         self.redis.restart()
         for node in (0, 1):
-            body = await await_health(self.servers[node], 200)
+            body = await await_ready(self.servers[node], 200)
             self.assertEqual(body.get("status"), "ok", body)
 
         # n1's members learn what n2 did: ben joined, bea left room.
@@ -128,7 +128,7 @@ class RedisOutage(ClusterTestCase):
         for x in everyone:
             await x.barrier()
         for node, count in ((0, 2), (1, 3)):
-            status, body = healthz(self.servers[node])
+            status, body = readyz(self.servers[node])
             self.assertEqual((status, body), (200, {"status": "ok", "connections": count}))
 
     async def test_a_node_with_no_change_during_the_outage_comes_back_unchanged(self):
@@ -139,7 +139,7 @@ class RedisOutage(ClusterTestCase):
         await self.check_degraded(1)
         self.redis.restart()
         for node in (0, 1):
-            await await_health(self.servers[node], 200)
+            await await_ready(self.servers[node], 200)
         self.cross_node = True
         everyone = [a, a3, b, b3]
         # No change: nothing announced, every member once.

@@ -1,5 +1,6 @@
 """The plain HTTP side of the server's port: the demo page and the browser client it
-carries, with their content types and revalidation, health, and what is not there."""
+carries, with their content types and revalidation, health and readiness, metrics, and
+what is not there (test_operations_http.py covers metrics and the admin API in depth)."""
 
 import http.client
 import json
@@ -51,14 +52,21 @@ class Http(unittest.TestCase):
         self.assertEqual(stale.status, 200)
         self.assertEqual(full, body)
 
-    def test_health(self):
-        response, body = self.get("/healthz")
+    def test_health_and_readiness(self):
+        for path in ("/healthz", "/readyz"):
+            response, body = self.get(path)
+            self.assertEqual(response.status, 200, path)
+            self.assertEqual(response.getheader("Content-Type"), "application/json")
+            self.assertEqual(json.loads(body), {"status": "ok", "connections": 0})
+
+    def test_metrics_are_served_beside_the_page(self):
+        response, body = self.get("/metrics")
         self.assertEqual(response.status, 200)
-        self.assertEqual(response.getheader("Content-Type"), "application/json")
-        self.assertEqual(json.loads(body), {"status": "ok", "connections": 0})
+        self.assertEqual(response.getheader("Content-Type"), "text/plain; version=0.0.4; charset=utf-8")
+        self.assertIn(b"\npresence_connections{namespace=\"\"} 0\n", body)
 
     def test_anything_else_is_not_found(self):
-        for path in ("/nothing", "/presence.js/x", "/../CMakeLists.txt"):
+        for path in ("/nothing", "/presence.js/x", "/../CMakeLists.txt", "/api/info"):
             response, _ = self.get(path)
             self.assertEqual(response.status, 404, path)
 

@@ -3,6 +3,7 @@
 that does not, or one that speaks plain ws://, gets; and a server that cannot load its key."""
 
 import asyncio
+import http.client
 import os
 import shutil
 import ssl
@@ -16,7 +17,8 @@ import websockets
 from websockets.exceptions import InvalidHandshake
 
 from presence_harness import (
-    START_TIMEOUT, SUPPORT_DIR, TIMEOUT, PresenceTestCase, server_path)
+    START_TIMEOUT, SUPPORT_DIR, TIMEOUT, PresenceTestCase, ServerProcess, server_path)
+from test_operations_http import KEY, api, free_port, request, scrape
 
 
 def make_certs(test_class):
@@ -57,8 +59,9 @@ class Tls(PresenceTestCase):
         status, body = self.get("/", self.trusted)
         self.assertEqual(status, 200)
         self.assertIn(b"<!doctype html>", body.lower())
-        status, _ = self.get("/healthz", self.trusted)
-        self.assertEqual(status, 200)
+        for path in ("/healthz", "/readyz", "/metrics"):
+            status, _ = self.get(path, self.trusted)
+            self.assertEqual(status, 200, path)
 
     async def test_a_client_that_does_not_trust_the_authority_refuses_the_server(self):
         with self.assertRaises(ssl.SSLCertVerificationError):
@@ -81,6 +84,30 @@ class Tls(PresenceTestCase):
         c = await self.connect("probe", ssl=self.trusted)
         answer = await c.barrier()
         self.assertEqual(answer["error"]["code"], 3, answer)
+
+
+class TlsAdminAddress(PresenceTestCase):
+    """The admin address is served over TLS, with the main port's certificate, when the
+    main port is."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cert = staticmethod(make_certs(cls))
+        cls.trusted = trusting(cls.cert("ca.pem"))
+
+    def start_servers(self):
+        self.admin_port = free_port()
+        server = ServerProcess("--tls-cert", self.cert("server.pem"), "--tls-key", self.cert("server.key"),
+                               "--admin-api-key", KEY, "--admin-address", f"127.0.0.1:{self.admin_port}")
+        self.addCleanup(server.stop)
+        return [server]
+
+    def test_metrics_and_the_api_over_https_only(self):
+        self.assertEqual(scrape(self.admin_port, self.trusted).value("presence_connections", namespace=""), 0)
+        self.assertEqual(api(self.admin_port, "GET", "/api/info", context=self.trusted)[0], 200)
+        self.assertEqual(request(self.admin_port, "GET", "/readyz", context=self.trusted)[0], 200)
+        with self.assertRaises((http.client.HTTPException, ConnectionError)):
+            request(self.admin_port, "GET", "/metrics")
 
 
 class TlsFiles(unittest.TestCase):

@@ -127,6 +127,7 @@ void RedisEngine::connection_down(const std::string& why) {
     resync_again_ = false;
     held_.clear();
     const bool was_reachable = std::exchange(reachable_, false);
+    round_trip_.reset();
     trouble_ = "Redis at " + options_.connection.host + ":" + std::to_string(options_.connection.port) +
                " is unreachable (" + why + "); serving this node's members only";
     const bool logged = std::exchange(outage_logged_, true);
@@ -256,8 +257,12 @@ void RedisEngine::schedule_heartbeat() {
 // Renews this node's liveness and looks for dead nodes, but only once the shared view has
 // been up for a whole timeout: after an outage the others need that long to renew theirs.
 void RedisEngine::heartbeat() {
-    send({"SET", node_key(options_.node_id, "alive"), instance_, "PX",
-          std::to_string(options_.node_timeout.count())});
+    const auto sent = std::chrono::steady_clock::now();
+    commands_.command({"SET", node_key(options_.node_id, "alive"), instance_, "PX",
+                       std::to_string(options_.node_timeout.count())},
+                      [this, sent](const Reply& reply) {
+                          if (reply.type != Reply::Type::error) round_trip_ = std::chrono::steady_clock::now() - sent;
+                      });
     if (!reachable_ || std::chrono::steady_clock::now() - joined_at_ < options_.node_timeout) return;
     send({"EVAL", reap_script, "0", options_.key_prefix, options_.node_id});
     if (std::exchange(unconfirmed_, false)) resync();

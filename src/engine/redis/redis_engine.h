@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,11 +56,16 @@ public:
     std::vector<Member> members(std::string_view channel) const override { return replica_.members(channel); }
     std::vector<Member> all_members() const override { return replica_.all_members(); }
     std::vector<ChannelSummary> channels() const override { return replica_.channels(); }
+    std::size_t count_members() const override { return replica_.count_members(); }
+    std::size_t count_channels() const override { return replica_.count_channels(); }
+    std::uint64_t deliveries() const override { return replica_.deliveries(); }
+    // Of the last liveness renewal: queued behind this node's other commands, so it is
+    // how far behind Redis is, as this node sees it.
+    std::optional<std::chrono::steady_clock::duration> round_trip() const override { return round_trip_; }
+    std::string node_id() const override { return options_.node_id; }
 
     void publish(std::string_view channel, const FramePtr& frame) override;
     bool send_to_member(std::string_view id, const FramePtr& frame) override;
-
-    const std::string& node_id() const { return options_.node_id; }
 
 private:
     struct Remote {
@@ -121,6 +127,7 @@ private:
     std::vector<std::string> held_;
     std::chrono::steady_clock::time_point joined_at_;
     std::string trouble_ = "not yet connected to Redis";
+    std::optional<std::chrono::steady_clock::duration> round_trip_;
 
     std::shared_ptr<int> lifetime_ = std::make_shared<int>();
     boost::asio::steady_timer heartbeat_timer_;

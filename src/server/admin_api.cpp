@@ -1,0 +1,275 @@
+#include "server/admin_api.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/json.hpp>
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "auth/token_verifier.h"
+#include "presence/version.h"
+#include "protocol/text.h"
+
+namespace presence {
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+namespace {
+
+// A request's fields, query parameters or JSON body members, all strings.
+using Fields = std::map<std::string, std::string, std::less<>>;
+
+// Why a request cannot be served; answered as an error.
+struct Refusal {
+    http::status status;
+    std::string message;
+};
+
+void answer_json(HttpResponse& res, const json::object& body) {
+    res.result(http::status::ok);
+    res.set(http::field::content_type, "application/json");
+    res.body() = json::serialize(body) + "\n";
+}
+
+std::string quoted(std::string_view text) { return json::serialize(json::string(text)); }
+
+// The parameters of `query`, each of `allowed`, once, percent-encoded UTF-8.
+std::optional<Fields> parse_query(std::string_view query, std::initializer_list<std::string_view> allowed,
+                                  Refusal& refusal) {
+    Fields fields;
+    while (!query.empty()) {
+        const std::string_view parameter = query.substr(0, query.find('&'));
+        query.remove_prefix(std::min(query.size(), parameter.size() + 1));
+        if (parameter.empty()) continue;
+        const std::size_t equals = parameter.find('=');
+        const auto name = protocol::percent_decode(parameter.substr(0, equals));
+        const auto value = protocol::percent_decode(equals == std::string_view::npos ? "" : parameter.substr(equals + 1));
+        if (!name || !value || !protocol::is_valid_utf8(*name) || !protocol::is_valid_utf8(*value)) {
+            refusal = {http::status::bad_request, "query parameters must be percent-encoded UTF-8"};
+            return std::nullopt;
+        }
+        if (std::find(allowed.begin(), allowed.end(), *name) == allowed.end()) {
+            refusal = {http::status::bad_request, "unknown query parameter " + quoted(*name)};
+            return std::nullopt;
+        }
+        if (!fields.emplace(*name, *value).second) {
+            refusal = {http::status::bad_request, "query parameter " + quoted(*name) + " given twice"};
+            return std::nullopt;
+        }
+    }
+    return fields;
+}
+
+// A JSON object whose members are each one of `allowed` and a string. A misspelt name is
+// refused rather than ignored: a publish whose "channel" is misspelt would otherwise reach
+// every member.
+std::optional<Fields> parse_body(std::string_view body, std::initializer_list<std::string_view> allowed,
+                                 Refusal& refusal) {
+    boost::system::error_code ec;
+    const json::value parsed = json::parse(body, ec);
+    if (ec || !parsed.is_object()) {
+        refusal = {http::status::bad_request, "the body must be a JSON object"};
+        return std::nullopt;
+    }
+    Fields fields;
+    for (const auto& [name, value] : parsed.get_object()) {
+        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+            refusal = {http::status::bad_request, "unknown field " + quoted(name)};
+            return std::nullopt;
+        }
+        if (!value.is_string() || !protocol::is_valid_utf8(value.get_string())) {
+            refusal = {http::status::bad_request, "field " + quoted(name) + " must be a UTF-8 string"};
+            return std::nullopt;
+        }
+        fields.emplace(std::string(name), std::string(value.get_string()));
+    }
+    return fields;
+}
+
+std::string field(const Fields& fields, std::string_view name) {
+    const auto it = fields.find(name);
+    return it == fields.end() ? std::string() : it->second;
+}
+
+Namespace* namespace_of(ServerCore& core, const Fields& fields, Refusal& refusal) {
+    const std::string guid = field(fields, "namespace");
+    Namespace* ns = core.find(guid);
+    if (!ns) refusal = {http::status::not_found, "no namespace " + quoted(guid)};
+    return ns;
+}
+
+json::object member_json(const Member& member) {
+    return {{"id", member.id}, {"name", member.name}, {"info", member.info}};
+}
+
+// --- the endpoints ---------------------------------------------------------------------
+
+struct Call {
+    ServerCore& core;
+    const HttpRequest& request;
+    std::string_view query;
+    HttpResponse& res;
+};
+
+std::optional<Refusal> info(const Call& call) {
+    Refusal refusal;
+    if (!parse_query(call.query, {}, refusal)) return refusal;
+    const ServerCore& core = call.core;
+    std::size_t members = 0, channels = 0;
+    json::array namespaces;
+    for (const auto& ns : core.namespaces) {
+        members += ns->engine->count_members();
+        channels += ns->engine->count_channels();
+        namespaces.emplace_back(ns->guid);
+    }
+    const auto uptime = std::chrono::steady_clock::now() - core.started_steady;
+    const std::string node = core.namespaces.front()->engine->node_id();
+    answer_json(call.res, {{"version", version()},
+                           {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
+                           {"node_id", node.empty() ? core.options.engine.node_id : node},
+                           {"engine", core.shared_engine() ? "redis" : "memory"},
+                           {"connections", core.connections()},
+                           {"members", members},
+                           {"channels", channels},
+                           {"namespaces", std::move(namespaces)}});
+    return std::nullopt;
+}
+
+std::optional<Refusal> channels(const Call& call) {
+    Refusal refusal;
+    const auto params = parse_query(call.query, {"namespace"}, refusal);
+    if (!params) return refusal;
+    const Namespace* ns = namespace_of(call.core, *params, refusal);
+    if (!ns) return refusal;
+    json::array list;
+    for (const ChannelSummary& channel : ns->engine->channels())
+        list.push_back(json::object{{"name", channel.name}, {"members", channel.members}});
+    answer_json(call.res, {{"channels", std::move(list)}});
+    return std::nullopt;
+}
+
+std::optional<Refusal> members(const Call& call) {
+    Refusal refusal;
+    const auto params = parse_query(call.query, {"channel", "namespace"}, refusal);
+    if (!params) return refusal;
+    const Namespace* ns = namespace_of(call.core, *params, refusal);
+    if (!ns) return refusal;
+    const std::string channel = field(*params, "channel");
+    json::array list;
+    for (const Member& member : channel.empty() ? ns->engine->all_members() : ns->engine->members(channel))
+        list.push_back(member_json(member));
+    answer_json(call.res, {{"members", std::move(list)}});
+    return std::nullopt;
+}
+
+// The path of Server::broadcast: encoded once, and with Redis sent on to every node.
+std::optional<Refusal> publish(const Call& call) {
+    Refusal refusal;
+    const auto body = parse_body(call.request.body(), {"text", "channel", "namespace"}, refusal);
+    if (!body) return refusal;
+    if (!body->contains("text")) return Refusal{http::status::bad_request, "field \"text\" is required"};
+    Namespace* ns = namespace_of(call.core, *body, refusal);
+    if (!ns) return refusal;
+    const std::string channel = field(*body, "channel");
+    ns->service.broadcast(field(*body, "text"), channel);
+    const std::size_t reached = channel.empty() ? ns->engine->count_members() : ns->engine->member_count(channel);
+    answer_json(call.res, {{"published", true}, {"members", reached}});
+    return std::nullopt;
+}
+
+// Only a connection of this node can be closed here; a member of another node is told
+// apart from one that does not exist.
+std::optional<Refusal> disconnect(const Call& call) {
+    Refusal refusal;
+    const auto body = parse_body(call.request.body(), {"id", "namespace"}, refusal);
+    if (!body) return refusal;
+    if (!body->contains("id")) return Refusal{http::status::bad_request, "field \"id\" is required"};
+    Namespace* ns = namespace_of(call.core, *body, refusal);
+    if (!ns) return refusal;
+    const std::string id = field(*body, "id");
+    if (call.core.disconnect_member(*ns, id)) {
+        answer_json(call.res, {{"disconnected", true}});
+        return std::nullopt;
+    }
+    if (ns->engine->find_member(id))
+        return Refusal{http::status::not_found, "member " + quoted(id) + " is connected to another node"};
+    return Refusal{http::status::not_found, "no member " + quoted(id)};
+}
+
+struct Route {
+    std::string_view path;
+    http::verb verb;
+    std::optional<Refusal> (*serve)(const Call&);
+};
+
+constexpr std::array routes{
+    Route{"/api/info", http::verb::get, info},
+    Route{"/api/channels", http::verb::get, channels},
+    Route{"/api/members", http::verb::get, members},
+    Route{"/api/publish", http::verb::post, publish},
+    Route{"/api/disconnect", http::verb::post, disconnect},
+};
+
+bool accepts(http::verb endpoint, http::verb asked) {
+    return asked == endpoint || (endpoint == http::verb::get && asked == http::verb::head);
+}
+
+std::string_view allowed(http::verb endpoint) { return endpoint == http::verb::get ? "GET, HEAD" : "POST"; }
+
+std::optional<Refusal> route(ServerCore& core, const HttpRequest& request, HttpResponse& res) {
+    const std::string_view target = request.target();
+    const std::size_t question = target.find('?');
+    const std::string_view path = target.substr(0, question);
+    const std::string_view query = question == std::string_view::npos ? "" : target.substr(question + 1);
+    for (const Route& endpoint : routes) {
+        if (endpoint.path != path) continue;
+        if (!accepts(endpoint.verb, request.method())) {
+            res.set(http::field::allow, allowed(endpoint.verb));
+            return Refusal{http::status::method_not_allowed,
+                           "use " + std::string(allowed(endpoint.verb)) + " for " + std::string(path)};
+        }
+        return endpoint.serve(Call{core, request, query, res});
+    }
+    return Refusal{http::status::not_found, "no admin endpoint " + quoted(path)};
+}
+
+}  // namespace
+
+void api_error(HttpResponse& res, http::status status, std::string_view message) {
+    res.result(status);
+    res.set(http::field::content_type, "application/json");
+    json::object error{{"status", static_cast<int>(status)}, {"message", message}};
+    res.body() = json::serialize(json::object{{"error", std::move(error)}}) + "\n";
+}
+
+// Digests of equal length are compared, so that neither the time taken nor a length check
+// says how much of the presented key is right, or how long the real one is.
+bool presents_key(std::string_view authorization, std::string_view key) {
+    const std::optional<std::string> presented = auth::token_of({}, authorization);
+    if (!presented) return false;
+    std::array<unsigned char, SHA256_DIGEST_LENGTH> given{}, expected{};
+    SHA256(reinterpret_cast<const unsigned char*>(presented->data()), presented->size(), given.data());
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), expected.data());
+    return CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+void answer_api(ServerCore& core, const HttpRequest& request, HttpResponse& res) {
+    res.set(http::field::cache_control, "no-store");
+    if (!presents_key(request[http::field::authorization], core.options.admin.api_key)) {
+        res.set(http::field::www_authenticate, "Bearer");
+        return api_error(res, http::status::unauthorized, "the admin key is missing or wrong");
+    }
+    if (core.stopping) return api_error(res, http::status::service_unavailable, "the server is stopping");
+    if (const std::optional<Refusal> refusal = route(core, request, res))
+        api_error(res, refusal->status, refusal->message);
+}
+
+}  // namespace presence
