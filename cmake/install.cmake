@@ -1,7 +1,8 @@
-# `cmake --install`: the tools and an example systemd unit (component server); the headers,
-# the libraries of cmake/public_library.cmake, the CMake package Presence and the pkg-config
-# files presence-server and presence-client (component dev). Every path is relative to the
-# prefix, so an installed tree or package can be moved.
+# `cmake --install`: the tools, an example systemd unit and the configuration it reads
+# (component server); the headers, the libraries of cmake/public_library.cmake, the CMake
+# package Presence and the pkg-config files presence-server and presence-client (component
+# dev). Every path is relative to the prefix, so that an installed tree or package can be
+# moved; only a /usr install puts its configuration in /etc.
 include(CMakePackageConfigHelpers)
 
 set(presence_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/Presence)
@@ -11,6 +12,17 @@ install(TARGETS presence-server presence-cli RUNTIME DESTINATION ${CMAKE_INSTALL
 # Not GNUInstallDirs' LIBDIR: systemd looks in <prefix>/lib/systemd/system whatever the architecture.
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/presence-server.service DESTINATION lib/systemd/system
         COMPONENT server)
+# The configuration of a /usr install (the Debian package's: CPack installs there) is in
+# /etc, as GNUInstallDirs has it; any other prefix keeps its own etc/. Decided at install
+# time, when the prefix is known.
+install(CODE "
+  if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")
+    set(presence_config_dir /etc/presence)
+  else()
+    set(presence_config_dir \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}/presence\")
+  endif()
+  file(INSTALL DESTINATION \"\${presence_config_dir}\" TYPE FILE
+       FILES \"${PROJECT_SOURCE_DIR}/deploy/presence.toml\")" COMPONENT server)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/presence DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         COMPONENT dev)

@@ -1,6 +1,7 @@
 # Debian packages of the components of cmake/install.cmake, by `cpack -G DEB` in the build tree:
 #   presence-server  the tools (linked with the static libraries: nothing else of ours to
-#                    install) and the systemd unit of deploy/, not enabled
+#                    install), the systemd unit of deploy/, not enabled, and the
+#                    configuration it reads, /etc/presence/presence.toml (a conffile)
 #   presence-dev     headers, shared and static libraries, CMake package, pkg-config files
 # Their dependencies on Debian's libraries come from dpkg-shlibdeps (package dpkg-dev).
 set(PRESENCE_PACKAGE_MAINTAINER "Presence maintainers <presence@example.invalid>" CACHE STRING
@@ -21,8 +22,13 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_NAME presence-server)
 set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION net)
 # The summary line of both is the project's description; these follow it.
 set(CPACK_COMPONENT_SERVER_DESCRIPTION
-    "The server presence-server, the command-line client presence-cli, and an example\n\
-systemd unit, presence-server.service (not enabled).")
+    "The server presence-server, the command-line client presence-cli, an example\n\
+systemd unit, presence-server.service (not enabled), and its configuration,\n\
+/etc/presence/presence.toml.")
+# The configuration is the administrator's: dpkg keeps their changes on upgrade and removes
+# it on purge only.
+file(WRITE ${PROJECT_BINARY_DIR}/debian/server/conffiles "/etc/presence/presence.toml\n")
+set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA ${PROJECT_BINARY_DIR}/debian/server/conffiles)
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME presence-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)

@@ -4,10 +4,11 @@
 #  - `cmake --install` into a temporary prefix, then the consumers of tests/package built
 #    against it and run (each starts a server and connects a client to it): with
 #    find_package, shared and static, and with pkg-config;
-#  - `cpack -G DEB`: the files each package lists; then, as root, the packages installed
-#    (apt resolves their dependencies), the find_package consumer built against them, and
-#    the packaged /usr/bin/presence-server started and asked for /healthz. The packages are
-#    removed again at the end.
+#  - `cpack -G DEB`: the files each package lists, and its conffiles; then, as root, the
+#    packages installed (apt resolves their dependencies), the find_package consumer built
+#    against them, and the packaged /usr/bin/presence-server started with the packaged
+#    configuration, as its systemd unit starts it, and asked for /healthz. The packages are
+#    purged again at the end.
 #
 #   scripts/test-package.sh [BUILD]
 #
@@ -83,6 +84,7 @@ libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$build/CMakeCache.txt")
 echo "== cmake --install into a temporary prefix"
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" --strip >"$work/install.log"
+[ -f "$prefix/etc/presence/presence.toml" ] || fail "no etc/presence/presence.toml under the prefix"
 
 echo "== find_package consumer, shared libraries"
 build_find_package "$work/find_package-shared" "$prefix"
@@ -105,7 +107,9 @@ cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/deb" >"$work/cpack.lo
 server_deb=$(echo "$work"/deb/presence-server_*.deb)
 dev_deb=$(echo "$work"/deb/presence-dev_*.deb)
 check_lists "$server_deb" usr/bin/presence-server usr/bin/presence-cli \
-  usr/lib/systemd/system/presence-server.service
+  usr/lib/systemd/system/presence-server.service etc/presence/presence.toml
+[ "$(dpkg-deb -I "$server_deb" conffiles)" = /etc/presence/presence.toml ] \
+  || fail "presence-server's conffiles are not /etc/presence/presence.toml"
 check_lists "$dev_deb" usr/include/presence/server.h usr/include/presence/client.h \
   usr/lib/cmake/Presence/PresenceConfig.cmake usr/lib/cmake/Presence/PresenceConfigVersion.cmake \
   usr/lib/cmake/Presence/PresenceTargets.cmake usr/lib/cmake/Presence/PresenceStaticTargets.cmake \
@@ -141,8 +145,14 @@ build_find_package "$work/find_package-system" ""
 run_consumer "$work/find_package-system/consumer"
 
 echo "== the packaged presence-server"
+dpkg-query -W -f='${Conffiles}' presence-server | grep -q '^ /etc/presence/presence.toml ' \
+  || fail "dpkg does not know /etc/presence/presence.toml as a conffile of presence-server"
 mkfifo "$work/server.out"
-timeout -k 5 60 /usr/bin/presence-server --port 0 >"$work/server.out" 2>&1 &
+# As its unit starts it (its configuration), but on a free port of this host only.
+read -r -a exec_start <<<"$(sed -n 's/^ExecStart=//p' /usr/lib/systemd/system/presence-server.service)"
+[[ "${exec_start[*]}" == *"--config /etc/presence/presence.toml"* ]] \
+  || fail "presence-server.service does not start presence-server with /etc/presence/presence.toml"
+timeout -k 5 60 "${exec_start[@]}" --host 127.0.0.1 --port 0 >"$work/server.out" 2>&1 &
 server_pid=$!
 exec {server_out}<"$work/server.out"
 port=

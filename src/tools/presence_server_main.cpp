@@ -1,10 +1,9 @@
-// presence-server: the standalone server. Options in, Server out; nothing else here.
+// presence-server: the standalone server. Options in (flags, environment, configuration
+// file: tools/configuration.h), Server out, its log on stderr (tools/log_lines.h).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -12,9 +11,15 @@
 #include "presence/server.h"
 #include "protocol/text.h"
 #include "tools/command_line.h"
+#include "tools/configuration.h"
+#include "tools/log_lines.h"
+#include "tools/option_values.h"
 
 namespace po = boost::program_options;
-using presence::tools::parse_command_line;
+using presence::LogLevel;
+using presence::tools::Log;
+using presence::tools::logging_hooks;
+using presence::tools::one_of;
 using presence::tools::seconds;
 
 namespace {
@@ -39,10 +44,9 @@ struct Extras {
     Durations durations;
     std::string public_channels;  // comma-separated
     std::vector<std::string> namespaces;  // Guids
+    std::string log_level = "info";
+    std::string log_format = "text";
 };
-
-// A secret on the command line shows in the process list; the environment does not.
-constexpr const char* secret_variable = "PRESENCE_AUTH_HS256_SECRET";
 
 void apply(const Extras& x, presence::ServerOptions& options) {
     const Durations& t = x.durations;
@@ -58,8 +62,6 @@ void apply(const Extras& x, presence::ServerOptions& options) {
     options.webhooks.timeout = seconds(t.webhook_timeout);
     for (const std::string_view channel : presence::protocol::split_list(x.public_channels))
         options.auth.public_channels.emplace_back(channel);
-    if (const char* secret = std::getenv(secret_variable); secret && options.auth.hs256_secret.empty())
-        options.auth.hs256_secret = secret;
 }
 
 po::options_description describe(presence::ServerOptions& o, Extras& x) {
@@ -73,6 +75,9 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
     d.add_options()
         ("help,h", "show this help and exit")
         ("version", "show the version and exit")
+        ("config", po::value<std::string>(),
+         "TOML file of options, each under its flag's name (flags and PRESENCE_* variables take precedence)")
+        ("print-config", po::bool_switch(), "print the configuration in effect, as a file for --config, and exit")
         ("host", po::value(&o.host)->default_value(o.host), "address to listen on")
         ("port", po::value(&o.port)->default_value(o.port), "port to listen on (0 = any free port)")
         ("max-message-bytes", po::value(&o.max_message_bytes)->default_value(o.max_message_bytes),
@@ -132,7 +137,7 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
         ("node-timeout", po::value(&t.node_timeout)->default_value(t.node_timeout),
          "seconds after which a silent node is dead and its members are removed")
         ("auth-hs256-secret", po::value(&a.hs256_secret),
-         "require signed tokens (JWT), HS256 with this secret; or set PRESENCE_AUTH_HS256_SECRET")
+         "require signed tokens (JWT), HS256 with this secret (best given as PRESENCE_AUTH_HS256_SECRET)")
         ("auth-public-key", po::value(&a.public_key_file),
          "require signed tokens (JWT), RS256 or ES256 with this PEM public key")
         ("auth-allow-anonymous", po::bool_switch(&a.allow_anonymous),
@@ -162,8 +167,20 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
          "longest wait between two attempts, in seconds")
         ("webhook-timeout", po::value(&t.webhook_timeout)->default_value(t.webhook_timeout),
          "seconds one attempt may take")
-        ("webhook-ca-file", po::value(&w.ca_file), "https webhooks: trust this PEM CA file instead of the system's");
+        ("webhook-ca-file", po::value(&w.ca_file), "https webhooks: trust this PEM CA file instead of the system's")
+        ("log-level", one_of(&x.log_level, presence::tools::log_level_names)->default_value(x.log_level),
+         "least urgent log entries written to stderr: error, warning, info, or debug (every connection)")
+        ("log-format", one_of(&x.log_format, presence::tools::log_format_names)->default_value(x.log_format),
+         "log entries as text lines or as JSON objects, one per line");
     return d;
+}
+
+std::string started(const presence::ServerOptions& options, std::uint16_t port, const std::vector<std::string>& guids) {
+    std::string namespaces = "default";
+    for (const std::string& guid : guids) namespaces += ", " + guid;
+    const std::string host = options.host.find(':') == std::string::npos ? options.host : "[" + options.host + "]";
+    return std::string("listening on ") + (options.tls.enabled() ? "wss://" : "ws://") + host + ":" +
+           std::to_string(port) + "; engine " + options.engine.url + "; namespaces: " + namespaces;
 }
 
 }  // namespace
@@ -172,25 +189,32 @@ int main(int argc, char** argv) {
     presence::ServerOptions options;
     Extras extras;
     const po::options_description description = describe(options, extras);
-    if (const auto done = parse_command_line(argc, argv, description, "presence-server")) return *done;
+    const presence::tools::ConfigurationSources sources{
+        "presence-server", "PRESENCE_", {"auth-hs256-secret", "admin-api-key", "webhook-secret"}};
+    if (const auto done = presence::tools::load_configuration(argc, argv, description, sources)) return *done;
     apply(extras, options);
-    presence::ServerHooks hooks;
-    hooks.on_log = [](presence::LogLevel, const std::string& line) { std::cerr << "presence-server: " << line << std::endl; };
+    const Log log(presence::tools::log_level_named(extras.log_level),
+                  presence::tools::log_format_named(extras.log_format));
 
     try {
         // Signals are caught before the address is announced: whoever reads that line may
         // stop the server at once.
         boost::asio::io_context signals_io;
         boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
-        presence::Server server(options, std::move(hooks));
-        for (const std::string& guid : extras.namespaces) server.add_namespace(guid, options.presence);
+        presence::Server server(options, logging_hooks(log));
+        for (const std::string& guid : extras.namespaces)
+            server.add_namespace(guid, options.presence, logging_hooks(log));
         server.start();
         std::cout << "presence-server listening on " << options.host << ":" << server.port() << std::endl;
-        signals.async_wait([](boost::system::error_code, int) {});
+        log.write(LogLevel::info, started(options, server.port(), extras.namespaces));
+        signals.async_wait([&log](boost::system::error_code, int signal) {
+            log.write(LogLevel::info, std::string(signal == SIGINT ? "SIGINT" : "SIGTERM") + ": stopping");
+        });
         signals_io.run();
         server.stop();
+        log.write(LogLevel::info, "stopped");
     } catch (const std::exception& e) {
-        std::cerr << "presence-server: " << e.what() << std::endl;
+        log.write(LogLevel::error, e.what());
         return 1;
     }
     return 0;

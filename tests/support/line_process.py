@@ -12,11 +12,12 @@ WAIT = 10  # seconds; bounds each wait, never a pass criterion
 
 
 class Process:
-    """A child process whose output lines arrive on a queue, as they are printed."""
+    """A child process whose output lines arrive on a queue, as they are printed. `popen`:
+    more arguments of subprocess.Popen (env; stderr=subprocess.STDOUT for its lines too)."""
 
-    def __init__(self, args):
+    def __init__(self, args, **popen):
         self.args = args
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, **popen)
         self.lines = queue.Queue()
         self.seen = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -90,7 +91,7 @@ class ProcessTest(unittest.TestCase):
         for p in reversed(self.processes):
             p.kill()
 
-    def start(self, kind, *args):
-        process = kind(*args)
+    def start(self, kind, *args, **kwargs):
+        process = kind(*args, **kwargs)
         self.processes.append(process)
         return process

@@ -1,0 +1,74 @@
+#include "tools/log_lines.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "protocol/text.h"
+
+namespace presence::tools {
+
+namespace {
+
+std::size_t index_of(const std::vector<std::string>& names, std::string_view name) {
+    return static_cast<std::size_t>(std::ranges::find(names, name) - names.begin());
+}
+
+std::string iso_time(std::chrono::system_clock::time_point time) {
+    using namespace std::chrono;
+    const auto ms = floor<milliseconds>(time);
+    const auto day = floor<days>(ms);
+    const year_month_day date{day};
+    const hh_mm_ss clock{ms - day};
+    char text[32];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                  static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
+                  static_cast<int>(clock.seconds().count()), static_cast<int>(clock.subseconds().count()));
+    return text;
+}
+
+// JSON strings are UTF-8: bytes that are not (a name from a peer, say) become '?'.
+std::string utf8(std::string_view message) {
+    std::string text(message);
+    if (!protocol::is_valid_utf8(text)) std::ranges::replace_if(text, [](unsigned char c) { return c >= 0x80; }, '?');
+    return text;
+}
+
+}  // namespace
+
+LogLevel log_level_named(std::string_view name) { return static_cast<LogLevel>(index_of(log_level_names, name)); }
+
+LogFormat log_format_named(std::string_view name) { return static_cast<LogFormat>(index_of(log_format_names, name)); }
+
+std::string log_line(std::chrono::system_clock::time_point time, LogLevel level, std::string_view message,
+                     LogFormat format) {
+    const std::string& level_name = log_level_names[static_cast<std::size_t>(level)];
+    if (format == LogFormat::text) return iso_time(time) + " " + level_name + " " + std::string(message) + "\n";
+    const boost::json::object entry{{"time", iso_time(time)}, {"level", level_name}, {"message", utf8(message)}};
+    return boost::json::serialize(entry) + "\n";
+}
+
+void Log::write(LogLevel level, std::string_view message) const {
+    if (!shows(level)) return;
+    const std::string line = log_line(std::chrono::system_clock::now(), level, message, format_);
+    std::lock_guard lock(mutex_);
+    std::cerr << line << std::flush;
+}
+
+ServerHooks logging_hooks(const Log& log) {
+    ServerHooks hooks;
+    hooks.on_log = [&log](LogLevel level, const std::string& line) { log.write(level, line); };
+    if (!log.shows(LogLevel::debug)) return hooks;
+    hooks.on_connect = [&log](const std::string& id) { log.write(LogLevel::debug, "connection " + id + " opened"); };
+    hooks.on_disconnect = [&log](const std::string& id) {
+        log.write(LogLevel::debug, "connection " + id + " closed");
+    };
+    hooks.on_error = [&log](const std::string& id, const std::string& what) {
+        log.write(LogLevel::debug, "connection " + id + ": " + what);
+    };
+    return hooks;
+}
+
+}  // namespace presence::tools

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "presence/server_hooks.h"
+
+// The log of presence-server, on stderr: one line per entry, either text,
+//   2024-05-01T12:34:56.789Z info listening on ws://127.0.0.1:8080
+// or a JSON object, {"time":"2024-05-01T12:34:56.789Z","level":"info","message":"..."}.
+namespace presence::tools {
+
+enum class LogFormat { text, json };
+
+// The names of the levels, most urgent first, as LogLevel orders them.
+inline const std::vector<std::string> log_level_names{"error", "warning", "info", "debug"};
+inline const std::vector<std::string> log_format_names{"text", "json"};
+
+// `name` is one of log_level_names / log_format_names.
+LogLevel log_level_named(std::string_view name);
+LogFormat log_format_named(std::string_view name);
+
+// One entry, its newline included. The time is UTC, to the millisecond.
+std::string log_line(std::chrono::system_clock::time_point time, LogLevel level, std::string_view message,
+                     LogFormat format);
+
+// Writes the entries of `threshold` and those more urgent, from any thread, each whole.
+class Log {
+public:
+    Log(LogLevel threshold, LogFormat format) : threshold_(threshold), format_(format) {}
+
+    bool shows(LogLevel level) const { return level <= threshold_; }
+    void write(LogLevel level, std::string_view message) const;
+
+private:
+    const LogLevel threshold_;
+    const LogFormat format_;
+    mutable std::mutex mutex_;
+};
+
+// Hooks that write the server's own entries to `log` at their level, and those of single
+// connections (opened, closed, failed) at debug: only when `log` shows debug are they set at
+// all, so that no other level pays for them. `log` must outlive the server.
+ServerHooks logging_hooks(const Log& log);
+
+}  // namespace presence::tools
