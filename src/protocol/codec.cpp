@@ -117,6 +117,8 @@ void put_string(json::object& o, std::string_view key, std::string_view value, b
         o.emplace(key, value);
 }
 
+}  // namespace
+
 json::object member_object(const Member& m, bool base64) {
     json::object o;
     put_string(o, "id", m.id, base64);
@@ -124,8 +126,6 @@ json::object member_object(const Member& m, bool base64) {
     put_string(o, "info", m.info, base64);
     return o;
 }
-
-}  // namespace
 
 Decoded decode(std::string_view frame) {
     Decoded out;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,10 @@ Decoded decode(std::string_view frame);
 // Writes one frame. With `base64`, every non-empty string value but `jsonrpc` is
 // written as "sgc@b64:" + Base64 of its bytes.
 std::string encode(const Message& message, bool base64);
+
+// A member as frames carry it: {"id", "name", "info"}, each string Base64-encoded with
+// `base64`.
+boost::json::object member_object(const Member& m, bool base64 = false);
 
 // The acknowledgment of `id`: never Base64-encoded.
 std::string encode_acknowledgment(std::string_view id);

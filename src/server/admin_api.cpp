@@ -16,6 +16,7 @@
 
 #include "auth/token_verifier.h"
 #include "presence/version.h"
+#include "protocol/codec.h"
 #include "protocol/text.h"
 
 namespace presence {
@@ -106,10 +107,6 @@ Namespace* namespace_of(ServerCore& core, const Fields& fields, Refusal& refusal
     return ns;
 }
 
-json::object member_json(const Member& member) {
-    return {{"id", member.id}, {"name", member.name}, {"info", member.info}};
-}
-
 // --- the endpoints ---------------------------------------------------------------------
 
 struct Call {
@@ -165,7 +162,7 @@ std::optional<Refusal> members(const Call& call) {
     const std::string channel = field(*params, "channel");
     json::array list;
     for (const Member& member : channel.empty() ? ns->engine->all_members() : ns->engine->members(channel))
-        list.push_back(member_json(member));
+        list.push_back(protocol::member_object(member));
     answer_json(call.res, {{"members", std::move(list)}});
     return std::nullopt;
 }

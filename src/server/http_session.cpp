@@ -95,6 +95,9 @@ Response response_to(const Request& request) {
     return res;
 }
 
+// The target without its query.
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
 bool is_api(std::string_view path) { return path == "/api" || path.starts_with("/api/"); }
 
 void not_found(Response& res) {
@@ -106,7 +109,7 @@ void not_found(Response& res) {
 Response answer(ServerCore& core, const Request& request, HttpRole role) {
     Response res = response_to(request);
     const std::string_view target = request.target();
-    const std::string_view path = target.substr(0, target.find('?'));
+    const std::string_view path = path_of(target);
     const AdminOptions& admin = core.options.admin;
     const bool operators_here = admin.address.empty() || role == HttpRole::admin;
     const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
@@ -134,22 +137,6 @@ Response answer(ServerCore& core, const Request& request, HttpRole role) {
     return res;
 }
 
-// A body over the limit: the rest of it is not read, so the connection ends with the answer.
-Response too_large(const Request& request, std::size_t limit) {
-    Response res = response_to(request);
-    res.keep_alive(false);
-    const std::string message = "the body is larger than " + std::to_string(limit) + " bytes";
-    if (is_api(request.target().substr(0, request.target().find('?')))) {
-        api_error(res, http::status::payload_too_large, message);
-    } else {
-        res.result(http::status::payload_too_large);
-        res.set(http::field::content_type, "text/plain; charset=utf-8");
-        res.body() = message + "\n";
-    }
-    res.prepare_payload();
-    return res;
-}
-
 // An upgrade refused with `status` and a one-line reason; the connection ends with it.
 Response refusal(const Request& request, http::status status, const std::string& reason) {
     Response res = response_to(request);
@@ -157,6 +144,17 @@ Response refusal(const Request& request, http::status status, const std::string&
     res.result(status);
     res.set(http::field::content_type, "text/plain; charset=utf-8");
     res.body() = reason + "\n";
+    res.prepare_payload();
+    return res;
+}
+
+// A body over the limit: the rest of it is not read, so the connection ends with the answer.
+Response too_large(const Request& request, std::size_t limit) {
+    const std::string message = "the body is larger than " + std::to_string(limit) + " bytes";
+    if (!is_api(path_of(request.target()))) return refusal(request, http::status::payload_too_large, message);
+    Response res = response_to(request);
+    res.keep_alive(false);
+    api_error(res, http::status::payload_too_large, message);
     res.prepare_payload();
     return res;
 }

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "presence/client.h"
+#include "protocol/codec.h"
 #include "tools/command_line.h"
 
 namespace {
@@ -24,6 +25,7 @@ namespace po = boost::program_options;
 using presence::tools::parse_command_line;
 using presence::tools::seconds;
 using presence::Member;
+using presence::protocol::member_object;
 using namespace std::chrono_literals;
 
 constexpr auto answers_grace = 1s;  // how long EOF waits for answers still due
@@ -47,7 +49,6 @@ struct CliOptions {
 std::string room_of(const std::string& channel) { return channel.empty() ? "*" : channel; }
 std::string channel_of(const std::string& room) { return room == "*" || room == "-" ? "" : room; }
 std::string describe(const Member& m) { return (m.name.empty() ? "?" : m.name) + " (" + m.id + ")"; }
-json::object to_json(const Member& m) { return {{"id", m.id}, {"name", m.name}, {"info", m.info}}; }
 
 // Prints whole lines, flushed one by one, from any thread. An event that comes while the
 // prompt waits for input takes the prompt's place, and the prompt follows it.
@@ -264,24 +265,24 @@ private:
             gone();  // before joining, every error is fatal
         };
         e.on_new_member = [this](const Member& m) {
-            printer_.event("joined " + describe(m), {{"event", "member-join"}, {"member", to_json(m)}});
+            printer_.event("joined " + describe(m), {{"event", "member-join"}, {"member", member_object(m)}});
         };
         e.on_remove_member = [this](const Member& m) {
-            printer_.event("left " + describe(m), {{"event", "member-leave"}, {"member", to_json(m)}});
+            printer_.event("left " + describe(m), {{"event", "member-leave"}, {"member", member_object(m)}});
         };
         e.on_new_channel_member = [this](const std::string& channel, const Member& m) {
             printer_.event(room_of(channel) + ": " + m.name + " joined",
-                           {{"event", "channel-join"}, {"channel", channel}, {"member", to_json(m)}});
+                           {{"event", "channel-join"}, {"channel", channel}, {"member", member_object(m)}});
             if (m.id == self_) answered();
         };
         e.on_remove_channel_member = [this](const std::string& channel, const Member& m) {
             printer_.event(room_of(channel) + ": " + m.name + " left",
-                           {{"event", "channel-leave"}, {"channel", channel}, {"member", to_json(m)}});
+                           {{"event", "channel-leave"}, {"channel", channel}, {"member", member_object(m)}});
             if (m.id == self_) answered();
         };
         e.on_publish_msg = [this](const std::string& channel, const Member& m, const std::string& text) {
             printer_.event(room_of(channel) + " <" + m.name + "> " + text,
-                           {{"event", "publish"}, {"channel", channel}, {"member", to_json(m)}, {"text", text}});
+                           {{"event", "publish"}, {"channel", channel}, {"member", member_object(m)}, {"text", text}});
             if (m.id == self_) answered();
         };
         e.on_get_members = [this](const std::string& channel, const std::vector<Member>& members) {
@@ -289,7 +290,7 @@ private:
             json::array list;
             for (const Member& m : members) {
                 text += (list.empty() ? " " : ", ") + describe(m);
-                list.push_back(to_json(m));
+                list.push_back(member_object(m));
             }
             printer_.event(text, {{"event", "members"}, {"channel", channel}, {"members", std::move(list)}});
             answered();
@@ -299,7 +300,7 @@ private:
             printer_.event("error " + room_of(channel) + ": " + std::to_string(code) + " " + text,
                            {{"event", "request-error"},
                             {"channel", channel},
-                            {"member", to_json(m)},
+                            {"member", member_object(m)},
                             {"code", code},
                             {"text", text}});
             answered();
@@ -309,7 +310,7 @@ private:
             printer_.event("error publishing to " + room_of(channel) + ": " + std::to_string(code) + " " + text,
                            {{"event", "publish-error"},
                             {"channel", channel},
-                            {"member", to_json(m)},
+                            {"member", member_object(m)},
                             {"message", message},
                             {"code", code},
                             {"text", text}});
@@ -320,7 +321,7 @@ private:
             printer_.event(describe(inviter) + " invites you to " + channel + (accept ? ": accepted" : ": refused"),
                            {{"event", "invitation"},
                             {"channel", channel},
-                            {"member", to_json(inviter)},
+                            {"member", member_object(inviter)},
                             {"accepted", accept}});
             return accept;
         };
@@ -329,7 +330,7 @@ private:
             std::string text = channel + ": " + describe(invitee) + (accepted ? " accepted" : " refused") +
                                " your invitation";
             json::object object{
-                {"event", "invitation-response"}, {"channel", channel}, {"member", to_json(invitee)},
+                {"event", "invitation-response"}, {"channel", channel}, {"member", member_object(invitee)},
                 {"accepted", accepted}};
             if (error) {
                 text += " (" + std::to_string(error->code) + " " + error->text + ")";

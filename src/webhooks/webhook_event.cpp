@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "protocol/codec.h"
+
 namespace presence {
 
 std::string_view name_of(WebhookEvent event) {
@@ -17,7 +19,7 @@ std::string_view name_of(WebhookEvent event) {
 std::string webhook_event_json(WebhookEvent event, std::string_view guid, std::string_view channel,
                                const Member* member, std::int64_t time_ms) {
     boost::json::object out{{"name", name_of(event)}, {"channel", channel}, {"namespace", guid}};
-    if (member) out["member"] = boost::json::object{{"id", member->id}, {"name", member->name}, {"info", member->info}};
+    if (member) out["member"] = protocol::member_object(*member);
     out["time_ms"] = time_ms;
     return boost::json::serialize(out);
 }

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <vector>
 
+#include "protocol/codec.h"
+
 namespace presence::redis {
 namespace {
 
@@ -172,8 +174,7 @@ std::string dead_event(std::string_view node, std::string_view reaper) {
 }
 
 std::string member_json(const Member& member) {
-    return boost::json::serialize(
-        boost::json::object{{"id", member.id}, {"name", member.name}, {"info", member.info}});
+    return boost::json::serialize(protocol::member_object(member));
 }
 
 std::optional<Member> member_from_json(std::string_view json) {
