@@ -58,6 +58,10 @@ class ExamplesTest(ProcessTest):
         alice.expect_match(r"\[lobby\] <bot> \d\d:\d\d:\d\d")
 
         bob = self.start(Chat, server, "bob")
+        # The session comes before the join the client sends after it: once an answer to a
+        # later request of bob's comes, the server knows bob as a member and may invite him.
+        bob.send("/members lobby")
+        bob.expect_prefix("[lobby] members:")
         alice.send(f"/invite lobby {bob.id}")
         bob.expect_line(f"alice ({alice.id}) invites you to lobby: accepted")
         bob.expect_line(bob.joined("lobby"))
