@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -102,10 +104,19 @@ public:
         }
         if (state_ != State::open) return;
         state_ = State::closing;
-        heartbeat_.cancel();
-        ws_.async_close(code, [self = self()](beast::error_code ec) {
-            self->finish(ec ? ec : websocket::error::closed);
+        // With a control callback, Beast's read defers a close frame it finds already
+        // buffered; our close operation can then take the write lock and wait for the read
+        // lock that the deferred read holds while it waits for the write lock. Without the
+        // callback the read takes the frame at once. The deadline bounds the handshake
+        // whatever the server does, and ends even a deadlocked pair of operations.
+        ws_.control_callback();
+        heartbeat_.expires_after(options_.timeout);
+        heartbeat_.async_wait([self = self()](beast::error_code ec) {
+            if (!ec) self->abandon();
         });
+        ws_.async_close(code, asio::bind_cancellation_slot(close_cancel_.slot(), [self = self()](beast::error_code ec) {
+            self->finish(ec ? ec : websocket::error::closed);
+        }));
     }
 
 private:
@@ -207,7 +218,19 @@ private:
     }
 
     void read() {
-        ws_.async_read(buffer_, [self = self()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+        ws_.async_read(buffer_, asio::bind_cancellation_slot(read_cancel_.slot(), [self = self()](beast::error_code ec,
+                                                                                                  std::size_t) {
+                           self->on_read(ec);
+                       }));
+    }
+
+    // The closing handshake took longer than the timeout: the connection is dropped, and
+    // Beast's operations still waiting on each other are cancelled.
+    void abandon() {
+        if (state_ == State::closed) return;
+        finish(asio::error::timed_out);
+        read_cancel_.emit(asio::cancellation_type::terminal);
+        close_cancel_.emit(asio::cancellation_type::terminal);
     }
 
     void on_read(beast::error_code ec) {
@@ -311,7 +334,9 @@ private:
     bool writing_ = false;
     State state_ = State::connecting;
 
-    asio::steady_timer heartbeat_;
+    asio::steady_timer heartbeat_;  // the heartbeat while open, the closing deadline once closing
+    asio::cancellation_signal read_cancel_;
+    asio::cancellation_signal close_cancel_;
     Clock::time_point heard_;      // the server's last frame, control frames included
     bool pinged_ = false;          // a ping was due, and nothing came since
     bool ping_in_flight_ = false;  // Beast has not finished sending our last ping

@@ -183,6 +183,10 @@ void WebsocketSession<Stream>::write_next() {
     if (queue_.empty()) {
         if (!closing_ || close_sent_) return;
         close_sent_ = writing_ = true;
+        // A control callback makes Beast's read defer a close frame it finds buffered,
+        // holding the read lock, which our close operation (holding the write lock) then
+        // waits for: the two would wait for each other forever.
+        ws_.control_callback();
         ws_.async_close(*closing_,
                         [self = this->shared_from_this()](beast::error_code) { self->writing_ = false; });
         return;

@@ -390,6 +390,27 @@ async def scenario_resume_expired(peer):
     await again.close()
 
 
+def server_frame(payload, opcode=0x81):
+    """One unmasked frame as a server writes it (payloads under 64 KiB)."""
+    if len(payload) < 126:
+        return bytes([opcode, len(payload)]) + payload
+    return bytes([opcode, 126]) + len(payload).to_bytes(2, "big") + payload
+
+
+async def scenario_close_crossing(peer):
+    """Two frames and the server's own close frame arrive in one TCP segment, and the
+    client closes on the first frame: its closing handshake crosses its reading of the
+    close frame already buffered. Both must end the connection."""
+    await peer.join()
+    frames = (frame("member@new", member=BOB), frame("member@remove", member=BOB))
+    segment = b"".join(server_frame(json.dumps(f).encode()) for f in frames)
+    peer.ws.transport.write(segment + server_frame((1000).to_bytes(2, "big"), opcode=0x88))
+    try:
+        await asyncio.wait_for(peer.ws.wait_closed(), WAIT)
+    except asyncio.TimeoutError:
+        raise Failure("the connection did not end")
+
+
 SCENARIOS = {name[len("scenario_"):]: f for name, f in globals().items() if name.startswith("scenario_")}
 
 
