@@ -87,6 +87,11 @@ class SmokeTest(unittest.TestCase):
         self.assertGreater(f["server_rss_mib"], 0)
         self.assertGreater(f["server_rss_per_connection_kib"], 0)
 
+    def test_idle_connections_that_do_not_join_are_held(self):
+        f = run_bench("connections", *self.spawn(), "-n", "100", "--no-join")
+        self.assertEqual(f["connections"], 100)
+        self.assertGreater(f["server_rss_mib"], 0)
+
     def test_join_storm_settles_with_every_announcement(self):
         m = 50
         f = run_bench("join-storm", *self.spawn(), "-n", str(m))

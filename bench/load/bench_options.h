@@ -25,6 +25,7 @@ struct BenchOptions {
     std::size_t window = 64;               // publishes in flight at saturation (fanout)
     std::size_t payload = 64;              // bytes of each message's text (or raw payload)
     bool raw = false;                      // plain WebSocket frames, no presence protocol
+    bool join = true;                      // connections: join and subscribe, or stay at the session
     std::string subprotocol;               // offered sub-protocol (default: presence.esegece.com, none when raw)
     double timeout = 120;                  // seconds before the tool gives up
     std::size_t connect_window = 256;      // upgrades in flight while connecting

@@ -14,8 +14,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// C connections, each joined and subscribed to channel i % K (raw mode: upgraded only),
-// then left idle: how long connecting all took, and what the server holds per connection.
+// C connections, each joined and subscribed to channel i % K (with --no-join: at its
+// session only; raw mode: upgraded only), then left idle: how long connecting all took, and what the server holds per connection.
 class Connections : public Scenario {
 public:
     explicit Connections(Environment& env) : Scenario(env, env.options.clients) {}
@@ -32,11 +32,11 @@ public:
         // Every join is announced to every member, every subscription to the channel's
         // members; the server is idle once all of that has arrived.
         std::uint64_t channel_announcements = 0;
-        for (std::uint64_t i = 0; i < k; ++i) {
+        for (std::uint64_t i = 0; i < k && options_.join; ++i) {
             const std::uint64_t members = c / k + (i < c % k ? 1 : 0);
             channel_announcements += members * (members + 1) / 2;
         }
-        if (!settle_announcements(c * (c + 1) / 2, channel_announcements)) return false;
+        if (!settle_announcements(options_.join ? c * (c + 1) / 2 : 0, channel_announcements)) return false;
         env_.report.add("settle_seconds", seconds_since(start), "s");
         cpu.report(env_.report, "");
         const ProcessSample after = sample_process(env_.server_pid);
@@ -54,6 +54,7 @@ public:
 
 private:
     std::string channel_of(std::size_t i) const override {
+        if (!options_.join) return {};
         return "channel-" + std::to_string(i % std::max<std::size_t>(options_.channels, 1));
     }
     void on_frame(Connection&, std::string_view, std::string_view) override {}

@@ -31,6 +31,8 @@ po::options_description describe(presence::bench::BenchOptions& o) {
         ("window", po::value(&o.window)->default_value(o.window), "fanout at saturation: publishes in flight")
         ("payload", po::value(&o.payload)->default_value(o.payload), "bytes of each message's text or raw payload (at least 36)")
         ("raw", po::bool_switch(&o.raw), "plain WebSocket messages to a relay server, no presence protocol")
+        ("no-join", po::bool_switch()->notifier([&o](bool no) { o.join = !no; }),
+         "connections: stay at the session, neither joining nor subscribing (idle connections, not members)")
         ("subprotocol", po::value(&o.subprotocol), "sub-protocol offered (default presence.esegece.com; none with --raw)")
         ("timeout", po::value(&o.timeout)->default_value(o.timeout), "seconds before the run is abandoned as failed")
         ("connect-window", po::value(&o.connect_window)->default_value(o.connect_window), "upgrades in flight while connecting")
