@@ -82,17 +82,15 @@ void Scenario::on_message(Connection& c, std::string_view payload) {
 }
 
 void Scenario::on_failure(Connection& c, std::string_view what) {
+    const std::lock_guard lock(failure_mutex_);
+    if (first_failure_.empty()) first_failure_ = "connection " + std::to_string(c.index()) + ": " + std::string(what);
     failures_.fetch_add(1);
-    bool expected = false;
-    if (failure_noted_.compare_exchange_strong(expected, true))
-        first_failure_ = "connection " + std::to_string(c.index()) + ": " + std::string(what);
 }
 
 bool Scenario::wait_for(const std::string& what, const std::function<bool()>& done) {
     for (;;) {
         if (failures_.load() > 0) {
-            // Give the noting thread its moment to finish writing the reason.
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            const std::lock_guard lock(failure_mutex_);
             env_.report.fail(std::to_string(failures_.load()) + " connection(s) failed while " + what +
                              ", first: " + first_failure_);
             return false;

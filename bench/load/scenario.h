@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -90,8 +91,8 @@ private:
 
     std::vector<char> subscribed_;          // per connection: its own subscription came back
     std::atomic<std::uint64_t> failures_{0};
-    std::string first_failure_;
-    std::atomic<bool> failure_noted_{false};
+    std::mutex failure_mutex_;
+    std::string first_failure_;  // under failure_mutex_
 };
 
 // Requests built once by the project's codec, before the clock starts.
