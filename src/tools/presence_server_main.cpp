@@ -6,6 +6,7 @@
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 
 #include "presence/server.h"
@@ -23,6 +24,15 @@ using presence::tools::one_of;
 using presence::tools::seconds;
 
 namespace {
+
+// Each connection is a file: the soft limit (often 1024) would cap the connections far
+// below --max-connections, so it is raised to the hard limit the operator allows.
+void raise_file_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+}
 
 double seconds_of(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
 
@@ -186,6 +196,7 @@ std::string started(const presence::ServerOptions& options, std::uint16_t port, 
 }  // namespace
 
 int main(int argc, char** argv) {
+    raise_file_limit();
     presence::ServerOptions options;
     Extras extras;
     const po::options_description description = describe(options, extras);

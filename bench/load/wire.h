@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace presence::bench {
+
+// Cheap looks into frames, for the hot path: no parsing, no allocation.
+
+inline constexpr std::string_view method_session = "sgc@presence@session";
+inline constexpr std::string_view method_member_new = "sgc@presence@member@new";
+inline constexpr std::string_view method_channel_member_new = "sgc@presence@channel@member@new";
+inline constexpr std::string_view method_publish = "sgc@presence@publish@msg";
+inline constexpr std::string_view method_send_members = "sgc@presence@send@members";
+
+// The value of "method"; empty when there is none.
+std::string_view method_of(std::string_view frame);
+
+// Items of the "members" array of a send@members answer.
+std::size_t count_members(std::string_view frame);
+
+// What a publisher writes into its message: when it sent it (steady clock, ns) and which
+// message it is. The text is "#T<19 digits>#S<12 digits>#" padded with '.' to the payload size.
+struct Stamp {
+    std::uint64_t sent_ns = 0;
+    std::uint64_t sequence = 0;
+};
+
+inline constexpr std::size_t stamp_bytes = 36;
+
+std::string stamped_text(std::size_t payload_bytes);  // a text with a zero stamp
+void write_stamp(char* stamp, Stamp s);               // at the "#T" of a stamped text
+bool read_stamp(std::string_view frame, Stamp& s);    // finds the first stamp in a frame
+
+std::uint64_t now_ns();  // steady clock
+
+}  // namespace presence::bench
