@@ -285,9 +285,11 @@ void PresenceService::hello(Connection& c, const Message& request) {
     const bool can_diff = options_.diff_interval.count() > 0;
     std::string features = std::string(extension::invitation_response) + "," + std::string(extension::heartbeat);
     if (can_resume) features += "," + std::string(extension::resume);
-    features += "," + std::string(extension::member_pages);
-    if (can_diff) features += "," + std::string(extension::diffs);
+    // Named back only to a client that named them, so that the answer older clients get
+    // stays as it was.
+    if (names(request.text, extension::member_pages)) features += "," + std::string(extension::member_pages);
     const bool diffs = can_diff && names(request.text, extension::diffs);
+    if (diffs) features += "," + std::string(extension::diffs);
     change_views(c, [&c, diffs] { c.diffs = diffs; });
     Message answer = message_of(Method::hello);
     answer.text = std::move(features);

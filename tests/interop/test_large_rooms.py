@@ -33,7 +33,7 @@ class LargeRooms(PresenceTestCase):
 
     async def with_diffs(self, name):
         c = await self.connect(name)
-        await c.send(frame(HELLO, text="diffs"))
+        await c.send(frame(HELLO, text="member-pages,diffs"))
         answer = await c.recv()
         self.assertEqual(answer["method"], HELLO)
         self.assertIn("diffs", answer["message"]["text"].split(","))

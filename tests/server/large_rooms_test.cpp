@@ -65,7 +65,7 @@ protected:
 TEST_F(LargeRoomsTest, HelloOffersPagesAndDiffs) {
     start();
     TestPeer p(server->port());
-    p.send(request(Method::hello, std::nullopt, "diffs"));
+    p.send(request(Method::hello, std::nullopt, "member-pages,diffs"));
     const std::string features = p.expect(Method::hello).text.value_or("");
     EXPECT_NE(features.find("member-pages"), std::string::npos) << features;
     EXPECT_NE(features.find("diffs"), std::string::npos) << features;
