@@ -132,6 +132,10 @@ public:
     std::size_t member_count(std::string_view channel) const override { return engine_.member_count(channel); }
     std::vector<Member> members(std::string_view channel) const override { return engine_.members(channel); }
     std::vector<Member> all_members() const override { return engine_.all_members(); }
+    std::vector<Member> members_page(std::string_view channel, std::string_view after,
+                                     std::size_t limit) const override {
+        return engine_.members_page(channel, after, limit);
+    }
     std::vector<ChannelSummary> channels() const override { return engine_.channels(); }
 
     void publish(std::string_view channel, const FramePtr& frame) override { engine_.publish(channel, frame); }
@@ -192,7 +196,7 @@ enum class Op {
     receive,          // the payload is the frame
     disconnect,       // after a closing handshake
     lose,             // without one
-    tick,             // the clock advances (payload[0] + 1) * 10 s: re-sends, expiries
+    tick,             // the clock advances (payload[0] + 1) * 10 s: re-sends, diffs, expiries
     acknowledge,      // payload[0] picks one of the ids the link received
     resume,           // with payload[0]'s link token, payload[1] frames received
     broadcast,        // the payload is the text; payload[0] odd: to room-1, else everyone
@@ -301,6 +305,7 @@ private:
         clock_ += elapsed;
         wall_clock_ += elapsed;
         service_.resend_unacknowledged(clock_);
+        service_.flush_diffs(clock_);
         service_.expire(clock_);
         service_.end_grants(wall_clock_);
     }

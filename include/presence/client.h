@@ -51,6 +51,10 @@ struct ClientOptions {
     std::chrono::milliseconds reconnect_delay{250};
     std::chrono::milliseconds reconnect_max_delay{5'000};
     std::chrono::milliseconds reconnect_give_up{30'000};
+    /// Diffs (docs/protocol.md): other members' joins and leaves arrive summed up per
+    /// channel and interval (on_diff) instead of one by one, when the server offers it.
+    /// This client's own joins and subscriptions are confirmed one by one as always.
+    bool diffs = false;
 };
 
 /// An error the server answered with (error.code, error.text).
@@ -110,6 +114,21 @@ struct ClientEvents {
     std::function<void(const Member& invitee, const std::string& channel, bool accepted,
                        const std::optional<RemoteError>& error)>
         on_channel_invitation_response;
+    /// Extension: one page of a channel's members (get_members_page), in the order of their
+    /// ids. `next_cursor` asks for the next page; empty after the last one.
+    std::function<void(const std::string& channel, const std::vector<Member>& members,
+                       const std::string& next_cursor)>
+        on_members_page;
+    /// Extension: a channel's member count (every member's when `channel` is empty), the
+    /// answer to get_count() and set_counts_only(), and then, for a counts-only channel,
+    /// each time it changed.
+    std::function<void(const std::string& channel, std::size_t count)> on_count;
+    /// Extension (ClientOptions::diffs): who joined and who left `channel` (presence as a
+    /// whole when empty) over one interval, and its member count after. Apply `left`
+    /// first, then `joined`; a member may be in both (it left and came back).
+    std::function<void(const std::string& channel, const std::vector<Member>& joined,
+                       const std::vector<Member>& left, std::size_t count)>
+        on_diff;
 };
 
 /// A Presence client: one WebSocket connection (sub-protocol presence.esegece.com, or
@@ -160,6 +179,14 @@ public:
     void invite(const std::string& channel, const std::string& member_id);
     void get_members();  ///< every member
     void get_members(const std::string& channel);
+    /// Extension (our server): up to `limit` members of `channel` (every member when empty)
+    /// after `cursor` (a next_cursor of on_members_page; empty for the first page).
+    void get_members_page(const std::string& channel, std::size_t limit, const std::string& cursor = "");
+    /// Extension (our server): the member count of `channel` (every member when empty), in on_count.
+    void get_count(const std::string& channel);
+    /// Extension (our server): with `on`, the announcements of `channel` are replaced by
+    /// its count, sent when it changed (at most once per diff interval).
+    void set_counts_only(const std::string& channel, bool on);
     /// Sends `text` as one frame, exactly as given.
     void write_data(const std::string& text);
 

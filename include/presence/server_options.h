@@ -34,6 +34,11 @@ struct PresenceOptions {
     std::size_t max_invitations_per_minute = 60;  ///< per member; over it: error 43
     /// Per channel, counting the members of every node; over it: error 44.
     std::size_t max_channel_members = 0;
+    /// The diffs extension (docs/protocol.md): how long joins and leaves gather before a
+    /// channel's diff goes out to the connections that asked for diffs or counts;
+    /// 0 = the extension is off.
+    std::chrono::milliseconds diff_interval{100};
+    std::size_t max_page_members = 1000;  ///< members in one page of ext@presence@get@members@page
     bool encode_base64 = false;            ///< Base64-encode every string the server sends
     AckOptions ack;                        ///< acknowledgment of what the server sends
     ResumeOptions resume;

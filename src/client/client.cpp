@@ -378,6 +378,20 @@ void Client::get_members(const std::string& channel) {
     impl_->post([channel](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.get_members(channel); }); });
 }
 
+void Client::get_members_page(const std::string& channel, std::size_t limit, const std::string& cursor) {
+    impl_->post([channel, limit, cursor](Impl& s) {
+        s.with_protocol([&](ClientProtocol& p) { p.get_members_page(channel, limit, cursor); });
+    });
+}
+
+void Client::get_count(const std::string& channel) {
+    impl_->post([channel](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.get_count(channel); }); });
+}
+
+void Client::set_counts_only(const std::string& channel, bool on) {
+    impl_->post([channel, on](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.set_counts_only(channel, on); }); });
+}
+
 void Client::write_data(const std::string& text) {
     impl_->post([bytes = std::make_shared<const std::string>(text)](Impl& s) { s.send(bytes); });
 }

@@ -28,6 +28,7 @@ std::string channel_of(const Message& m) { return m.channel.value_or(""); }
 std::string features(const ClientOptions& options) {
     std::string list = std::string(extension::invitation_response) + "," + std::string(extension::heartbeat);
     if (options.resume) list += "," + std::string(extension::resume);
+    if (options.diffs) list += "," + std::string(extension::diffs);
     return list;
 }
 
@@ -77,6 +78,11 @@ void ClientProtocol::dispatch(const Message& m) {
         return emit(events_.on_get_members, channel_of(m), m.members.value_or(std::vector<Member>{}));
     case Method::channel_invitation: return on_invitation(m);
     case Method::invitation_response: return on_invitation_response(m);
+    case Method::members_page:
+        return emit(events_.on_members_page, channel_of(m), m.members.value_or(std::vector<Member>{}),
+                    m.text.value_or(""));
+    case Method::count: return on_count(m);
+    case Method::diff: return on_diff(m);
     case Method::error_member_channel: {
         const protocol::Error e = m.error.value_or(protocol::Error{});
         return emit(events_.on_error_member_channel, channel_of(m), member_of(m), e.code, e.text);
@@ -209,6 +215,41 @@ void ClientProtocol::invite(const std::string& channel, const std::string& membe
 }
 
 void ClientProtocol::get_members(const std::string& channel) { send(request(Method::get_members, channel)); }
+
+void ClientProtocol::get_members_page(const std::string& channel, std::size_t limit, const std::string& cursor) {
+    Message m = request(Method::get_members_page, channel);
+    m.text = std::to_string(limit);
+    if (!cursor.empty()) *m.text += ":" + cursor;
+    send(std::move(m));
+}
+
+void ClientProtocol::get_count(const std::string& channel) { send(request(Method::get_count, channel)); }
+
+void ClientProtocol::set_counts_only(const std::string& channel, bool on) {
+    Message m = request(Method::channel_counts, channel);
+    m.text = std::string(on ? extension::on : extension::off);
+    send(std::move(m));
+}
+
+void ClientProtocol::on_count(const Message& m) {
+    const std::optional<std::size_t> count = protocol::parse_count(m.text.value_or(""));
+    if (!count) return report("count frame without a count");
+    emit(events_.on_count, channel_of(m), *count);
+}
+
+// message.text is "JOINED COUNT": members[] holds the joined ones first, then the left ones.
+void ClientProtocol::on_diff(const Message& m) {
+    const std::string text = m.text.value_or("");
+    const std::size_t space = text.find(' ');
+    const std::optional<std::size_t> joins = protocol::parse_count(text.substr(0, space));
+    const std::optional<std::size_t> count =
+        space == std::string::npos ? std::nullopt : protocol::parse_count(text.substr(space + 1));
+    const std::vector<Member> members = m.members.value_or(std::vector<Member>{});
+    if (!joins || !count || *joins > members.size()) return report("diff frame with a bad message.text");
+    const auto split = members.begin() + static_cast<std::ptrdiff_t>(*joins);
+    emit(events_.on_diff, channel_of(m), std::vector<Member>(members.begin(), split),
+         std::vector<Member>(split, members.end()), *count);
+}
 
 void ClientProtocol::resend_due(protocol::Clock::time_point now) {
     if (restoring_) return;

@@ -39,6 +39,9 @@ public:
     void publish(const std::string& text, const std::string& channel);
     void invite(const std::string& channel, const std::string& member_id);
     void get_members(const std::string& channel);
+    void get_members_page(const std::string& channel, std::size_t limit, const std::string& cursor);
+    void get_count(const std::string& channel);
+    void set_counts_only(const std::string& channel, bool on);
 
     // Re-sends what the server has not acknowledged in time; gives up after max_retries.
     void resend_due(protocol::Clock::time_point now);
@@ -55,6 +58,8 @@ private:
     void rejoin();
     void on_invitation(const protocol::Message& m);
     void on_invitation_response(const protocol::Message& m);
+    void on_count(const protocol::Message& m);
+    void on_diff(const protocol::Message& m);
     // With `tracked` and acknowledgment on, the message gets an id and waits for its ack.
     void send(protocol::Message m, bool tracked = true);
     Bytes encode(const protocol::Message& m) const;

@@ -25,6 +25,10 @@ public:
     virtual FramePtr announcement(Change change, const Member& member, std::string_view channel) = 0;
     // This node found `member`'s node dead and removed it: the departure hooks run here.
     virtual void reaped(const Member& member, const std::vector<std::string>& channels) = 0;
+    // The view of this node changed, whoever made the change and whether or not it was
+    // announced: for what sums changes up (diffs, counts). `channel` is empty for presence
+    // as a whole.
+    virtual void changed(Change, const Member&, std::string_view /*channel*/) {}
 };
 
 // Who is where, and fan-out to them. The presence rules call only this interface, so
@@ -62,6 +66,11 @@ public:
 
     virtual std::vector<Member> members(std::string_view channel) const = 0;
     virtual std::vector<Member> all_members() const = 0;
+    // Up to `limit` members of the channel (of presence when `channel` is empty) whose ids
+    // come after `after`, in the order of their ids: pages that members arriving or leaving
+    // meanwhile do not shift.
+    virtual std::vector<Member> members_page(std::string_view channel, std::string_view after,
+                                             std::size_t limit) const = 0;
     virtual std::vector<ChannelSummary> channels() const = 0;
 
     // For operators (metrics, admin API), cheap enough for every scrape: the engines
@@ -78,6 +87,8 @@ public:
 
     // Delivers to the channel's members, or to every member when `channel` is empty.
     virtual void publish(std::string_view channel, const FramePtr& frame) = 0;
+    // The same, to this node's members only: for frames that every node makes for its own.
+    virtual void publish_local(std::string_view channel, const FramePtr& frame) { publish(channel, frame); }
     // False when no such member exists.
     virtual bool send_to_member(std::string_view id, const FramePtr& frame) = 0;
 };

@@ -7,6 +7,7 @@ namespace presence {
 void MemoryEngine::Roster::insert(Entry& entry) {
     index_.emplace(entry.member.id, entries_.size());
     entries_.push_back(&entry);
+    by_id_.emplace(entry.member.id, &entry);
 }
 
 void MemoryEngine::Roster::erase(const std::string& id) {
@@ -14,11 +15,24 @@ void MemoryEngine::Roster::erase(const std::string& id) {
     if (it == index_.end()) return;
     const std::size_t hole = it->second;
     index_.erase(it);
+    by_id_.erase(by_id_.find(std::string_view(id)));
     if (hole != entries_.size() - 1) {
         entries_[hole] = entries_.back();
         index_[entries_[hole]->member.id] = hole;
     }
     entries_.pop_back();
+}
+
+std::vector<Member> MemoryEngine::Roster::page(std::string_view after, std::size_t limit) const {
+    std::vector<Member> out;
+    out.reserve(std::min(limit, by_id_.size()));
+    for (auto it = by_id_.upper_bound(after); it != by_id_.end() && out.size() < limit; ++it)
+        out.push_back(it->second->member);
+    return out;
+}
+
+void MemoryEngine::changed(Change change, const Member& member, std::string_view channel) {
+    if (listener_) listener_->changed(change, member, channel);
 }
 
 bool MemoryEngine::add_member(const Member& member, Peer& peer, const FramePtr& announcement) {
@@ -45,8 +59,10 @@ bool MemoryEngine::unsubscribe(std::string_view channel, std::string_view id, co
 
 bool MemoryEngine::insert_member(const Member& member, Peer* peer) {
     const auto [it, added] = members_.try_emplace(member.id, Entry{member, peer, {}});
-    if (added) everyone_.insert(it->second);
-    return added;
+    if (!added) return false;
+    everyone_.insert(it->second);
+    changed(Change::member_new, member, "");
+    return true;
 }
 
 void MemoryEngine::erase_member(std::string_view id) {
@@ -55,7 +71,9 @@ void MemoryEngine::erase_member(std::string_view id) {
     for (const std::string& channel : std::vector<std::string>(it->second.channels))
         erase_subscription(channel, id);
     everyone_.erase(it->first);
+    const Member member = std::move(it->second.member);
     members_.erase(it);
+    changed(Change::member_remove, member, "");
 }
 
 bool MemoryEngine::is_local(std::string_view id) const {
@@ -82,18 +100,21 @@ bool MemoryEngine::insert_subscription(std::string_view channel, std::string_vie
     auto [it, created] = channels_.try_emplace(std::string(channel));
     it->second.insert(entry);
     entry.channels.emplace_back(channel);
+    changed(Change::channel_member_new, entry.member, channel);
     return created;
 }
 
 bool MemoryEngine::erase_subscription(std::string_view channel, std::string_view id) {
     const auto it = channels_.find(channel);
     if (it == channels_.end()) return false;
+    if (!it->second.contains(id)) return false;
     it->second.erase(std::string(id));
-    if (const auto member = members_.find(id); member != members_.end())
-        std::erase(member->second.channels, channel);
-    if (!it->second.empty()) return false;
-    channels_.erase(it);
-    return true;
+    const auto member = members_.find(id);
+    changed(Change::channel_member_remove, member->second.member, channel);
+    const bool emptied = it->second.empty();
+    if (emptied) channels_.erase(it);
+    std::erase(member->second.channels, channel);
+    return emptied;
 }
 
 std::vector<std::string> MemoryEngine::channels_of(std::string_view id) const {
@@ -119,6 +140,13 @@ std::vector<Member> MemoryEngine::members(std::string_view channel) const {
 }
 
 std::vector<Member> MemoryEngine::all_members() const { return members_of(everyone_); }
+
+std::vector<Member> MemoryEngine::members_page(std::string_view channel, std::string_view after,
+                                               std::size_t limit) const {
+    if (channel.empty()) return everyone_.page(after, limit);
+    const auto it = channels_.find(channel);
+    return it == channels_.end() ? std::vector<Member>{} : it->second.page(after, limit);
+}
 
 std::vector<ChannelSummary> MemoryEngine::channels() const {
     std::vector<ChannelSummary> out;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -24,6 +25,7 @@ using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 // joins and leaves are O(1) as well.
 class MemoryEngine final : public Engine {
 public:
+    void set_listener(EngineListener& listener) override { listener_ = &listener; }
     bool add_member(const Member& member, Peer& peer, const FramePtr& announcement) override;
     void remove_member(std::string_view id, const FramePtr& announcement) override;
     bool subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override;
@@ -37,6 +39,8 @@ public:
 
     std::vector<Member> members(std::string_view channel) const override;
     std::vector<Member> all_members() const override;
+    std::vector<Member> members_page(std::string_view channel, std::string_view after,
+                                     std::size_t limit) const override;
     std::vector<ChannelSummary> channels() const override;
     std::size_t count_members() const override { return members_.size(); }
     std::size_t count_channels() const override { return channels_.size(); }
@@ -60,7 +64,8 @@ private:
         std::vector<std::string> channels;
     };
 
-    // An ordered set of entries with O(1) insert, erase and lookup.
+    // A set of entries with O(1) lookup, a contiguous array for fan-out, and the order of
+    // their ids for pages (O(log n) to insert and erase).
     class Roster {
     public:
         void insert(Entry& entry);
@@ -69,18 +74,22 @@ private:
         bool empty() const { return entries_.empty(); }
         std::size_t size() const { return entries_.size(); }
         const std::vector<Entry*>& entries() const { return entries_; }
+        std::vector<Member> page(std::string_view after, std::size_t limit) const;
 
     private:
         std::vector<Entry*> entries_;
         StringMap<std::size_t> index_;
+        std::map<std::string_view, const Entry*, std::less<>> by_id_;  // views of the entries' ids
     };
 
     static std::vector<Member> members_of(const Roster& roster);
+    void changed(Change change, const Member& member, std::string_view channel);
 
     StringMap<Entry> members_;
     Roster everyone_;
     StringMap<Roster> channels_;
     std::uint64_t deliveries_ = 0;
+    EngineListener* listener_ = nullptr;
 };
 
 }  // namespace presence

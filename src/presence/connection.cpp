@@ -5,10 +5,22 @@
 namespace presence {
 
 void Connection::deliver(const FramePtr& frame) {
+    if (!wants(*frame)) return;
     const Bytes bytes = bytes_of(frame);
     if (!frame->ack_id.empty()) unacknowledged.track(frame->ack_id, bytes, protocol::Clock::now());
     if (frame->invitation) remember(*frame->invitation);
     send(bytes);
+}
+
+// Its own changes always reach a connection: they confirm its requests.
+bool Connection::wants(const Frame& frame) const {
+    switch (frame.view) {
+    case View::any: return true;
+    case View::change: return frame.about == session_id_ || (!diffs && !counts_only.contains(frame.channel));
+    case View::diff: return diffs && !counts_only.contains(frame.channel);
+    case View::count: return counts_only.contains(frame.channel);
+    }
+    return true;
 }
 
 void Connection::send(const Bytes& bytes) {

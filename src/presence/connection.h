@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/memory_engine.h"
 #include "presence/backlog.h"
 #include "presence/frame.h"
 #include "presence/grant.h"
@@ -61,8 +62,18 @@ public:
     const std::optional<Member>& member() const { return member_; }
     void set_member(std::optional<Member> member) { member_ = std::move(member); }
 
+    // Whether a frame fanned out to this connection is for it (see View).
+    bool wants(const Frame& frame) const;
+    bool has_views() const { return diffs || !counts_only.empty(); }
+    void drop_views() {
+        diffs = false;
+        counts_only.clear();
+    }
+
     const Grant grant;
     bool said_hello = false;
+    bool diffs = false;   // takes diffs instead of other members' changes
+    StringSet counts_only;  // channels of which it takes only the member count
     std::size_t invalid_in_a_row = 0;
     protocol::AckQueue unacknowledged;
     protocol::SeenIds seen_ids;

@@ -15,11 +15,25 @@ struct Invitation {
     bool wants_answer = false;  // the inviter understands the invitation-response extension
 };
 
+// What a frame is to a connection that asked for coalesced views of presence (the diffs
+// extension): such a connection skips the announcements of other members' changes and
+// takes the diffs and counts that sum them up instead; every other connection takes only
+// the frames it always had.
+enum class View : char {
+    any,     // for whoever it is sent to
+    change,  // a join, leave, subscription or unsubscription announced one by one
+    diff,    // the changes of one channel over an interval
+    count,   // one channel's member count
+};
+
 // One encoded outgoing message, built once and shared by every recipient's queue.
 struct Frame {
     std::string bytes;
     std::string ack_id;  // non-empty when the receiver must acknowledge it
     std::optional<Invitation> invitation;
+    View view = View::any;
+    std::string about;    // change: the member whose change it announces
+    std::string channel;  // change, diff, count: the channel ("" for presence as a whole)
 };
 
 using FramePtr = std::shared_ptr<const Frame>;

@@ -58,6 +58,22 @@ std::optional<ResumeRequest> parse_resume(std::string_view text) {
     return request;
 }
 
+// A page request's text: how many members at most, then, after a colon, the cursor (the
+// last id of the previous page; absent for the first page).
+struct PageRequest {
+    std::size_t limit = 0;
+    std::string_view cursor;
+};
+
+std::optional<PageRequest> parse_page(std::string_view text, std::size_t max_limit) {
+    const std::size_t colon = text.find(':');
+    const std::optional<std::size_t> limit = protocol::parse_count(text.substr(0, colon));
+    if (!limit || *limit == 0 || *limit > max_limit) return std::nullopt;
+    PageRequest request{*limit, {}};
+    if (colon != std::string_view::npos) request.cursor = text.substr(colon + 1);
+    return request;
+}
+
 std::string over_rate_text(const PresenceOptions& options) {
     char text[64];
     std::snprintf(text, sizeof text, "over %g requests per second", options.max_requests_per_second);
@@ -127,6 +143,7 @@ void PresenceService::disconnect(Link& link) {
     if (c.member()) remove_member(c);
     notify(hooks_.on_disconnect, c.session_id());
     forget(c);
+    change_views(c, [&c] { c.drop_views(); });
     connections_.erase(&link);
 }
 
@@ -163,6 +180,7 @@ void PresenceService::end_detached(std::unique_ptr<Connection> c) {
     if (c->member()) remove_member(*c);
     notify(hooks_.on_disconnect, c->session_id());
     forget(*c);
+    change_views(*c, [&c] { c->drop_views(); });
 }
 
 // A detached connection whose grant ends is left to its grace period.
@@ -252,6 +270,9 @@ void PresenceService::dispatch(Connection& c, const Message& request) {
     case Method::get_members: return get_members(c, request);
     case Method::channel_invitation: return invite(c, request);
     case Method::invitation_response: return refuse_invitation(c, request);
+    case Method::get_members_page: return get_members_page(c, request);
+    case Method::get_count: return get_count(c, request);
+    case Method::channel_counts: return set_counts_only(c, request);
     default:
         return reject(c, request, ErrorCode::method_not_found,
                       std::string(protocol::method_name(request.method)) + " is not a request");
@@ -261,8 +282,15 @@ void PresenceService::dispatch(Connection& c, const Message& request) {
 void PresenceService::hello(Connection& c, const Message& request) {
     c.said_hello = true;
     const bool can_resume = options_.resume.grace.count() > 0;
+    const bool can_diff = options_.diff_interval.count() > 0;
     std::string features = std::string(extension::invitation_response) + "," + std::string(extension::heartbeat);
     if (can_resume) features += "," + std::string(extension::resume);
+    // Named back only to a client that named them, so that the answer older clients get
+    // stays as it was.
+    if (names(request.text, extension::member_pages)) features += "," + std::string(extension::member_pages);
+    const bool diffs = can_diff && names(request.text, extension::diffs);
+    if (diffs) features += "," + std::string(extension::diffs);
+    change_views(c, [&c, diffs] { c.diffs = diffs; });
     Message answer = message_of(Method::hello);
     answer.text = std::move(features);
     c.deliver(make_frame(std::move(answer)));
@@ -451,7 +479,122 @@ void PresenceService::get_members(Connection& c, const Message& request) {
         return answer_error(c, request, ErrorCode::channel_not_exists);
     if (!c.grant.may_join(channel) || !allowed(hooks_.before_send_members, channel, *self))
         return answer_error(c, request, ErrorCode::send_members_denied);
+    // A list must not be older than the diffs that follow it.
+    if (c.has_views()) flush_diff(channel);
     c.deliver(members_frame(*self, channel));
+}
+
+void PresenceService::get_members_page(Connection& c, const Message& request) {
+    const Member* self = self_of(c, request);
+    if (!self || !valid_channel(c, request, false)) return;
+    const std::string text = request.text.value_or("");
+    const std::optional<PageRequest> page = parse_page(text, options_.max_page_members);
+    if (!page)
+        return reject(c, request, ErrorCode::invalid_params,
+                      "message.text must be LIMIT or LIMIT:CURSOR, with LIMIT from 1 to " +
+                          std::to_string(options_.max_page_members));
+    const std::string channel = request.channel.value_or("");
+    if (!channel.empty() && !engine_.channel_exists(channel))
+        return answer_error(c, request, ErrorCode::channel_not_exists);
+    if (!c.grant.may_join(channel) || !allowed(hooks_.before_send_members, channel, *self))
+        return answer_error(c, request, ErrorCode::send_members_denied);
+    if (c.has_views()) flush_diff(channel);
+    Message answer = message_of(Method::members_page);
+    answer.member = *self;
+    answer.channel = channel;
+    answer.members = engine_.members_page(channel, page->cursor, page->limit);
+    // A full page may be the last one: the next request then gets an empty page.
+    answer.text = answer.members->size() == page->limit ? answer.members->back().id : std::string();
+    c.deliver(make_frame(std::move(answer)));
+}
+
+void PresenceService::get_count(Connection& c, const Message& request) {
+    if (!self_of(c, request) || !valid_channel(c, request, false)) return;
+    const std::string channel = request.channel.value_or("");
+    if (!c.grant.may_join(channel)) return answer_error(c, request, ErrorCode::send_members_denied);
+    if (c.has_views()) flush_diff(channel);
+    c.deliver(count_frame(channel, View::any));
+}
+
+void PresenceService::set_counts_only(Connection& c, const Message& request) {
+    if (!self_of(c, request) || !valid_channel(c, request, false)) return;
+    const std::string channel = request.channel.value_or("");
+    const std::string mode = request.text.value_or("");
+    if (mode != extension::on && mode != extension::off)
+        return reject(c, request, ErrorCode::invalid_params, "message.text must be \"on\" or \"off\"");
+    if (!c.grant.may_join(channel)) return answer_error(c, request, ErrorCode::send_members_denied);
+    change_views(c, [&] {
+        if (mode == extension::on) c.counts_only.insert(channel);
+        else c.counts_only.erase(channel);
+    });
+    c.deliver(count_frame(channel, View::any));
+}
+
+std::size_t PresenceService::count_of(std::string_view channel) const {
+    return channel.empty() ? engine_.count_members() : engine_.member_count(channel);
+}
+
+FramePtr PresenceService::count_frame(const std::string& channel, View view) const {
+    Message count = message_of(Method::count);
+    count.channel = channel;
+    count.text = std::to_string(count_of(channel));
+    auto frame = make_frame(std::move(count));
+    frame->view = view;
+    frame->channel = channel;
+    return frame;
+}
+
+template <typename Edit>
+void PresenceService::change_views(Connection& c, Edit edit) {
+    const bool before = c.has_views();
+    edit();
+    if (c.has_views() != before) c.has_views() ? ++viewers_ : --viewers_;
+    if (viewers_ == 0) pending_diffs_.clear();
+}
+
+void PresenceService::changed(Change change, const Member& member, std::string_view channel) {
+    if (viewers_ == 0) return;
+    auto [it, fresh] = pending_diffs_.try_emplace(std::string(channel));
+    PendingDiff& diff = it->second;
+    auto [entry, first] = diff.entries.try_emplace(member.id);
+    if (first) diff.order.push_back(member.id);
+    const bool joins = change == Change::member_new || change == Change::channel_member_new;
+    if (joins) entry->second.joined = member;
+    else if (entry->second.joined) entry->second.joined.reset();
+    else entry->second.left = member;
+}
+
+void PresenceService::flush_diffs(protocol::Clock::time_point now) {
+    if (now < next_flush_ || options_.diff_interval.count() <= 0) return;
+    next_flush_ = now + options_.diff_interval;
+    while (!pending_diffs_.empty()) flush_diff(std::string(pending_diffs_.begin()->first));
+}
+
+// Encoded once for the channel and fanned out to this node's members, each of whom takes
+// the diff or the count if it asked for it.
+void PresenceService::flush_diff(const std::string& channel) {
+    const auto it = pending_diffs_.find(channel);
+    if (it == pending_diffs_.end()) return;
+    const PendingDiff pending = std::move(it->second);
+    pending_diffs_.erase(it);
+    std::vector<Member> joined;
+    std::vector<Member> left;
+    for (const std::string& id : pending.order) {
+        const PendingDiff::Entry& entry = pending.entries.find(id)->second;
+        if (entry.left) left.push_back(*entry.left);
+        if (entry.joined) joined.push_back(*entry.joined);
+    }
+    if (joined.empty() && left.empty()) return;
+    Message diff = message_of(Method::diff);
+    diff.channel = channel;
+    diff.text = std::to_string(joined.size()) + " " + std::to_string(count_of(channel));
+    diff.members = std::move(joined);
+    diff.members->insert(diff.members->end(), left.begin(), left.end());
+    auto frame = make_frame(std::move(diff));
+    frame->view = View::diff;
+    frame->channel = channel;
+    engine_.publish_local(channel, frame);
+    engine_.publish_local(channel, count_frame(channel, View::count));
 }
 
 FramePtr PresenceService::members_frame(const Member& self, const std::string& channel) const {
@@ -541,7 +684,11 @@ FramePtr PresenceService::announcement(Change change, const Member& member, std:
     Message announce = message_of(method_of(change));
     announce.member = member;
     if (!channel.empty()) announce.channel = std::string(channel);
-    return make_frame(std::move(announce));
+    auto frame = make_frame(std::move(announce));
+    frame->view = View::change;
+    frame->about = member.id;
+    frame->channel = std::string(channel);
+    return frame;
 }
 
 // Only the node that reaped `member` runs its hooks, so that a deployment reports each

@@ -100,6 +100,9 @@ public:
     bool broadcast(std::string_view text, std::string_view channel);
     // Re-sends what is due for acknowledgment on every connection.
     void resend_unacknowledged(protocol::Clock::time_point now);
+    // Sends the diffs and counts of the channels that changed, once the diff interval has
+    // passed since the last time they were sent.
+    void flush_diffs(protocol::Clock::time_point now);
 
     const Engine& engine() const { return engine_; }
     std::size_t connections() const { return connections_.size(); }
@@ -130,6 +133,15 @@ private:
     void publish(Connection& c, const Message& request);
     void get_members(Connection& c, const Message& request);
     FramePtr members_frame(const Member& self, const std::string& channel) const;
+    void get_members_page(Connection& c, const Message& request);
+    void get_count(Connection& c, const Message& request);
+    void set_counts_only(Connection& c, const Message& request);
+    FramePtr count_frame(const std::string& channel, View view) const;
+    std::size_t count_of(std::string_view channel) const;
+    // Changes the views `c` asked for, keeping count of the connections that have some.
+    template <typename Edit>
+    void change_views(Connection& c, Edit edit);
+    void flush_diff(const std::string& channel);
     void invite(Connection& c, const Message& request);
     void refuse_invitation(Connection& c, const Message& request);
 
@@ -145,6 +157,7 @@ private:
 
     FramePtr announcement(Change change, const Member& member, std::string_view channel) override;
     void reaped(const Member& member, const std::vector<std::string>& channels) override;
+    void changed(Change change, const Member& member, std::string_view channel) override;
 
     // The requester's own member, or nullptr after answering error 3.
     const Member* self_of(Connection& c, const Message& request);
@@ -169,7 +182,22 @@ private:
         protocol::Clock::time_point deadline;
     };
 
+    // One channel's joins and leaves since its last diff, in the order of their first
+    // change. A join then a leave of the same member cancel out; a leave then a join stay
+    // both, as the member may have come back with another name or info.
+    struct PendingDiff {
+        struct Entry {
+            std::optional<Member> left;
+            std::optional<Member> joined;
+        };
+        std::vector<std::string> order;
+        StringMap<Entry> entries;
+    };
+
     std::unordered_map<const Link*, std::unique_ptr<Connection>> connections_;
+    std::size_t viewers_ = 0;  // connections that asked for diffs or counts
+    StringMap<PendingDiff> pending_diffs_;
+    protocol::Clock::time_point next_flush_{};
     std::unordered_map<std::string, Link*> resumable_;  // token → link, attached ones
     std::unordered_map<std::string, Detached> detached_;  // token → lost connection
     Expiries expiries_;

@@ -6,7 +6,7 @@
 namespace presence::protocol {
 namespace {
 
-constexpr std::array<std::pair<Method, std::string_view>, 18> method_names{{
+constexpr std::array<std::pair<Method, std::string_view>, 24> method_names{{
     {Method::session, "sgc@presence@session"},
     {Method::member_new, "sgc@presence@member@new"},
     {Method::member_remove, "sgc@presence@member@remove"},
@@ -25,6 +25,12 @@ constexpr std::array<std::pair<Method, std::string_view>, 18> method_names{{
     {Method::resume_token, "ext@presence@resume@token"},
     {Method::ping, "ext@presence@ping"},
     {Method::pong, "ext@presence@pong"},
+    {Method::get_members_page, "ext@presence@get@members@page"},
+    {Method::members_page, "ext@presence@members@page"},
+    {Method::get_count, "ext@presence@get@count"},
+    {Method::count, "ext@presence@count"},
+    {Method::channel_counts, "ext@presence@channel@counts"},
+    {Method::diff, "ext@presence@diff"},
 }};
 
 }  // namespace

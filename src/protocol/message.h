@@ -30,6 +30,12 @@ enum class Method {
     resume_token,
     ping,
     pong,
+    get_members_page,
+    members_page,
+    get_count,
+    count,
+    channel_counts,
+    diff,
 };
 
 std::string_view method_name(Method method);
@@ -51,6 +57,10 @@ inline constexpr std::string_view accepted = "accepted";
 inline constexpr std::string_view refused = "refused";
 inline constexpr std::string_view resume = "resume";
 inline constexpr std::string_view heartbeat = "heartbeat";
+inline constexpr std::string_view member_pages = "member-pages";
+inline constexpr std::string_view diffs = "diffs";
+inline constexpr std::string_view on = "on";
+inline constexpr std::string_view off = "off";
 // The server's answers to a resume request.
 inline constexpr std::string_view resumed = "resumed";
 inline constexpr std::string_view resync = "resync";

@@ -1,5 +1,6 @@
 #include "protocol/text.h"
 
+#include <charconv>
 #include <cstdint>
 
 #include <openssl/evp.h>
@@ -105,6 +106,13 @@ std::vector<std::string_view> split_list(std::string_view list) {
         list.remove_prefix(comma + 1);
     }
     return items;
+}
+
+std::optional<std::size_t> parse_count(std::string_view text) {
+    std::size_t count = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return count;
 }
 
 std::optional<std::string> percent_decode(std::string_view text) {

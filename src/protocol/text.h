@@ -21,4 +21,7 @@ std::optional<std::string> percent_decode(std::string_view text);
 // The items of a comma-separated list (as in HTTP headers), spaces around them trimmed.
 std::vector<std::string_view> split_list(std::string_view list);
 
+// A count written in decimal digits only; nullopt for anything else (empty, a sign, spaces).
+std::optional<std::size_t> parse_count(std::string_view text);
+
 }  // namespace presence::protocol

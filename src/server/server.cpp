@@ -86,6 +86,7 @@ struct Server::Impl {
           io(external ? *external : *own_io),
           core(std::make_shared<ServerCore>(io, std::move(options), std::move(hooks))),
           ack_timer(core->strand),
+          diff_timer(core->strand),
           housekeeping_timer(core->strand) {}
 
     // Runs `work` on the strand and returns its result; directly when already there, or
@@ -116,6 +117,24 @@ struct Server::Impl {
         for (const auto& ns : core->namespaces)
             if (const AckOptions& ack = ns->service.options().ack; ack.enabled)
                 shortest = std::min(shortest.value_or(ack.interval), ack.interval);
+        return shortest;
+    }
+
+    // At the shortest diff interval of the namespaces: each sends its diffs when due.
+    void schedule_diffs(std::chrono::milliseconds interval) {
+        diff_timer.expires_after(interval);
+        diff_timer.async_wait([this, interval](boost::system::error_code ec) {
+            if (ec) return;
+            for (const auto& ns : core->namespaces) ns->service.flush_diffs(protocol::Clock::now());
+            schedule_diffs(interval);
+        });
+    }
+
+    std::optional<std::chrono::milliseconds> diff_interval() const {
+        std::optional<std::chrono::milliseconds> shortest;
+        for (const auto& ns : core->namespaces)
+            if (const auto interval = ns->service.options().diff_interval; interval.count() > 0)
+                shortest = std::min(shortest.value_or(interval), interval);
         return shortest;
     }
 
@@ -155,6 +174,7 @@ struct Server::Impl {
         core->stopping = true;
         stop_listening();
         ack_timer.cancel();
+        diff_timer.cancel();
         housekeeping_timer.cancel();
         core->on_idle = [this] { idle.set_value(); };
         for (const auto& ns : core->namespaces) ns->service.close_all(close_going_away, "server shutting down");
@@ -208,6 +228,7 @@ struct Server::Impl {
     asio::io_context& io;
     std::shared_ptr<ServerCore> core;
     asio::steady_timer ack_timer;
+    asio::steady_timer diff_timer;
     asio::steady_timer housekeeping_timer;
     LimitsHit logged_limits;
     Refusals logged_refusals;
@@ -251,6 +272,7 @@ void Server::start() {
         if (s.admin_listener) s.admin_listener->run();
         for (const auto& ns : s.core->namespaces) ns->engine->start();
         if (const auto interval = s.resend_interval()) s.schedule_resends(*interval);
+        if (const auto interval = s.diff_interval()) s.schedule_diffs(*interval);
         s.schedule_housekeeping();
     });
     s.started = true;

@@ -41,6 +41,7 @@ struct Durations {
     double ack_timeout = 240;
     double node_timeout = 5;
     double resume_grace = 10;
+    double diff_interval = seconds_of(presence::PresenceOptions{}.diff_interval);
     double heartbeat_interval = seconds_of(presence::HeartbeatOptions{}.interval);
     double heartbeat_timeout = seconds_of(presence::HeartbeatOptions{}.timeout);
     double webhook_batch_interval = seconds_of(presence::WebhookOptions{}.batch_interval);
@@ -64,6 +65,7 @@ void apply(const Extras& x, presence::ServerOptions& options) {
     options.presence.ack.timeout = seconds(t.ack_timeout);
     options.engine.node_timeout = seconds(t.node_timeout);
     options.presence.resume.grace = seconds(t.resume_grace);
+    options.presence.diff_interval = seconds(t.diff_interval);
     options.heartbeat.interval = seconds(t.heartbeat_interval);
     options.heartbeat.timeout = seconds(t.heartbeat_timeout);
     options.webhooks.batch_interval = seconds(t.webhook_batch_interval);
@@ -139,6 +141,11 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
          "frames kept per resumable connection for a resume to send again")
         ("resume-backlog-bytes", po::value(&p.resume.backlog_bytes)->default_value(p.resume.backlog_bytes),
          "bytes kept per resumable connection for a resume to send again")
+        ("diff-interval", po::value(&t.diff_interval)->default_value(t.diff_interval),
+         "seconds joins and leaves gather before a channel's diff goes to the clients that asked for diffs "
+         "(0 = no diffs extension)")
+        ("max-page-members", po::value(&p.max_page_members)->default_value(p.max_page_members),
+         "members in one page of ext@presence@get@members@page")
         ("engine", po::value(&e.url)->default_value(e.url),
          "where presence state lives: memory, or redis://HOST[:PORT] shared by several nodes")
         ("node-id", po::value(&e.node_id), "this node's name among the nodes sharing Redis (default: random)")

@@ -53,6 +53,42 @@ protected:
     Person bob{"bob", {}, {}};
 };
 
+// The large-room extensions through the client's API: a page, a count, a diff instead of
+// one event per member, and counts only.
+TEST_F(ClientServer, PagesCountsDiffsAndCountsOnly) {
+    ClientOptions watcher_options = options_for("watcher");
+    watcher_options.diffs = true;
+    Person watcher{"watcher", {}, {}};
+    watcher.client = std::make_unique<Client>(watcher_options, watcher.log.events());
+    watcher.client->connect();
+    ASSERT_TRUE(watcher.log.wait_for_prefix("session "));
+    ASSERT_TRUE(watcher.log.wait_for("member+ " + watcher.me()));
+    watcher.client->subscribe("room");
+    ASSERT_TRUE(watcher.log.wait_for("channel+ [room] " + watcher.me()));
+    // Its own subscription is summed up too, alone, as nobody else is in the room yet.
+    ASSERT_TRUE(watcher.log.wait_for("diff [room] +" + watcher.me() + " - 1"));
+    join(alice);
+    alice.client->subscribe("room");
+    ASSERT_TRUE(alice.log.wait_for("channel+ [room] " + alice.me()));
+    ASSERT_TRUE(watcher.log.wait_for("diff [room] +" + alice.me() + " - 2"));
+    EXPECT_EQ(watcher.log.count("channel+ [room] " + alice.me()), 0u);
+    EXPECT_EQ(watcher.log.count("member+ " + alice.me()), 0u);
+
+    alice.client->get_members_page("room", 1);
+    ASSERT_TRUE(alice.log.wait_for_prefix("page [room] "));
+    alice.client->get_count("room");
+    EXPECT_TRUE(alice.log.wait_for("count [room] 2"));
+
+    alice.client->set_counts_only("room", true);
+    EXPECT_TRUE(alice.log.wait_for("count [room] 2", 2));
+    join(bob);
+    bob.client->subscribe("room");
+    EXPECT_TRUE(alice.log.wait_for("count [room] 3"));
+    ASSERT_TRUE(watcher.log.wait_for("diff [room] +" + bob.me() + " - 3"));
+    EXPECT_EQ(alice.log.count("channel+ [room] " + bob.me()), 0u);
+    EXPECT_EQ(watcher.log.count_prefix("error"), 0u);
+}
+
 TEST_F(ClientServer, TwoClientsSeeEachOtherJoinTalkAndLeave) {
     join(alice);
     join(bob);

@@ -43,6 +43,18 @@ ClientEvents EventLog::events() {
     e.on_get_members = [this](const std::string& channel, const std::vector<Member>& members) {
         add("members " + bracketed(channel) + " " + describe_all(members));
     };
+    e.on_members_page = [this](const std::string& channel, const std::vector<Member>& members,
+                               const std::string& next) {
+        add("page " + bracketed(channel) + " " + describe_all(members) + " next=" + next);
+    };
+    e.on_count = [this](const std::string& channel, std::size_t count) {
+        add("count " + bracketed(channel) + " " + std::to_string(count));
+    };
+    e.on_diff = [this](const std::string& channel, const std::vector<Member>& joined,
+                       const std::vector<Member>& left, std::size_t count) {
+        add("diff " + bracketed(channel) + " +" + describe_all(joined) + " -" + describe_all(left) + " " +
+            std::to_string(count));
+    };
     e.on_error_member_channel = [this](const std::string& channel, const Member& m, int code,
                                        const std::string& text) {
         add("error-member-channel " + bracketed(channel) + " " + describe(m) + " " + std::to_string(code) + " " +

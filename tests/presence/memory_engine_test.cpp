@@ -10,7 +10,11 @@ struct RecordingPeer : Peer {
     std::vector<std::string> received;
 };
 
-FramePtr frame(std::string bytes) { return std::make_shared<Frame>(Frame{std::move(bytes), {}, {}}); }
+FramePtr frame(std::string bytes) {
+    auto f = std::make_shared<Frame>();
+    f->bytes = std::move(bytes);
+    return f;
+}
 
 class MemoryEngineTest : public ::testing::Test {
 protected:

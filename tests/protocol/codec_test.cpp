@@ -57,6 +57,12 @@ constexpr Method all_methods[] = {
     Method::resume_token,
     Method::ping,
     Method::pong,
+    Method::get_members_page,
+    Method::members_page,
+    Method::get_count,
+    Method::count,
+    Method::channel_counts,
+    Method::diff,
 };
 
 const Member ann{"3f2c5a6e-1b7d-4c1e-9a0f-2d4e6b8c0a1f", "Ann", "line one\r\nline two"};
@@ -119,6 +125,24 @@ Message sample(Method method) {
     case Method::resume:
         m.member = ann;
         m.text = "resumed";
+        break;
+    case Method::get_members_page:
+    case Method::get_count:
+    case Method::channel_counts:
+        m.member = ann;
+        m.channel = "room";
+        m.text = "100:b0b";
+        break;
+    case Method::members_page:
+    case Method::diff:
+        m.member = ann;
+        m.channel = "room";
+        m.members = std::vector<Member>{ann, bob};
+        m.text = "1 7";
+        break;
+    case Method::count:
+        m.channel = "room";
+        m.text = "7";
         break;
     case Method::invitation_response:
         m.member = bob;

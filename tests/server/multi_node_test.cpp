@@ -253,5 +253,57 @@ TEST_F(MultiNodeTest, ANamespaceSpansTheNodesAndStaysApartFromTheOthers) {
     EXPECT_EQ(plain->expect(Method::send_members).members, std::vector<Member>{plain->member()});
 }
 
+// Diffs, pages and counts read the replica of each node: a watcher on node a sees the
+// joins made on node b summed up in one diff, and pages and counts span both nodes. The
+// diff interval is an hour, so the diff goes out when the watcher asks for the list.
+TEST_F(MultiNodeTest, DiffsPagesAndCountsSpanTheNodes) {
+    std::vector<Server*> servers;
+    for (const std::string id : {"a", "b"}) {
+        ServerOptions options = options_of(id);
+        options.presence.diff_interval = std::chrono::hours(1);
+        nodes.push_back(std::make_unique<Server>(options));
+        nodes.back()->start();
+        servers.push_back(nodes.back().get());
+    }
+    TestPeer watcher(servers[0]->port());
+    watcher.send(request(Method::hello, std::nullopt, "diffs"));
+    watcher.expect(Method::hello);
+    watcher.join("watcher");
+    watcher.subscribe("room");
+    ASSERT_TRUE(eventually([&] { return servers[1]->members("room").size() == 1; }));
+    std::vector<std::unique_ptr<TestPeer>> remote;
+    for (int i = 0; i < 5; ++i) {
+        remote.push_back(peer(*servers[1], "m" + std::to_string(i)));
+        remote.back()->subscribe("room");
+    }
+    ASSERT_TRUE(eventually([&] { return servers[0]->members("room").size() == 6; }));
+    watcher.send(request(Method::get_members, "room"));
+    const Message diff = watcher.expect(Method::diff);
+    EXPECT_EQ(diff.text, "6 6");  // the watcher's own subscription is summed up too
+    EXPECT_EQ(names(*diff.members), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4", "watcher"}));
+    EXPECT_EQ(watcher.expect(Method::send_members).members->size(), 6u);
+
+    std::vector<std::string> listed;
+    std::string cursor;
+    for (int pages = 0; pages < 10; ++pages) {
+        watcher.send(request(Method::get_members_page, "room", cursor.empty() ? "4" : "4:" + cursor));
+        const Message page = watcher.expect(Method::members_page);
+        for (const Member& m : *page.members) listed.push_back(m.name);
+        cursor = page.text.value_or("");
+        if (cursor.empty()) break;
+    }
+    std::sort(listed.begin(), listed.end());
+    EXPECT_EQ(listed, (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4", "watcher"}));
+    watcher.send(request(Method::get_count, "room"));
+    EXPECT_EQ(watcher.expect(Method::count).text, "6");
+
+    remote[0]->close();
+    ASSERT_TRUE(eventually([&] { return servers[0]->members("room").size() == 5; }));
+    watcher.send(request(Method::get_members, "room"));
+    const Message leave = watcher.expect(Method::diff);
+    EXPECT_EQ(leave.text, "0 5");
+    EXPECT_EQ(names(*leave.members), std::vector<std::string>{"m0"});
+}
+
 }  // namespace
 }  // namespace presence::test

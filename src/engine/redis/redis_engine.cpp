@@ -289,19 +289,19 @@ void RedisEngine::apply(const Event& e) {
         const auto member = member_from_json(e.member);
         if (!member || replica_.find_member(member->id)) return;
         add_remote(*member, e.node);
-        return replica_.publish("", frame_of(e));
+        return replica_.publish("", frame_of(e, member->id));
     }
     case Event::Type::leave:
         if (!remote) return;
-        replica_.publish("", frame_of(e));
+        replica_.publish("", frame_of(e, e.member_id));
         return remove_remote(std::string(e.member_id));
     case Event::Type::subscribe:
         if (!remote || replica_.is_subscribed(e.channel, e.member_id)) return;
         replica_.insert_subscription(e.channel, e.member_id);
-        return replica_.publish(e.channel, frame_of(e));
+        return replica_.publish(e.channel, frame_of(e, e.member_id));
     case Event::Type::unsubscribe:
         if (!remote || !replica_.is_subscribed(e.channel, e.member_id)) return;
-        replica_.publish(e.channel, frame_of(e));
+        replica_.publish(e.channel, frame_of(e, e.member_id));
         replica_.erase_subscription(e.channel, e.member_id);
         return;
     case Event::Type::frame:
@@ -313,13 +313,19 @@ void RedisEngine::apply(const Event& e) {
     }
 }
 
-// One copy of the bytes per node, shared by all of its recipients.
-FramePtr RedisEngine::frame_of(const Event& e) {
+// One copy of the bytes per node, shared by all of its recipients. `about` is the member
+// whose change the frame announces, if it announces one.
+FramePtr RedisEngine::frame_of(const Event& e, std::string_view about) {
     auto frame = std::make_shared<Frame>();
     frame->bytes = std::string(e.body);
     frame->ack_id = std::string(e.ack_id);
     if (e.type == Event::Type::invitation)
         frame->invitation = Invitation{std::string(e.inviter_id), std::string(e.channel), e.wants_answer};
+    if (!about.empty()) {
+        frame->view = View::change;
+        frame->about = std::string(about);
+        frame->channel = std::string(e.channel);
+    }
     return frame;
 }
 

@@ -35,7 +35,10 @@ public:
                 std::function<void(LogLevel, const std::string&)> log);
     ~RedisEngine() override;
 
-    void set_listener(EngineListener& listener) override { listener_ = &listener; }
+    void set_listener(EngineListener& listener) override {
+        listener_ = &listener;
+        replica_.set_listener(listener);
+    }
     void start() override;
     void stop(std::function<void()> done) override;
     std::string trouble() const override;
@@ -55,6 +58,10 @@ public:
 
     std::vector<Member> members(std::string_view channel) const override { return replica_.members(channel); }
     std::vector<Member> all_members() const override { return replica_.all_members(); }
+    std::vector<Member> members_page(std::string_view channel, std::string_view after,
+                                     std::size_t limit) const override {
+        return replica_.members_page(channel, after, limit);
+    }
     std::vector<ChannelSummary> channels() const override { return replica_.channels(); }
     std::size_t count_members() const override { return replica_.count_members(); }
     std::size_t count_channels() const override { return replica_.count_channels(); }
@@ -65,6 +72,7 @@ public:
     std::string node_id() const override { return options_.node_id; }
 
     void publish(std::string_view channel, const FramePtr& frame) override;
+    void publish_local(std::string_view channel, const FramePtr& frame) override { replica_.publish(channel, frame); }
     bool send_to_member(std::string_view id, const FramePtr& frame) override;
 
 private:
@@ -89,7 +97,7 @@ private:
     void on_event(std::string_view payload);
     void apply(const Event& event);
     void deliver(const Event& event);
-    static FramePtr frame_of(const Event& event);
+    static FramePtr frame_of(const Event& event, std::string_view about = {});
     void drop_node(std::string_view node, bool reaped_here);
 
     // The replica's remote part.
