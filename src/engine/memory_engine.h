@@ -7,18 +7,9 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "presence/string_keys.h"
 
 namespace presence {
-
-// A hash that lets unordered maps keyed by std::string be searched with a string_view.
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-template <typename T>
-using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
-using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
 // The single-node engine, and the replica inside the multi-node one. Fan-out walks a
 // contiguous array of peers per channel; removal swaps the last entry into the hole, so

@@ -6,10 +6,10 @@
 #include <optional>
 #include <string>
 
-#include "engine/memory_engine.h"
 #include "presence/backlog.h"
 #include "presence/frame.h"
 #include "presence/grant.h"
+#include "presence/string_keys.h"
 #include "presence/member.h"
 #include "presence/server_options.h"
 #include "presence/token_bucket.h"

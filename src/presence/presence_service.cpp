@@ -475,13 +475,23 @@ void PresenceService::get_members(Connection& c, const Message& request) {
     const Member* self = self_of(c, request);
     if (!self || !valid_channel(c, request, false)) return;
     const std::string channel = request.channel.value_or("");
-    if (!channel.empty() && !engine_.channel_exists(channel))
-        return answer_error(c, request, ErrorCode::channel_not_exists);
-    if (!c.grant.may_join(channel) || !allowed(hooks_.before_send_members, channel, *self))
-        return answer_error(c, request, ErrorCode::send_members_denied);
-    // A list must not be older than the diffs that follow it.
+    if (may_list(c, request, *self, channel)) c.deliver(members_frame(*self, channel));
+}
+
+// Answers the error when `self` may not list `channel`. A list must not be older than the
+// diffs that follow it, so the channel's pending diff goes first.
+bool PresenceService::may_list(Connection& c, const Message& request, const Member& self,
+                               const std::string& channel) {
+    if (!channel.empty() && !engine_.channel_exists(channel)) {
+        answer_error(c, request, ErrorCode::channel_not_exists);
+        return false;
+    }
+    if (!c.grant.may_join(channel) || !allowed(hooks_.before_send_members, channel, self)) {
+        answer_error(c, request, ErrorCode::send_members_denied);
+        return false;
+    }
     if (c.has_views()) flush_diff(channel);
-    c.deliver(members_frame(*self, channel));
+    return true;
 }
 
 void PresenceService::get_members_page(Connection& c, const Message& request) {
@@ -494,11 +504,7 @@ void PresenceService::get_members_page(Connection& c, const Message& request) {
                       "message.text must be LIMIT or LIMIT:CURSOR, with LIMIT from 1 to " +
                           std::to_string(options_.max_page_members));
     const std::string channel = request.channel.value_or("");
-    if (!channel.empty() && !engine_.channel_exists(channel))
-        return answer_error(c, request, ErrorCode::channel_not_exists);
-    if (!c.grant.may_join(channel) || !allowed(hooks_.before_send_members, channel, *self))
-        return answer_error(c, request, ErrorCode::send_members_denied);
-    if (c.has_views()) flush_diff(channel);
+    if (!may_list(c, request, *self, channel)) return;
     Message answer = message_of(Method::members_page);
     answer.member = *self;
     answer.channel = channel;

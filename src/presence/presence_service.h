@@ -132,6 +132,7 @@ private:
     void unsubscribe(Connection& c, const Message& request);
     void publish(Connection& c, const Message& request);
     void get_members(Connection& c, const Message& request);
+    bool may_list(Connection& c, const Message& request, const Member& self, const std::string& channel);
     FramePtr members_frame(const Member& self, const std::string& channel) const;
     void get_members_page(Connection& c, const Message& request);
     void get_count(Connection& c, const Message& request);
