@@ -38,7 +38,7 @@ struct PresenceOptions {
     /// channel's diff goes out to the connections that asked for diffs or counts;
     /// 0 = the extension is off.
     std::chrono::milliseconds diff_interval{100};
-    std::size_t max_page_members = 1000;  ///< members in one page of ext@presence@get@members@page
+    std::size_t max_page_members = 1000;  ///< members in one page of a paged member list (docs/protocol.md)
     bool encode_base64 = false;            ///< Base64-encode every string the server sends
     AckOptions ack;                        ///< acknowledgment of what the server sends
     ResumeOptions resume;
