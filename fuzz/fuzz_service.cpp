@@ -191,7 +191,8 @@ ServerHooks refusing_hooks() {
 
 enum class Op {
     connect,          // anonymous
-    connect_granted,  // payload[0]: bit 0 restricted, bit 1 fixed name, bit 2 ends in 60 s;
+    connect_granted,  // payload[0]: bit 0 restricted, bit 1 fixed name, bit 2 ends in 60 s,
+                      // bit 3 fixed user;
                       // the id is "m" and payload[1] % 4, or the link's number without it
     receive,          // the payload is the frame
     disconnect,       // after a closing handshake
@@ -293,6 +294,7 @@ private:
         g.publish = {"room-1"};
         if ((flags & 2) != 0) g.name = "fixed";
         if ((flags & 4) != 0) g.expires = wall_clock_ + 60s;
+        if ((flags & 8) != 0) g.user = "u1";
         return g;
     }
 
@@ -305,7 +307,7 @@ private:
         clock_ += elapsed;
         wall_clock_ += elapsed;
         service_.resend_unacknowledged(clock_);
-        service_.flush_diffs(clock_);
+        service_.flush_views(clock_);
         service_.expire(clock_);
         service_.end_grants(wall_clock_);
     }

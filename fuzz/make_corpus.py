@@ -49,6 +49,8 @@ def frame(method, member=None, channel=None, text=None, members=None, id=None):
     f = {"jsonrpc": "2.0", "method": method}
     if member is not None:
         f["member"] = {"id": member[0], "name": member[1], "info": member[2]}
+        if len(member) > 3:
+            f["member"]["user"] = member[3]
     if channel is not None:
         f["channel"] = {"name": channel}
     if text is not None:
@@ -153,6 +155,12 @@ SCRIPTS = {
                         step(1, "lose")],
     "shutdown-at-once": [0, step(0, "connect"), hello(0, "resume"), join(0, granted=False), step(0, "lose"),
                          join(1), join(2), enter(2)],
+    "users": [0, join(0), hello(0, "users"), enter(0), step(1, "connect"),
+              send(1, "sgc@presence@member@new", member=("", "bob", "tab 1", "u1")), enter(1),
+              step(2, "connect_granted", b"\x08"), send(2, "sgc@presence@member@new", member=("m2", "bob", "", "u1")),
+              enter(2), send(0, "ext@presence@get@users", channel="room-1"), step(1, "disconnect"),
+              step(2, "disconnect"), step(2, "connect"), send(2, "sgc@presence@member@new", member=("", "b", "", "u1")),
+              enter(2), tick(0)],
     "reconnect": [0, join(0), enter(0), step(0, "disconnect"), join(0), enter(0), step(0, "lose"), join(0)],
 }
 

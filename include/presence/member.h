@@ -10,6 +10,10 @@ struct Member {
     std::string id;
     std::string name;
     std::string info;
+    /// The user this connection belongs to (the users extension): the members of one user
+    /// are listed together and announced once. Empty for a member on its own. (Initialized
+    /// here so that `{id, name, info}` stays a complete initializer.)
+    std::string user = {};
 
     bool operator==(const Member&) const = default;
 };

@@ -38,6 +38,10 @@ struct PresenceOptions {
     /// channel's diff goes out to the connections that asked for diffs or counts;
     /// 0 = the extension is off.
     std::chrono::milliseconds diff_interval{100};
+    /// The users extension (docs/protocol.md): a user's last leave of a channel is told to
+    /// the connections that asked for users only once this long has passed without the
+    /// user coming back, so that a reloaded page is not seen leaving; 0 = told at once.
+    std::chrono::milliseconds user_leave_grace{2000};
     std::size_t max_page_members = 1000;  ///< members in one page of a paged member list (docs/protocol.md)
     bool encode_base64 = false;            ///< Base64-encode every string the server sends
     AckOptions ack;                        ///< acknowledgment of what the server sends

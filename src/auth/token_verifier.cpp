@@ -133,6 +133,7 @@ TokenVerifier::Outcome grant_of(const json::object& payload, Clock::time_point n
     auto subject = claims.text("sub");
     auto name = claims.text("name");
     auto info = claims.text("info");
+    auto user = claims.text("user");
     auto join = claims.patterns("channels");
     auto publish = claims.patterns("publish");
     if (!claims.error().empty()) return refuse(claims.error());
@@ -140,6 +141,8 @@ TokenVerifier::Outcome grant_of(const json::object& payload, Clock::time_point n
     if (!expires) return refuse("claim exp is required");
     if (subject && (subject->empty() || subject->size() > max_subject_bytes))
         return refuse("claim sub must be 1 to 256 bytes");
+    if (user && (user->empty() || user->size() > max_subject_bytes))
+        return refuse("claim user must be 1 to 256 bytes");
     // RFC 7519: valid before `exp` and from `nbf` on, each widened by the leeway.
     if (now >= *expires + clock_leeway) return refuse("token expired");
     if (not_before && now < *not_before - clock_leeway) return refuse("token not yet valid");
@@ -149,6 +152,7 @@ TokenVerifier::Outcome grant_of(const json::object& payload, Clock::time_point n
     grant.id = std::move(subject);
     grant.name = std::move(name);
     grant.info = std::move(info);
+    grant.user = std::move(user);
     grant.join = join.value_or(ChannelPatterns{});
     // Without its own list a member may publish where it may join.
     grant.publish = publish ? std::move(*publish) : grant.join;

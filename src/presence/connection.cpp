@@ -16,9 +16,12 @@ void Connection::deliver(const FramePtr& frame) {
 bool Connection::wants(const Frame& frame) const {
     switch (frame.view) {
     case View::any: return true;
-    case View::change: return frame.about == session_id_ || (!diffs && !counts_only.contains(frame.channel));
+    case View::change:
+        if (frame.about == session_id_) return true;
+        return !(users && frame.of_user) && !diffs && !counts_only.contains(frame.channel);
     case View::diff: return diffs && !counts_only.contains(frame.channel);
     case View::count: return counts_only.contains(frame.channel);
+    case View::user: return users && frame.about != session_id_ && !diffs && !counts_only.contains(frame.channel);
     }
     return true;
 }

@@ -73,6 +73,7 @@ public:
     const Grant grant;
     bool said_hello = false;
     bool diffs = false;   // takes diffs instead of other members' changes
+    bool users = false;   // takes a user's first join and last leave instead of each of its connections'
     StringSet counts_only;  // channels of which it takes only the member count
     std::size_t invalid_in_a_row = 0;
     protocol::AckQueue unacknowledged;

@@ -24,6 +24,7 @@ enum class View : char {
     change,  // a join, leave, subscription or unsubscription announced one by one
     diff,    // the changes of one channel over an interval
     count,   // one channel's member count
+    user,    // a user's first join or last leave of a channel (the users extension)
 };
 
 // One encoded outgoing message, built once and shared by every recipient's queue.
@@ -32,8 +33,11 @@ struct Frame {
     std::string ack_id;  // non-empty when the receiver must acknowledge it
     std::optional<Invitation> invitation;
     View view = View::any;
-    std::string about;    // change: the member whose change it announces
-    std::string channel;  // change, diff, count: the channel ("" for presence as a whole)
+    std::string about;    // change, user: the member whose change it announces
+    std::string channel;  // change, diff, count, user: the channel ("" for presence as a whole)
+    // change: the member belongs to a user, whose first join and last leave a connection
+    // with the users view takes instead (View::user).
+    bool of_user = false;
 };
 
 using FramePtr = std::shared_ptr<const Frame>;

@@ -22,6 +22,7 @@ struct Grant {
     std::optional<std::string> id;      // fixed member id (the token's subject)
     std::optional<std::string> name;    // fixed member name
     std::optional<std::string> info;    // fixed member info
+    std::optional<std::string> user;    // fixed user (the users extension)
     ChannelPatterns join;               // channels it may subscribe to and list
     ChannelPatterns publish;            // channels it may publish to
     // When the grant ends; the connection is closed then (1008).

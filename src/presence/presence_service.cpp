@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <tuple>
 #include <utility>
 
 #include "protocol/codec.h"
@@ -91,7 +92,11 @@ Message context_of(const protocol::Decoded& decoded) {
 }
 
 // A connection is taken over only by a claimant with the same identity.
-bool same_identity(const Grant& a, const Grant& b) { return a.restricted == b.restricted && a.id == b.id; }
+bool same_identity(const Grant& a, const Grant& b) {
+    return a.restricted == b.restricted && a.id == b.id && a.user == b.user;
+}
+
+bool joins(Change change) { return change == Change::member_new || change == Change::channel_member_new; }
 
 Method method_of(Change change) {
     switch (change) {
@@ -144,6 +149,7 @@ void PresenceService::disconnect(Link& link) {
     notify(hooks_.on_disconnect, c.session_id());
     forget(c);
     change_views(c, [&c] { c.drop_views(); });
+    set_users(c, false);
     connections_.erase(&link);
 }
 
@@ -181,6 +187,7 @@ void PresenceService::end_detached(std::unique_ptr<Connection> c) {
     notify(hooks_.on_disconnect, c->session_id());
     forget(*c);
     change_views(*c, [&c] { c->drop_views(); });
+    set_users(*c, false);
 }
 
 // A detached connection whose grant ends is left to its grace period.
@@ -273,6 +280,7 @@ void PresenceService::dispatch(Connection& c, const Message& request) {
     case Method::get_members_page: return get_members_page(c, request);
     case Method::get_count: return get_count(c, request);
     case Method::channel_counts: return set_counts_only(c, request);
+    case Method::get_users: return get_users(c, request);
     default:
         return reject(c, request, ErrorCode::method_not_found,
                       std::string(protocol::method_name(request.method)) + " is not a request");
@@ -291,6 +299,9 @@ void PresenceService::hello(Connection& c, const Message& request) {
     const bool diffs = can_diff && names(request.text, extension::diffs);
     if (diffs) features += "," + std::string(extension::diffs);
     change_views(c, [&c, diffs] { c.diffs = diffs; });
+    const bool users = names(request.text, extension::users);
+    if (users) features += "," + std::string(extension::users);
+    set_users(c, users);
     Message answer = message_of(Method::hello);
     answer.text = std::move(features);
     c.deliver(make_frame(std::move(answer)));
@@ -378,8 +389,10 @@ void PresenceService::join(Connection& c, const Message& request) {
     if (member.id != c.session_id()) return answer_error(c, request, ErrorCode::member_not_exists);
     if (c.grant.name) member.name = *c.grant.name;
     if (c.grant.info) member.info = *c.grant.info;
+    if (c.grant.user) member.user = *c.grant.user;
     if (!within(c, request, "member.name", member.name.size(), options_.max_name_bytes) ||
-        !within(c, request, "member.info", member.info.size(), options_.max_info_bytes))
+        !within(c, request, "member.info", member.info.size(), options_.max_info_bytes) ||
+        !within(c, request, "member.user", member.user.size(), options_.max_name_bytes))
         return;
     if (!allowed(hooks_.before_new_member, member))
         return answer_error(c, request, ErrorCode::new_member_denied, {}, &member);
@@ -559,18 +572,19 @@ void PresenceService::change_views(Connection& c, Edit edit) {
 }
 
 void PresenceService::changed(Change change, const Member& member, std::string_view channel) {
+    if (!member.user.empty()) count_user(change, member, channel);
     if (viewers_ == 0) return;
     auto [it, fresh] = pending_diffs_.try_emplace(std::string(channel));
     PendingDiff& diff = it->second;
     auto [entry, first] = diff.entries.try_emplace(member.id);
     if (first) diff.order.push_back(member.id);
-    const bool joins = change == Change::member_new || change == Change::channel_member_new;
-    if (joins) entry->second.joined = member;
+    if (joins(change)) entry->second.joined = member;
     else if (entry->second.joined) entry->second.joined.reset();
     else entry->second.left = member;
 }
 
-void PresenceService::flush_diffs(protocol::Clock::time_point now) {
+void PresenceService::flush_views(protocol::Clock::time_point now) {
+    flush_leaves(now);
     if (now < next_flush_ || options_.diff_interval.count() <= 0) return;
     next_flush_ = now + options_.diff_interval;
     while (!pending_diffs_.empty()) flush_diff(std::string(pending_diffs_.begin()->first));
@@ -601,6 +615,77 @@ void PresenceService::flush_diff(const std::string& channel) {
     frame->channel = channel;
     engine_.publish_local(channel, frame);
     engine_.publish_local(channel, count_frame(channel, View::count));
+}
+
+// --- The users extension ---------------------------------------------------------------
+
+// Each user once, its connections under it; members without a user each on their own.
+void PresenceService::get_users(Connection& c, const Message& request) {
+    const Member* self = self_of(c, request);
+    if (!self || !valid_channel(c, request, false)) return;
+    const std::string channel = request.channel.value_or("");
+    if (!may_list(c, request, *self, channel)) return;
+    Message answer = message_of(Method::users);
+    answer.member = *self;
+    answer.channel = channel;
+    answer.members = channel.empty() ? engine_.all_members() : engine_.members(channel);
+    std::sort(answer.members->begin(), answer.members->end(), [](const Member& a, const Member& b) {
+        return std::tie(a.user, a.id) < std::tie(b.user, b.id);
+    });
+    c.deliver(make_frame(std::move(answer)));
+}
+
+void PresenceService::set_users(Connection& c, bool users) {
+    if (c.users == users) return;
+    c.users = users;
+    users ? ++user_viewers_ : --user_viewers_;
+    if (user_viewers_ > 0) return;
+    pending_leaves_.clear();
+    leave_index_.clear();
+}
+
+void PresenceService::count_user(Change change, const Member& member, std::string_view channel) {
+    auto per_channel = user_counts_.find(channel);
+    if (joins(change)) {
+        if (per_channel == user_counts_.end())
+            per_channel = user_counts_.emplace(std::string(channel), StringMap<std::size_t>{}).first;
+        if (++per_channel->second[member.user] == 1) announce_user(change, member, channel);
+        return;
+    }
+    if (per_channel == user_counts_.end()) return;
+    const auto user = per_channel->second.find(member.user);
+    if (user == per_channel->second.end() || --user->second > 0) return;
+    per_channel->second.erase(user);
+    if (per_channel->second.empty()) user_counts_.erase(per_channel);
+    announce_user(change, member, channel);
+}
+
+// A first join right after the user's last leave (within the grace) cancels that leave,
+// and neither is told.
+void PresenceService::announce_user(Change change, const Member& member, std::string_view channel) {
+    if (user_viewers_ == 0) return;
+    std::string key = std::string(channel) + '\0' + member.user;
+    const auto pending = leave_index_.find(key);
+    if (joins(change) && pending != leave_index_.end()) {
+        pending_leaves_.erase(pending->second);
+        leave_index_.erase(pending);
+        return;
+    }
+    FramePtr frame = change_frame(change, member, channel, View::user);
+    if (joins(change) || options_.user_leave_grace.count() <= 0) return engine_.publish_local(channel, frame);
+    if (pending != leave_index_.end()) return;
+    const auto deadline = protocol::Clock::now() + options_.user_leave_grace;
+    pending_leaves_.push_back({key, std::string(channel), std::move(frame), deadline});
+    leave_index_.emplace(std::move(key), std::prev(pending_leaves_.end()));
+}
+
+void PresenceService::flush_leaves(protocol::Clock::time_point now) {
+    while (!pending_leaves_.empty() && pending_leaves_.front().deadline <= now) {
+        const PendingLeave leave = std::move(pending_leaves_.front());
+        leave_index_.erase(leave.key);
+        pending_leaves_.pop_front();
+        engine_.publish_local(leave.channel, leave.frame);
+    }
 }
 
 FramePtr PresenceService::members_frame(const Member& self, const std::string& channel) const {
@@ -687,13 +772,19 @@ void PresenceService::answer_invitation(const Invitation& invitation, const Memb
 }
 
 FramePtr PresenceService::announcement(Change change, const Member& member, std::string_view channel) {
+    return change_frame(change, member, channel, View::change);
+}
+
+std::shared_ptr<Frame> PresenceService::change_frame(Change change, const Member& member, std::string_view channel,
+                                                     View view) const {
     Message announce = message_of(method_of(change));
     announce.member = member;
     if (!channel.empty()) announce.channel = std::string(channel);
     auto frame = make_frame(std::move(announce));
-    frame->view = View::change;
+    frame->view = view;
     frame->about = member.id;
     frame->channel = std::string(channel);
+    frame->of_user = !member.user.empty();
     return frame;
 }
 

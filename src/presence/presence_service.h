@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -101,8 +102,8 @@ public:
     // Re-sends what is due for acknowledgment on every connection.
     void resend_unacknowledged(protocol::Clock::time_point now);
     // Sends the diffs and counts of the channels that changed, once the diff interval has
-    // passed since the last time they were sent.
-    void flush_diffs(protocol::Clock::time_point now);
+    // passed since the last time they were sent, and the users' leaves whose grace ended.
+    void flush_views(protocol::Clock::time_point now);
 
     const Engine& engine() const { return engine_; }
     std::size_t connections() const { return connections_.size(); }
@@ -143,6 +144,11 @@ private:
     template <typename Edit>
     void change_views(Connection& c, Edit edit);
     void flush_diff(const std::string& channel);
+    void get_users(Connection& c, const Message& request);
+    void set_users(Connection& c, bool users);
+    void count_user(Change change, const Member& member, std::string_view channel);
+    void announce_user(Change change, const Member& member, std::string_view channel);
+    void flush_leaves(protocol::Clock::time_point now);
     void invite(Connection& c, const Message& request);
     void refuse_invitation(Connection& c, const Message& request);
 
@@ -157,6 +163,8 @@ private:
                            std::string_view answer, std::optional<ErrorCode> error);
 
     FramePtr announcement(Change change, const Member& member, std::string_view channel) override;
+    std::shared_ptr<Frame> change_frame(Change change, const Member& member, std::string_view channel,
+                                        View view) const;
     void reaped(const Member& member, const std::vector<std::string>& channels) override;
     void changed(Change change, const Member& member, std::string_view channel) override;
 
@@ -195,7 +203,24 @@ private:
         StringMap<Entry> entries;
     };
 
+    // A user's last leave of a channel, waiting out its grace; keyed by channel, a NUL
+    // and the user.
+    struct PendingLeave {
+        std::string key;
+        std::string channel;
+        FramePtr frame;
+        protocol::Clock::time_point deadline;
+    };
+
     std::unordered_map<const Link*, std::unique_ptr<Connection>> connections_;
+    // The users extension: how many connections of each user each channel ("" for presence)
+    // has in this node's view. Every node counts from the changes it sees, in the order it
+    // sees them, and tells its own connections only: each of them hears one first join and
+    // one last leave per stay of a user, whichever node its connections are on.
+    StringMap<StringMap<std::size_t>> user_counts_;
+    std::size_t user_viewers_ = 0;  // connections that asked for users
+    std::list<PendingLeave> pending_leaves_;  // oldest first
+    StringMap<std::list<PendingLeave>::iterator> leave_index_;
     std::size_t viewers_ = 0;  // connections that asked for diffs or counts
     StringMap<PendingDiff> pending_diffs_;
     protocol::Clock::time_point next_flush_{};

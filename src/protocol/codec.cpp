@@ -64,7 +64,30 @@ struct Reader {
         const std::string prefix(field);
         return Member{optional_string(o, "id", prefix + ".id"),
                       optional_string(o, "name", prefix + ".name"),
-                      optional_string(o, "info", prefix + ".info")};
+                      optional_string(o, "info", prefix + ".info"),
+                      optional_string(o, "user", prefix + ".user")};
+    }
+
+    // The users extension's grouped list, flattened: each member carries its entry's user.
+    std::vector<Member> users(const json::value& v) {
+        std::vector<Member> out;
+        if (!v.is_array()) {
+            fail(ErrorCode::invalid_params, "users must be an array");
+            return out;
+        }
+        for (const json::value& item : v.get_array()) {
+            const json::value* listed = item.is_object() ? item.get_object().if_contains("members") : nullptr;
+            if (!listed) {
+                fail(ErrorCode::invalid_params, "users[] items must be objects with members");
+                return out;
+            }
+            const std::string user = optional_string(item.get_object(), "user", "users[].user");
+            for (Member& m : members(*listed)) {
+                m.user = user;
+                out.push_back(std::move(m));
+            }
+        }
+        return out;
     }
 
     std::vector<Member> members(const json::value& v) {
@@ -103,6 +126,8 @@ struct Reader {
         if (const json::object* o = object_field(root, "error")) m.error = error_object(*o);
         if (const json::value* v = root.if_contains("members"); v && !v->is_null())
             m.members = members(*v);
+        else if (const json::value* u = root.if_contains("users"); u && !u->is_null())
+            m.members = users(*u);
     }
 };
 
@@ -124,8 +149,36 @@ json::object member_object(const Member& m, bool base64) {
     put_string(o, "id", m.id, base64);
     put_string(o, "name", m.name, base64);
     put_string(o, "info", m.info, base64);
+    // Only members of a user carry the field, so that what sgcWebSockets peers are sent
+    // about members of their own kind stays exactly as it was.
+    if (!m.user.empty()) put_string(o, "user", m.user, base64);
     return o;
 }
+
+namespace {
+
+// One entry per user, in the order of `members` (sorted by user): its connections under it.
+// A member without a user is an entry of its own, without the field.
+json::array users_array(const std::vector<Member>& members, bool base64) {
+    json::array out;
+    for (std::size_t i = 0; i < members.size();) {
+        const std::string& user = members[i].user;
+        json::array connections;
+        do {
+            Member m = members[i];
+            m.user.clear();
+            connections.push_back(member_object(m, base64));
+            ++i;
+        } while (!user.empty() && i < members.size() && members[i].user == user);
+        json::object entry;
+        if (!user.empty()) put_string(entry, "user", user, base64);
+        entry.emplace("members", std::move(connections));
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+}  // namespace
 
 Decoded decode(std::string_view frame) {
     Decoded out;
@@ -187,7 +240,9 @@ std::string encode(const Message& m, bool base64) {
         put_string(e, "text", m.error->text, base64);
         o.emplace("error", std::move(e));
     }
-    if (m.members) {
+    if (m.members && m.method == Method::users) {
+        o.emplace("users", users_array(*m.members, base64));
+    } else if (m.members) {
         json::array a;
         a.reserve(m.members->size());
         for (const Member& member : *m.members) a.push_back(member_object(member, base64));

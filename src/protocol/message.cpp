@@ -6,7 +6,7 @@
 namespace presence::protocol {
 namespace {
 
-constexpr std::array<std::pair<Method, std::string_view>, 24> method_names{{
+constexpr std::array<std::pair<Method, std::string_view>, 26> method_names{{
     {Method::session, "sgc@presence@session"},
     {Method::member_new, "sgc@presence@member@new"},
     {Method::member_remove, "sgc@presence@member@remove"},
@@ -31,6 +31,8 @@ constexpr std::array<std::pair<Method, std::string_view>, 24> method_names{{
     {Method::count, "ext@presence@count"},
     {Method::channel_counts, "ext@presence@channel@counts"},
     {Method::diff, "ext@presence@diff"},
+    {Method::get_users, "ext@presence@get@users"},
+    {Method::users, "ext@presence@users"},
 }};
 
 }  // namespace

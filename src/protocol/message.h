@@ -36,6 +36,8 @@ enum class Method {
     count,
     channel_counts,
     diff,
+    get_users,
+    users,
 };
 
 std::string_view method_name(Method method);
@@ -59,6 +61,7 @@ inline constexpr std::string_view resume = "resume";
 inline constexpr std::string_view heartbeat = "heartbeat";
 inline constexpr std::string_view member_pages = "member-pages";
 inline constexpr std::string_view diffs = "diffs";
+inline constexpr std::string_view users = "users";
 inline constexpr std::string_view on = "on";
 inline constexpr std::string_view off = "off";
 // The server's answers to a resume request.

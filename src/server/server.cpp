@@ -120,21 +120,26 @@ struct Server::Impl {
         return shortest;
     }
 
-    // At the shortest diff interval of the namespaces: each sends its diffs when due.
+    // At the shortest diff interval of the namespaces: each sends its diffs, and the users'
+    // leaves whose grace ended, when due.
     void schedule_diffs(std::chrono::milliseconds interval) {
         diff_timer.expires_after(interval);
         diff_timer.async_wait([this, interval](boost::system::error_code ec) {
             if (ec) return;
-            for (const auto& ns : core->namespaces) ns->service.flush_diffs(protocol::Clock::now());
+            for (const auto& ns : core->namespaces) ns->service.flush_views(protocol::Clock::now());
             schedule_diffs(interval);
         });
     }
 
     std::optional<std::chrono::milliseconds> diff_interval() const {
         std::optional<std::chrono::milliseconds> shortest;
-        for (const auto& ns : core->namespaces)
-            if (const auto interval = ns->service.options().diff_interval; interval.count() > 0)
-                shortest = std::min(shortest.value_or(interval), interval);
+        for (const auto& ns : core->namespaces) {
+            const PresenceOptions& o = ns->service.options();
+            // Without diffs, leaves still wait out their grace to within a tenth of a second.
+            auto interval = o.diff_interval;
+            if (interval.count() <= 0 && o.user_leave_grace.count() > 0) interval = std::chrono::milliseconds(100);
+            if (interval.count() > 0) shortest = std::min(shortest.value_or(interval), interval);
+        }
         return shortest;
     }
 

@@ -94,8 +94,15 @@ Message sample(Method method) {
         m.text = "hello, room";
         break;
     case Method::get_members:
+    case Method::get_users:
         m.member = ann;
         m.channel = "";
+        break;
+    case Method::users:
+        m.member = ann;
+        m.channel = "room";
+        m.members = std::vector<Member>{Member{"c4rl", "Carl", ""}, Member{ann.id, ann.name, ann.info, "u-ann"},
+                                        Member{"a2", "Ann", "tab 2", "u-ann"}};
         break;
     case Method::send_members:
         m.member = ann;
@@ -320,6 +327,35 @@ TEST(Encode, KeysComeInTheDocumentedOrder) {
                   (std::vector<std::string>{"id", "name", "info"}));
         EXPECT_EQ(keys(root.at("error").as_object()), (std::vector<std::string>{"code", "text"}));
     }
+}
+
+// A member of no user is written exactly as sgcWebSockets writes members; a member of a
+// user carries the field after the others.
+TEST(Encode, UserIsWrittenOnlyForMembersOfAUser) {
+    Message m;
+    m.method = Method::member_new;
+    m.member = bob;
+    EXPECT_EQ(keys(parse_object(encode(m, false)).at("member").as_object()),
+              (std::vector<std::string>{"id", "name", "info"}));
+    m.member->user = "u-bob";
+    const json::object member = parse_object(encode(m, false)).at("member").as_object();
+    EXPECT_EQ(keys(member), (std::vector<std::string>{"id", "name", "info", "user"}));
+    EXPECT_EQ(member.at("user").as_string(), "u-bob");
+}
+
+// Each user once with its connections under it; members of no user each on their own.
+TEST(Encode, UsersListGroupsTheConnectionsOfEachUser) {
+    Message m;
+    m.method = Method::users;
+    m.channel = "room";
+    m.members = std::vector<Member>{Member{"c1", "", ""}, Member{"c2", "", ""}, Member{"a1", "A", "", "u-a"},
+                                    Member{"a2", "A", "tab", "u-a"}, Member{"b1", "B", "", "u-b"}};
+    const json::object root = parse_object(encode(m, false));
+    EXPECT_FALSE(root.contains("members"));
+    EXPECT_EQ(json::serialize(root.at("users")),
+              R"([{"members":[{"id":"c1","name":"","info":""}]},{"members":[{"id":"c2","name":"","info":""}]},)"
+              R"({"user":"u-a","members":[{"id":"a1","name":"A","info":""},{"id":"a2","name":"A","info":"tab"}]},)"
+              R"({"user":"u-b","members":[{"id":"b1","name":"B","info":""}]}])");
 }
 
 TEST(Encode, EmptyMembersListIsWritten) {
@@ -631,6 +667,11 @@ TEST(Reject, WronglyTypedFieldsAreInvalidParams) {
         {head + R"("members":[{"id":"b0b"},"c4rl"]})", ErrorCode::invalid_params},
         {head + R"("members":[{"id":"b0b"},null]})", ErrorCode::invalid_params},
         {head + R"("members":[{"id":"b0b","name":{}}]})", ErrorCode::invalid_params},
+        {head + R"("member":{"id":"m1","user":5}})", ErrorCode::invalid_params},
+        {head + R"("users":{"user":"u"}})", ErrorCode::invalid_params},
+        {head + R"("users":[{"user":"u"}]})", ErrorCode::invalid_params},
+        {head + R"("users":[{"user":7,"members":[]}]})", ErrorCode::invalid_params},
+        {head + R"("users":[{"user":"u","members":[{"id":1}]}]})", ErrorCode::invalid_params},
         {head + R"("error":"bad"})", ErrorCode::invalid_params},
         {head + R"("error":{"code":"3","text":""}})", ErrorCode::invalid_params},
         {head + R"("error":{"code":3.5}})", ErrorCode::invalid_params},

@@ -315,7 +315,7 @@ void RedisEngine::apply(const Event& e) {
 
 // One copy of the bytes per node, shared by all of its recipients. `about` is the member
 // whose change the frame announces, if it announces one.
-FramePtr RedisEngine::frame_of(const Event& e, std::string_view about) {
+FramePtr RedisEngine::frame_of(const Event& e, std::string_view about) const {
     auto frame = std::make_shared<Frame>();
     frame->bytes = std::string(e.body);
     frame->ack_id = std::string(e.ack_id);
@@ -325,6 +325,8 @@ FramePtr RedisEngine::frame_of(const Event& e, std::string_view about) {
         frame->view = View::change;
         frame->about = std::string(about);
         frame->channel = std::string(e.channel);
+        const Member* member = replica_.find_member(about);
+        frame->of_user = member && !member->user.empty();
     }
     return frame;
 }

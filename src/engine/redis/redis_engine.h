@@ -97,7 +97,7 @@ private:
     void on_event(std::string_view payload);
     void apply(const Event& event);
     void deliver(const Event& event);
-    static FramePtr frame_of(const Event& event, std::string_view about = {});
+    FramePtr frame_of(const Event& event, std::string_view about = {}) const;
     void drop_node(std::string_view node, bool reaped_here);
 
     // The replica's remote part.

@@ -189,6 +189,11 @@ std::optional<Member> member_from_json(std::string_view json) {
         *out = std::string(v->get_string());
     }
     if (m.id.empty()) return std::nullopt;
+    // Written only for members of a user.
+    if (const boost::json::value* user = o.if_contains("user")) {
+        if (!user->is_string()) return std::nullopt;
+        m.user = std::string(user->get_string());
+    }
     return m;
 }
 
