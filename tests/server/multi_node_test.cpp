@@ -305,5 +305,65 @@ TEST_F(MultiNodeTest, DiffsPagesAndCountsSpanTheNodes) {
     EXPECT_EQ(names(*leave.members), std::vector<std::string>{"m0"});
 }
 
+// Three connections of one user, two on node a and one on node b: a watcher on each node
+// that asked for users is told of the user's first join and last leave only, once each.
+TEST_F(MultiNodeTest, ThreeConnectionsOfOneUserOnTwoNodesAreOneJoinAndOneLeave) {
+    std::vector<Server*> servers;
+    for (const std::string id : {"a", "b"}) {
+        ServerOptions options = options_of(id);
+        options.presence.user_leave_grace = std::chrono::milliseconds(0);
+        nodes.push_back(std::make_unique<Server>(options));
+        nodes.back()->start();
+        servers.push_back(nodes.back().get());
+    }
+    const auto in_room = [&](std::size_t n) {
+        return eventually([&] { return servers[0]->members("room").size() == n && servers[1]->members("room").size() == n; });
+    };
+    std::vector<std::unique_ptr<TestPeer>> watchers;
+    for (Server* server : servers) {
+        watchers.push_back(std::make_unique<TestPeer>(server->port()));
+        watchers.back()->send(request(Method::hello, std::nullopt, "users"));
+        watchers.back()->expect(Method::hello);
+        watchers.back()->join("watcher");
+        watchers.back()->subscribe("room");
+        ASSERT_TRUE(in_room(watchers.size()));
+    }
+    watchers[0]->expect(Method::member_new);
+    watchers[0]->expect(Method::channel_member_new);
+
+    std::vector<std::unique_ptr<TestPeer>> tabs;
+    for (Server* server : {servers[0], servers[0], servers[1]}) {
+        auto p = std::make_unique<TestPeer>(server->port());
+        Message join = request(Method::member_new);
+        join.member = Member{p->session_id(), "Alice", "", "alice"};
+        p->send(join);
+        p->expect(Method::member_new);
+        p->send(request(Method::channel_member_new, "room"));
+        p->expect(Method::channel_member_new);
+        tabs.push_back(std::move(p));
+        ASSERT_TRUE(in_room(2 + tabs.size()));
+    }
+    const auto users_of = [](TestPeer& p) {
+        p.send(request(Method::get_users, "room"));
+        const Message users = p.expect(Method::users);
+        std::size_t of_alice = 0;
+        for (const Member& m : *users.members) of_alice += m.user == "alice";
+        return of_alice;
+    };
+    for (auto& watcher : watchers) {
+        EXPECT_EQ(watcher->expect(Method::member_new).member->user, "alice");
+        EXPECT_EQ(watcher->expect(Method::channel_member_new).member->user, "alice");
+        EXPECT_EQ(users_of(*watcher), 3u);  // and nothing else before the answer
+    }
+
+    for (auto& tab : tabs) tab->close();
+    ASSERT_TRUE(in_room(2));
+    for (auto& watcher : watchers) {
+        EXPECT_EQ(watcher->expect(Method::channel_member_remove).member->user, "alice");
+        EXPECT_EQ(watcher->expect(Method::member_remove).member->user, "alice");
+        EXPECT_EQ(users_of(*watcher), 0u);
+    }
+}
+
 }  // namespace
 }  // namespace presence::test
