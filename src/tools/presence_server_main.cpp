@@ -42,6 +42,7 @@ struct Durations {
     double node_timeout = 5;
     double resume_grace = 10;
     double diff_interval = seconds_of(presence::PresenceOptions{}.diff_interval);
+    double user_leave_grace = seconds_of(presence::PresenceOptions{}.user_leave_grace);
     double heartbeat_interval = seconds_of(presence::HeartbeatOptions{}.interval);
     double heartbeat_timeout = seconds_of(presence::HeartbeatOptions{}.timeout);
     double webhook_batch_interval = seconds_of(presence::WebhookOptions{}.batch_interval);
@@ -66,6 +67,7 @@ void apply(const Extras& x, presence::ServerOptions& options) {
     options.engine.node_timeout = seconds(t.node_timeout);
     options.presence.resume.grace = seconds(t.resume_grace);
     options.presence.diff_interval = seconds(t.diff_interval);
+    options.presence.user_leave_grace = seconds(t.user_leave_grace);
     options.heartbeat.interval = seconds(t.heartbeat_interval);
     options.heartbeat.timeout = seconds(t.heartbeat_timeout);
     options.webhooks.batch_interval = seconds(t.webhook_batch_interval);
@@ -144,6 +146,9 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
         ("diff-interval", po::value(&t.diff_interval)->default_value(t.diff_interval),
          "seconds joins and leaves gather before a channel's diff goes to the clients that asked for diffs "
          "(0 = no diffs extension)")
+        ("user-leave-grace", po::value(&t.user_leave_grace)->default_value(t.user_leave_grace),
+         "seconds a user's last leave of a channel waits for the user to come back before the clients "
+         "that asked for users are told (0 = told at once)")
         ("max-page-members", po::value(&p.max_page_members)->default_value(p.max_page_members),
          "members in one page of ext@presence@get@members@page")
         ("engine", po::value(&e.url)->default_value(e.url),

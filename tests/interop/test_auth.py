@@ -71,6 +71,19 @@ class Hs256Tokens(TokenCase):
         await a.expect(frame(ERROR_PUBLISH, member=a.member, channel="team:b", text="hi",
                              error=sgc_error(20)))
 
+    async def test_the_user_claim_fixes_the_user_of_every_connection_it_opens(self):
+        token = hs256(user="alice", name="Alice", channels=["*"])
+        tabs = []
+        for _ in range(2):
+            tab = await self.connect_with("alice", token=token)
+            await self.session_of(tab)
+            await tab.send(frame(MEMBER_NEW, member={"id": tab.session_id, "name": "x", "user": "mallory"}))
+            tab.member = {"id": tab.session_id, "name": "Alice", "info": "", "user": "alice"}
+            await tab.expect(frame(MEMBER_NEW, member=tab.member))
+            tabs.append(tab)
+        self.assertNotEqual(tabs[0].session_id, tabs[1].session_id)
+        await self.refused(token=hs256(user=""))
+
     async def test_the_token_may_come_in_the_authorization_header(self):
         a = await self.connect_with("alice", header="Bearer " + hs256(sub="alice"))
         self.assertEqual(await self.session_of(a), "alice")
