@@ -55,6 +55,13 @@ struct ClientOptions {
     /// channel and interval (on_diff) instead of one by one, when the server offers it.
     /// This client's own joins and subscriptions are confirmed one by one as always.
     bool diffs = false;
+    /// Users (docs/protocol.md): the user this client's member belongs to, for the servers
+    /// that list a user's connections together; empty for none. A signed token's user
+    /// claim takes precedence.
+    std::string user;
+    /// Users: other users' joins and leaves arrive once per user (its first connection in,
+    /// its last out) instead of once per connection, when the server offers it.
+    bool users = false;
 };
 
 /// An error the server answered with (error.code, error.text).
@@ -129,6 +136,9 @@ struct ClientEvents {
     std::function<void(const std::string& channel, const std::vector<Member>& joined,
                        const std::vector<Member>& left, std::size_t count)>
         on_diff;
+    /// Extension: the answer to get_users(): the members of `channel` with the members of
+    /// one user next to each other (Member::user), and members of no user on their own.
+    std::function<void(const std::string& channel, const std::vector<Member>& members)> on_get_users;
 };
 
 /// A Presence client: one WebSocket connection (sub-protocol presence.esegece.com, or
@@ -184,6 +194,9 @@ public:
     void get_members_page(const std::string& channel, std::size_t limit, const std::string& cursor = "");
     /// Extension (our server): the member count of `channel` (every member when empty), in on_count.
     void get_count(const std::string& channel);
+    /// Extension (our server): the members of `channel` (every member when empty) by user,
+    /// in on_get_users.
+    void get_users(const std::string& channel);
     /// Extension (our server): with `on`, the announcements of `channel` are replaced by
     /// its count, sent when it changed (at most once per diff interval).
     void set_counts_only(const std::string& channel, bool on);

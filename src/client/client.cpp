@@ -384,6 +384,10 @@ void Client::get_members_page(const std::string& channel, std::size_t limit, con
     });
 }
 
+void Client::get_users(const std::string& channel) {
+    impl_->post([channel](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.get_users(channel); }); });
+}
+
 void Client::get_count(const std::string& channel) {
     impl_->post([channel](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.get_count(channel); }); });
 }

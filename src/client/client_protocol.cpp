@@ -29,6 +29,7 @@ std::string features(const ClientOptions& options) {
     std::string list = std::string(extension::invitation_response) + "," + std::string(extension::heartbeat);
     if (options.resume) list += "," + std::string(extension::resume);
     if (options.diffs) list += "," + std::string(extension::diffs);
+    if (options.users) list += "," + std::string(extension::users);
     return list;
 }
 
@@ -83,6 +84,8 @@ void ClientProtocol::dispatch(const Message& m) {
                     m.text.value_or(""));
     case Method::count: return on_count(m);
     case Method::diff: return on_diff(m);
+    case Method::users:
+        return emit(events_.on_get_users, channel_of(m), m.members.value_or(std::vector<Member>{}));
     case Method::error_member_channel: {
         const protocol::Error e = m.error.value_or(protocol::Error{});
         return emit(events_.on_error_member_channel, channel_of(m), member_of(m), e.code, e.text);
@@ -225,6 +228,8 @@ void ClientProtocol::get_members_page(const std::string& channel, std::size_t li
 
 void ClientProtocol::get_count(const std::string& channel) { send(request(Method::get_count, channel)); }
 
+void ClientProtocol::get_users(const std::string& channel) { send(request(Method::get_users, channel)); }
+
 void ClientProtocol::set_counts_only(const std::string& channel, bool on) {
     Message m = request(Method::channel_counts, channel);
     m.text = std::string(on ? extension::on : extension::off);
@@ -280,7 +285,7 @@ Message ClientProtocol::request(Method method, std::string channel) const {
     return m;
 }
 
-Member ClientProtocol::self() const { return Member{session_id_, options_.name, options_.info}; }
+Member ClientProtocol::self() const { return Member{session_id_, options_.name, options_.info, options_.user}; }
 
 void ClientProtocol::report(const std::string& what) const { emit(events_.on_error, what); }
 

@@ -41,6 +41,7 @@ public:
     void get_members(const std::string& channel);
     void get_members_page(const std::string& channel, std::size_t limit, const std::string& cursor);
     void get_count(const std::string& channel);
+    void get_users(const std::string& channel);
     void set_counts_only(const std::string& channel, bool on);
 
     // Re-sends what the server has not acknowledged in time; gives up after max_retries.

@@ -1,7 +1,9 @@
 // presence::Client against our own presence::Server, in process, over loopback.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
+#include <tuple>
 
 #include "event_log.h"
 #include "presence/client.h"
@@ -28,6 +30,7 @@ protected:
         ServerOptions o;
         o.host = "127.0.0.1";
         o.port = 0;
+        o.presence.user_leave_grace = std::chrono::milliseconds(0);
         return o;
     }
 
@@ -87,6 +90,50 @@ TEST_F(ClientServer, PagesCountsDiffsAndCountsOnly) {
     ASSERT_TRUE(watcher.log.wait_for("diff [room] +" + bob.me() + " - 3"));
     EXPECT_EQ(alice.log.count("channel+ [room] " + bob.me()), 0u);
     EXPECT_EQ(watcher.log.count_prefix("error"), 0u);
+}
+
+// Two clients of one user: a client that asked for users hears of the first only, lists
+// both under the user, and hears of the user's leave when the last one closes.
+TEST_F(ClientServer, TwoConnectionsOfOneUserAreOneJoinAndOneLeave) {
+    ClientOptions watcher_options = options_for("watcher");
+    watcher_options.users = true;
+    Person watcher{"watcher", {}, {}};
+    watcher.client = std::make_unique<Client>(watcher_options, watcher.log.events());
+    watcher.client->connect();
+    ASSERT_TRUE(watcher.log.wait_for_prefix("session "));
+    ASSERT_TRUE(watcher.log.wait_for("member+ " + watcher.me()));
+    join(bob);
+    ASSERT_TRUE(watcher.log.wait_for("member+ " + bob.me()));
+
+    std::vector<std::unique_ptr<Person>> tabs;
+    for (int i = 0; i < 2; ++i) {
+        tabs.push_back(std::make_unique<Person>());
+        tabs.back()->name = "alice";
+        ClientOptions o = options_for("alice");
+        o.user = "alice";
+        tabs.back()->client = std::make_unique<Client>(o, tabs.back()->log.events());
+        tabs.back()->client->connect();
+        ASSERT_TRUE(tabs.back()->log.wait_for_prefix("session "));
+        ASSERT_TRUE(tabs.back()->log.wait_for("member+ " + tabs.back()->me()));
+        ASSERT_TRUE(bob.log.wait_for("member+ " + tabs.back()->me()));
+    }
+    // By user, then by id: the members of no user first.
+    std::vector<std::tuple<std::string, std::string, std::string>> listed{
+        {"", watcher.id(), watcher.me()}, {"", bob.id(), bob.me()}};
+    for (const auto& tab : tabs) listed.emplace_back("alice:", tab->id(), tab->me());
+    std::sort(listed.begin(), listed.end());
+    std::string expected = "users []";
+    for (const auto& [user, id, me] : listed) expected += " " + user + me;
+    watcher.client->get_users("");
+    EXPECT_TRUE(watcher.log.wait_for(expected));
+    EXPECT_EQ(watcher.log.count("member+ " + tabs[0]->me()), 1u);
+    EXPECT_EQ(watcher.log.count("member+ " + tabs[1]->me()), 0u);
+
+    tabs[0]->client->close();
+    ASSERT_TRUE(bob.log.wait_for("member- " + tabs[0]->me()));
+    tabs[1]->client->close();
+    ASSERT_TRUE(watcher.log.wait_for("member- " + tabs[1]->me()));
+    EXPECT_EQ(watcher.log.count("member- " + tabs[0]->me()), 0u);
 }
 
 TEST_F(ClientServer, TwoClientsSeeEachOtherJoinTalkAndLeave) {

@@ -55,6 +55,12 @@ ClientEvents EventLog::events() {
         add("diff " + bracketed(channel) + " +" + describe_all(joined) + " -" + describe_all(left) + " " +
             std::to_string(count));
     };
+    // In the server's order: the members of one user next to each other.
+    e.on_get_users = [this](const std::string& channel, const std::vector<Member>& members) {
+        std::string line = "users " + bracketed(channel);
+        for (const Member& m : members) line += " " + (m.user.empty() ? "" : m.user + ":") + describe(m);
+        add(line);
+    };
     e.on_error_member_channel = [this](const std::string& channel, const Member& m, int code,
                                        const std::string& text) {
         add("error-member-channel " + bracketed(channel) + " " + describe(m) + " " + std::to_string(code) + " " +
