@@ -566,8 +566,10 @@ FramePtr PresenceService::count_frame(const std::string& channel, View view) con
 template <typename Edit>
 void PresenceService::change_views(Connection& c, Edit edit) {
     const bool before = c.has_views();
+    const bool counted_before = !c.counts_only.empty();
     edit();
     if (c.has_views() != before) c.has_views() ? ++viewers_ : --viewers_;
+    if (const bool counted = !c.counts_only.empty(); counted != counted_before) counted ? ++counters_ : --counters_;
     if (viewers_ == 0) pending_diffs_.clear();
 }
 
@@ -614,7 +616,7 @@ void PresenceService::flush_diff(const std::string& channel) {
     frame->view = View::diff;
     frame->channel = channel;
     engine_.publish_local(channel, frame);
-    engine_.publish_local(channel, count_frame(channel, View::count));
+    if (counters_ > 0) engine_.publish_local(channel, count_frame(channel, View::count));
 }
 
 // --- The users extension ---------------------------------------------------------------

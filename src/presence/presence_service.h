@@ -222,6 +222,7 @@ private:
     std::list<PendingLeave> pending_leaves_;  // oldest first
     StringMap<std::list<PendingLeave>::iterator> leave_index_;
     std::size_t viewers_ = 0;  // connections that asked for diffs or counts
+    std::size_t counters_ = 0;  // connections that asked for counts only, of some channel
     StringMap<PendingDiff> pending_diffs_;
     protocol::Clock::time_point next_flush_{};
     std::unordered_map<std::string, Link*> resumable_;  // token → link, attached ones
