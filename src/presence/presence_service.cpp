@@ -675,7 +675,6 @@ void PresenceService::announce_user(Change change, const Member& member, std::st
     }
     FramePtr frame = change_frame(change, member, channel, View::user);
     if (joins(change) || options_.user_leave_grace.count() <= 0) return engine_.publish_local(channel, frame);
-    if (pending != leave_index_.end()) return;
     const auto deadline = protocol::Clock::now() + options_.user_leave_grace;
     pending_leaves_.push_back({key, std::string(channel), std::move(frame), deadline});
     leave_index_.emplace(std::move(key), std::prev(pending_leaves_.end()));
