@@ -154,6 +154,11 @@ SCRIPTS = {
     "shutdown-at-once": [0, step(0, "connect"), hello(0, "resume"), join(0, granted=False), step(0, "lose"),
                          join(1), join(2), enter(2)],
     "reconnect": [0, join(0), enter(0), step(0, "disconnect"), join(0), enter(0), step(0, "lose"), join(0)],
+    "member-update": [TIGHT_RATES, join(0), join(1, flags=2), hello(0, "updates"),
+                      send(0, "ext@presence@member@update", member=("m0", "anne", "away")),
+                      send(1, "ext@presence@member@update", member=("m1", "x", "y")),
+                      send(1, "ext@presence@member@update", member=("m0", "x", ""))]
+                     + [send(0, "ext@presence@member@update", member=("", "", "again"))] * 6,
 }
 
 

@@ -55,6 +55,9 @@ struct ClientOptions {
     /// channel and interval (on_diff) instead of one by one, when the server offers it.
     /// This client's own joins and subscriptions are confirmed one by one as always.
     bool diffs = false;
+    /// Updates (docs/protocol.md): other members' changes of their name or info arrive
+    /// (on_update_member) when the server offers it, and so do this client's own.
+    bool updates = false;
 };
 
 /// An error the server answered with (error.code, error.text).
@@ -129,6 +132,9 @@ struct ClientEvents {
     std::function<void(const std::string& channel, const std::vector<Member>& joined,
                        const std::vector<Member>& left, std::size_t count)>
         on_diff;
+    /// Extension (ClientOptions::updates): a member, this client included, changed its
+    /// name or info; `member` is the member as it is now.
+    std::function<void(const Member&)> on_update_member;
 };
 
 /// A Presence client: one WebSocket connection (sub-protocol presence.esegece.com, or
@@ -187,6 +193,11 @@ public:
     /// Extension (our server): with `on`, the announcements of `channel` are replaced by
     /// its count, sent when it changed (at most once per diff interval).
     void set_counts_only(const std::string& channel, bool on);
+    /// Extension (our server): changes this member's name and/or info (nullopt keeps one as
+    /// it is). The server may keep fields its token fixes, and limits how often (error 45).
+    /// What this client joins with from now on (after a lost member was forgotten) is the
+    /// new name and info.
+    void update_member(const std::optional<std::string>& name, const std::optional<std::string>& info);
     /// Sends `text` as one frame, exactly as given.
     void write_data(const std::string& text);
 

@@ -29,13 +29,14 @@ std::string features(const ClientOptions& options) {
     std::string list = std::string(extension::invitation_response) + "," + std::string(extension::heartbeat);
     if (options.resume) list += "," + std::string(extension::resume);
     if (options.diffs) list += "," + std::string(extension::diffs);
+    if (options.updates) list += "," + std::string(extension::updates);
     return list;
 }
 
 }  // namespace
 
 ClientProtocol::ClientProtocol(const ClientOptions& options, const ClientEvents& events, Send send)
-    : options_(options), events_(events), send_(std::move(send)) {}
+    : options_(options), events_(events), send_(std::move(send)), name_(options.name), info_(options.info) {}
 
 void ClientProtocol::receive(std::string_view frame) {
     const protocol::Decoded decoded = protocol::decode(frame);
@@ -83,6 +84,7 @@ void ClientProtocol::dispatch(const Message& m) {
                     m.text.value_or(""));
     case Method::count: return on_count(m);
     case Method::diff: return on_diff(m);
+    case Method::update_member: return emit(events_.on_update_member, member_of(m));
     case Method::error_member_channel: {
         const protocol::Error e = m.error.value_or(protocol::Error{});
         return emit(events_.on_error_member_channel, channel_of(m), member_of(m), e.code, e.text);
@@ -231,6 +233,16 @@ void ClientProtocol::set_counts_only(const std::string& channel, bool on) {
     send(std::move(m));
 }
 
+void ClientProtocol::update_member(const std::optional<std::string>& name, const std::optional<std::string>& info) {
+    if (name) name_ = *name;
+    if (info) info_ = *info;
+    Message m;
+    m.method = Method::update_member;
+    m.member = self();
+    m.carried = protocol::Carried{name.has_value(), info.has_value()};
+    send(std::move(m));
+}
+
 void ClientProtocol::on_count(const Message& m) {
     const std::optional<std::size_t> count = protocol::parse_count(m.text.value_or(""));
     if (!count) return report("count frame without a count");
@@ -280,7 +292,7 @@ Message ClientProtocol::request(Method method, std::string channel) const {
     return m;
 }
 
-Member ClientProtocol::self() const { return Member{session_id_, options_.name, options_.info}; }
+Member ClientProtocol::self() const { return Member{session_id_, name_, info_}; }
 
 void ClientProtocol::report(const std::string& what) const { emit(events_.on_error, what); }
 

@@ -19,6 +19,7 @@ bool Connection::wants(const Frame& frame) const {
     case View::change: return frame.about == session_id_ || (!diffs && !counts_only.contains(frame.channel));
     case View::diff: return diffs && !counts_only.contains(frame.channel);
     case View::count: return counts_only.contains(frame.channel);
+    case View::update: return updates;
     }
     return true;
 }

@@ -24,6 +24,7 @@ enum class View : char {
     change,  // a join, leave, subscription or unsubscription announced one by one
     diff,    // the changes of one channel over an interval
     count,   // one channel's member count
+    update,  // a member's new name or info, for connections that said hello with "updates"
 };
 
 // One encoded outgoing message, built once and shared by every recipient's queue.

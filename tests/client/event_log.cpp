@@ -55,6 +55,7 @@ ClientEvents EventLog::events() {
         add("diff " + bracketed(channel) + " +" + describe_all(joined) + " -" + describe_all(left) + " " +
             std::to_string(count));
     };
+    e.on_update_member = [this](const Member& m) { add("update " + describe(m)); };
     e.on_error_member_channel = [this](const std::string& channel, const Member& m, int code,
                                        const std::string& text) {
         add("error-member-channel " + bracketed(channel) + " " + describe(m) + " " + std::to_string(code) + " " +
