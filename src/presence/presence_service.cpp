@@ -248,7 +248,8 @@ void PresenceService::receive(Link& link, std::string_view frame) {
     if (!protocol::admit(decoded, c.unacknowledged, c.seen_ids, reply)) return;
     if (!c.requests.take(protocol::Clock::now())) {
         ++limits_hit_.requests;
-        return reject(c, context_of(decoded), ErrorCode::too_many_requests, over_rate_text(options_.max_requests_per_second, "requests"));
+        return reject(c, context_of(decoded), ErrorCode::too_many_requests,
+                      over_rate_text(options_.max_requests_per_second, "requests"));
     }
     if (!decoded.ok()) return reject(c, context_of(decoded), decoded.error->code, std::move(decoded.error->text));
     // A resume may replace the connection of this link: nothing may touch `c` after it.

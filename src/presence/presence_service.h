@@ -48,8 +48,8 @@ public:
             ErrorCode::subscription_already_exists, ErrorCode::subscription_not_exists, ErrorCode::publish_denied,
             ErrorCode::send_members_denied, ErrorCode::invitation_denied, ErrorCode::too_many_requests,
             ErrorCode::too_many_channels, ErrorCode::too_many_invitations, ErrorCode::channel_full,
-            ErrorCode::too_many_updates, ErrorCode::parse_error, ErrorCode::invalid_request, ErrorCode::method_not_found,
-            ErrorCode::invalid_params};
+            ErrorCode::too_many_updates, ErrorCode::parse_error, ErrorCode::invalid_request,
+            ErrorCode::method_not_found, ErrorCode::invalid_params};
 
         void count(ErrorCode code) {
             for (std::size_t i = 0; i < codes.size(); ++i)
