@@ -29,6 +29,8 @@ public:
     // announced: for what sums changes up (diffs, counts). `channel` is empty for presence
     // as a whole.
     virtual void changed(Change, const Member&, std::string_view /*channel*/) {}
+    // A member of this node's view took a new name or info, whoever made the change.
+    virtual void updated(const Member&) {}
     // The frame that announces a member's new name or info, learned without its frame;
     // none when nobody is to hear of it.
     virtual FramePtr update_announcement(const Member&) { return nullptr; }

@@ -86,6 +86,7 @@ bool MemoryEngine::assign_member(const Member& member) {
     if (it == members_.end()) return false;
     it->second.member.name = member.name;
     it->second.member.info = member.info;
+    if (listener_) listener_->updated(it->second.member);
     return true;
 }
 

@@ -696,6 +696,15 @@ FramePtr PresenceService::update_announcement(const Member& member) {
     return frame;
 }
 
+// A diff still to be sent must not give the member as it was before its update, which
+// its recipients may have had already.
+void PresenceService::updated(const Member& member) {
+    for (auto& [channel, diff] : pending_diffs_) {
+        const auto it = diff.entries.find(member.id);
+        if (it != diff.entries.end() && it->second.joined) it->second.joined = member;
+    }
+}
+
 void PresenceService::settle_invitations(Connection& invitee, const std::string& channel,
                                          std::optional<ErrorCode> error) {
     auto& pending = invitee.invitations;

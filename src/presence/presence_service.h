@@ -163,6 +163,7 @@ private:
     void reaped(const Member& member, const std::vector<std::string>& channels) override;
     void changed(Change change, const Member& member, std::string_view channel) override;
     FramePtr update_announcement(const Member& member) override;
+    void updated(const Member& member) override;
 
     // The requester's own member, or nullptr after answering error 3.
     const Member* self_of(Connection& c, const Message& request);

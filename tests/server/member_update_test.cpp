@@ -27,6 +27,8 @@ protected:
     void start(std::size_t burst = 5) {
         ServerOptions options;
         options.port = 0;
+        // Diffs go out only when a connection that asked for them asks for a list.
+        options.presence.diff_interval = std::chrono::hours(1);
         options.presence.info_update_burst = burst;
         server = std::make_unique<Server>(options);
         server->start();
@@ -147,6 +149,23 @@ TEST_F(MemberUpdateTest, OverTheRateIsError45AndTheConnectionKeepsWorking) {
     EXPECT_EQ(ann->expect(Method::send_members).members->at(0), (Member{ann->session_id(), "ann", "b"}));
     ann->send(request(Method::channel_member_new, "room"));
     EXPECT_EQ(ann->expect(Method::channel_member_new).member, (Member{ann->session_id(), "ann", "b"}));
+}
+
+// A join still waiting in a diff goes out with the name and info of the update that came
+// after it, not with those the update replaced.
+TEST_F(MemberUpdateTest, ADiffSentAfterAnUpdateCarriesTheNewValues) {
+    start();
+    auto watcher = peer("watcher", "diffs,updates");
+    auto ann = peer("ann", "updates");
+    ann->send(update(std::nullopt, "away"));
+    const Member away{ann->session_id(), "ann", "away"};
+    EXPECT_EQ(ann->expect(Method::update_member).member, away);
+    EXPECT_EQ(watcher->expect(Method::update_member).member, away);
+    watcher->send(request(Method::get_members, ""));
+    const Message diff = watcher->expect(Method::diff);
+    ASSERT_TRUE(diff.members);
+    EXPECT_NE(std::find(diff.members->begin(), diff.members->end(), away), diff.members->end());
+    watcher->expect(Method::send_members);
 }
 
 }  // namespace
