@@ -113,6 +113,10 @@ public:
         engine_.remove_member(id, announcement);
         connections_.erase(connections_.find(id));
     }
+    void update_member(const Member& member, const FramePtr& announcement) override {
+        require(engine_.find_member(member.id) != nullptr, "only a member is updated");
+        engine_.update_member(member, announcement);
+    }
     bool subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override {
         require(engine_.find_member(id) != nullptr, "only a member subscribes");
         require(!engine_.is_subscribed(channel, id), "a member subscribes once");

@@ -162,6 +162,11 @@ SCRIPTS = {
               step(2, "disconnect"), step(2, "connect"), send(2, "sgc@presence@member@new", member=("", "b", "", "u1")),
               enter(2), tick(0)],
     "reconnect": [0, join(0), enter(0), step(0, "disconnect"), join(0), enter(0), step(0, "lose"), join(0)],
+    "member-update": [TIGHT_RATES, join(0), join(1, flags=2), hello(0, "updates"),
+                      send(0, "ext@presence@member@update", member=("m0", "anne", "away")),
+                      send(1, "ext@presence@member@update", member=("m1", "x", "y")),
+                      send(1, "ext@presence@member@update", member=("m0", "x", ""))]
+                     + [send(0, "ext@presence@member@update", member=("", "", "again"))] * 6,
 }
 
 

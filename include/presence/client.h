@@ -62,6 +62,9 @@ struct ClientOptions {
     /// Users: other users' joins and leaves arrive once per user (its first connection in,
     /// its last out) instead of once per connection, when the server offers it.
     bool users = false;
+    /// Updates (docs/protocol.md): other members' changes of their name or info arrive
+    /// (on_update_member) when the server offers it, and so do this client's own.
+    bool updates = false;
 };
 
 /// An error the server answered with (error.code, error.text).
@@ -139,6 +142,9 @@ struct ClientEvents {
     /// Extension: the answer to get_users(): the members of `channel` with the members of
     /// one user next to each other (Member::user), and members of no user on their own.
     std::function<void(const std::string& channel, const std::vector<Member>& members)> on_get_users;
+    /// Extension (ClientOptions::updates): a member, this client included, changed its
+    /// name or info; `member` is the member as it is now.
+    std::function<void(const Member&)> on_update_member;
 };
 
 /// A Presence client: one WebSocket connection (sub-protocol presence.esegece.com, or
@@ -200,6 +206,11 @@ public:
     /// Extension (our server): with `on`, the announcements of `channel` are replaced by
     /// its count, sent when it changed (at most once per diff interval).
     void set_counts_only(const std::string& channel, bool on);
+    /// Extension (our server): changes this member's name and/or info (nullopt keeps one as
+    /// it is). The server may keep fields its token fixes, and limits how often (error 45).
+    /// What this client joins with from now on (after a lost member was forgotten) is the
+    /// new name and info.
+    void update_member(const std::optional<std::string>& name, const std::optional<std::string>& info);
     /// Sends `text` as one frame, exactly as given.
     void write_data(const std::string& text);
 

@@ -5,7 +5,7 @@
 namespace presence {
 
 /// Error codes carried in `error.code`. 1..30 are those of sgcWebSockets Presence,
-/// with the same texts; 40 to 44 and the negative JSON-RPC codes are ours.
+/// with the same texts; 40 to 45 and the negative JSON-RPC codes are ours.
 enum class ErrorCode : int {
     member_already_exists = 1,
     new_member_denied = 2,
@@ -22,6 +22,7 @@ enum class ErrorCode : int {
     too_many_channels = 42,
     too_many_invitations = 43,
     channel_full = 44,
+    too_many_updates = 45,
     parse_error = -32700,
     invalid_request = -32600,
     method_not_found = -32601,

@@ -392,6 +392,10 @@ void Client::get_count(const std::string& channel) {
     impl_->post([channel](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.get_count(channel); }); });
 }
 
+void Client::update_member(const std::optional<std::string>& name, const std::optional<std::string>& info) {
+    impl_->post([name, info](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.update_member(name, info); }); });
+}
+
 void Client::set_counts_only(const std::string& channel, bool on) {
     impl_->post([channel, on](Impl& s) { s.with_protocol([&](ClientProtocol& p) { p.set_counts_only(channel, on); }); });
 }

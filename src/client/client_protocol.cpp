@@ -30,13 +30,14 @@ std::string features(const ClientOptions& options) {
     if (options.resume) list += "," + std::string(extension::resume);
     if (options.diffs) list += "," + std::string(extension::diffs);
     if (options.users) list += "," + std::string(extension::users);
+    if (options.updates) list += "," + std::string(extension::updates);
     return list;
 }
 
 }  // namespace
 
 ClientProtocol::ClientProtocol(const ClientOptions& options, const ClientEvents& events, Send send)
-    : options_(options), events_(events), send_(std::move(send)) {}
+    : options_(options), events_(events), send_(std::move(send)), name_(options.name), info_(options.info) {}
 
 void ClientProtocol::receive(std::string_view frame) {
     const protocol::Decoded decoded = protocol::decode(frame);
@@ -86,6 +87,7 @@ void ClientProtocol::dispatch(const Message& m) {
     case Method::diff: return on_diff(m);
     case Method::users:
         return emit(events_.on_get_users, channel_of(m), m.members.value_or(std::vector<Member>{}));
+    case Method::update_member: return emit(events_.on_update_member, member_of(m));
     case Method::error_member_channel: {
         const protocol::Error e = m.error.value_or(protocol::Error{});
         return emit(events_.on_error_member_channel, channel_of(m), member_of(m), e.code, e.text);
@@ -236,6 +238,16 @@ void ClientProtocol::set_counts_only(const std::string& channel, bool on) {
     send(std::move(m));
 }
 
+void ClientProtocol::update_member(const std::optional<std::string>& name, const std::optional<std::string>& info) {
+    if (name) name_ = *name;
+    if (info) info_ = *info;
+    Message m;
+    m.method = Method::update_member;
+    m.member = self();
+    m.carried = protocol::Carried{name.has_value(), info.has_value()};
+    send(std::move(m));
+}
+
 void ClientProtocol::on_count(const Message& m) {
     const std::optional<std::size_t> count = protocol::parse_count(m.text.value_or(""));
     if (!count) return report("count frame without a count");
@@ -285,7 +297,7 @@ Message ClientProtocol::request(Method method, std::string channel) const {
     return m;
 }
 
-Member ClientProtocol::self() const { return Member{session_id_, options_.name, options_.info, options_.user}; }
+Member ClientProtocol::self() const { return Member{session_id_, name_, info_, options_.user}; }
 
 void ClientProtocol::report(const std::string& what) const { emit(events_.on_error, what); }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -43,6 +44,7 @@ public:
     void get_count(const std::string& channel);
     void get_users(const std::string& channel);
     void set_counts_only(const std::string& channel, bool on);
+    void update_member(const std::optional<std::string>& name, const std::optional<std::string>& info);
 
     // Re-sends what the server has not acknowledged in time; gives up after max_retries.
     void resend_due(protocol::Clock::time_point now);
@@ -72,6 +74,9 @@ private:
     const ClientEvents& events_;
     Send send_;
     std::string session_id_;
+    // What this member joins with: the options' name and info, as updated since.
+    std::string name_;
+    std::string info_;
     bool invitation_responses_ = false;  // the server said hello with "invitation-response"
     protocol::SeenIds seen_ids_;
     protocol::AckQueue unacknowledged_;

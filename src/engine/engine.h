@@ -29,6 +29,11 @@ public:
     // announced: for what sums changes up (diffs, counts). `channel` is empty for presence
     // as a whole.
     virtual void changed(Change, const Member&, std::string_view /*channel*/) {}
+    // A member of this node's view took a new name or info, whoever made the change.
+    virtual void updated(const Member&) {}
+    // The frame that announces a member's new name or info, learned without its frame;
+    // none when nobody is to hear of it.
+    virtual FramePtr update_announcement(const Member&) { return nullptr; }
 };
 
 // Who is where, and fan-out to them. The presence rules call only this interface, so
@@ -53,6 +58,9 @@ public:
     // newcomer hears it too; for a departure before it is made, so that the leaver does.
     virtual bool add_member(const Member& member, Peer& peer, const FramePtr& announcement) = 0;  // false: id taken
     virtual void remove_member(std::string_view id, const FramePtr& announcement) = 0;
+    // The member keeps its id and channels and takes `member`'s name and info; the
+    // announcement goes to every member, once the change is made.
+    virtual void update_member(const Member& member, const FramePtr& announcement) = 0;
     // Returns true when the channel was created by this subscription.
     virtual bool subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) = 0;
     // Returns true when the channel became empty and was freed.

@@ -46,6 +46,10 @@ void MemoryEngine::remove_member(std::string_view id, const FramePtr& announceme
     erase_member(id);
 }
 
+void MemoryEngine::update_member(const Member& member, const FramePtr& announcement) {
+    if (assign_member(member)) publish("", announcement);
+}
+
 bool MemoryEngine::subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) {
     const bool created = insert_subscription(channel, id);
     publish(channel, announcement);
@@ -74,6 +78,16 @@ void MemoryEngine::erase_member(std::string_view id) {
     const Member member = std::move(it->second.member);
     members_.erase(it);
     changed(Change::member_remove, member, "");
+}
+
+// The id stays as it is: the rosters look entries up by views of it.
+bool MemoryEngine::assign_member(const Member& member) {
+    const auto it = members_.find(member.id);
+    if (it == members_.end()) return false;
+    it->second.member.name = member.name;
+    it->second.member.info = member.info;
+    if (listener_) listener_->updated(it->second.member);
+    return true;
 }
 
 bool MemoryEngine::is_local(std::string_view id) const {

@@ -19,6 +19,7 @@ public:
     void set_listener(EngineListener& listener) override { listener_ = &listener; }
     bool add_member(const Member& member, Peer& peer, const FramePtr& announcement) override;
     void remove_member(std::string_view id, const FramePtr& announcement) override;
+    void update_member(const Member& member, const FramePtr& announcement) override;
     bool subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override;
     bool unsubscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override;
 
@@ -44,6 +45,7 @@ public:
     // peer is a member served by another node: listed like any other, never delivered to.
     bool insert_member(const Member& member, Peer* peer);
     void erase_member(std::string_view id);  // and its subscriptions
+    bool assign_member(const Member& member);  // false: no such member
     bool insert_subscription(std::string_view channel, std::string_view id);
     bool erase_subscription(std::string_view channel, std::string_view id);
     bool is_local(std::string_view id) const;

@@ -22,6 +22,7 @@ bool Connection::wants(const Frame& frame) const {
     case View::diff: return diffs && !counts_only.contains(frame.channel);
     case View::count: return counts_only.contains(frame.channel);
     case View::user: return users && frame.about != session_id_ && !diffs && !counts_only.contains(frame.channel);
+    case View::update: return updates;
     }
     return true;
 }

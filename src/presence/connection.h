@@ -32,6 +32,7 @@ public:
           requests(options.max_requests_per_second, static_cast<double>(options.request_burst)),
           invitations_sent(options.max_invitations_per_minute / 60.0,
                            static_cast<double>(options.max_invitations_per_minute)),
+          info_updates(options.max_info_updates_per_second, static_cast<double>(options.info_update_burst)),
           link_(&link),
           session_id_(std::move(session_id)),
           max_invitations_(options.max_pending_invitations) {}
@@ -75,12 +76,14 @@ public:
     bool diffs = false;   // takes diffs instead of other members' changes
     bool users = false;   // takes a user's first join and last leave instead of each of its connections'
     StringSet counts_only;  // channels of which it takes only the member count
+    bool updates = false;   // takes members' updates of their name and info
     std::size_t invalid_in_a_row = 0;
     protocol::AckQueue unacknowledged;
     protocol::SeenIds seen_ids;
     std::deque<Invitation> invitations;  // pending, oldest first
     TokenBucket requests;
     TokenBucket invitations_sent;
+    TokenBucket info_updates;
     std::optional<Expiries::iterator> expiry;  // its entry while its grant has not ended
 
 private:

@@ -25,6 +25,7 @@ enum class View : char {
     diff,    // the changes of one channel over an interval
     count,   // one channel's member count
     user,    // a user's first join or last leave of a channel (the users extension)
+    update,  // a member's new name or info, for connections that said hello with "updates"
 };
 
 // One encoded outgoing message, built once and shared by every recipient's queue.

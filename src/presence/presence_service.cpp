@@ -75,9 +75,9 @@ std::optional<PageRequest> parse_page(std::string_view text, std::size_t max_lim
     return request;
 }
 
-std::string over_rate_text(const PresenceOptions& options) {
+std::string over_rate_text(double rate, std::string_view what) {
     char text[64];
-    std::snprintf(text, sizeof text, "over %g requests per second", options.max_requests_per_second);
+    std::snprintf(text, sizeof text, "over %g %.*s per second", rate, static_cast<int>(what.size()), what.data());
     return text;
 }
 
@@ -255,7 +255,8 @@ void PresenceService::receive(Link& link, std::string_view frame) {
     if (!protocol::admit(decoded, c.unacknowledged, c.seen_ids, reply)) return;
     if (!c.requests.take(protocol::Clock::now())) {
         ++limits_hit_.requests;
-        return reject(c, context_of(decoded), ErrorCode::too_many_requests, over_rate_text(options_));
+        return reject(c, context_of(decoded), ErrorCode::too_many_requests,
+                      over_rate_text(options_.max_requests_per_second, "requests"));
     }
     if (!decoded.ok()) return reject(c, context_of(decoded), decoded.error->code, std::move(decoded.error->text));
     // A resume may replace the connection of this link: nothing may touch `c` after it.
@@ -281,6 +282,7 @@ void PresenceService::dispatch(Connection& c, const Message& request) {
     case Method::get_count: return get_count(c, request);
     case Method::channel_counts: return set_counts_only(c, request);
     case Method::get_users: return get_users(c, request);
+    case Method::update_member: return update_member(c, request);
     default:
         return reject(c, request, ErrorCode::method_not_found,
                       std::string(protocol::method_name(request.method)) + " is not a request");
@@ -302,6 +304,8 @@ void PresenceService::hello(Connection& c, const Message& request) {
     const bool users = names(request.text, extension::users);
     if (users) features += "," + std::string(extension::users);
     set_users(c, users);
+    c.updates = names(request.text, extension::updates);
+    if (c.updates) features += "," + std::string(extension::updates);
     Message answer = message_of(Method::hello);
     answer.text = std::move(features);
     c.deliver(make_frame(std::move(answer)));
@@ -746,6 +750,45 @@ void PresenceService::refuse_invitation(Connection& c, const Message& request) {
     const Invitation invitation = *it;
     pending.erase(it);
     answer_invitation(invitation, *c.member(), extension::refused, std::nullopt);
+}
+
+// The fields the request carries change; those the grant fixes stay, as at join. Every
+// update is announced, even one that changes nothing, so that the requester can tell it
+// was made.
+void PresenceService::update_member(Connection& c, const Message& request) {
+    const Member* self = self_of(c, request);
+    if (!self) return;
+    Member member = *self;
+    if (request.member && request.carried.name && !c.grant.name) member.name = request.member->name;
+    if (request.member && request.carried.info && !c.grant.info) member.info = request.member->info;
+    if (!within(c, request, "member.name", member.name.size(), options_.max_name_bytes) ||
+        !within(c, request, "member.info", member.info.size(), options_.max_info_bytes))
+        return;
+    if (!c.info_updates.take(protocol::Clock::now())) {
+        ++limits_hit_.updates;
+        return answer_error(c, request, ErrorCode::too_many_updates,
+                            over_rate_text(options_.max_info_updates_per_second, "member updates"));
+    }
+    engine_.update_member(member, update_announcement(member));
+    c.set_member(member);
+    notify(hooks_.on_update_member, member);
+}
+
+FramePtr PresenceService::update_announcement(const Member& member) {
+    Message announce = message_of(Method::update_member);
+    announce.member = member;
+    auto frame = make_frame(std::move(announce));
+    frame->view = View::update;
+    return frame;
+}
+
+// A diff still to be sent must not give the member as it was before its update, which
+// its recipients may have had already.
+void PresenceService::updated(const Member& member) {
+    for (auto& [channel, diff] : pending_diffs_) {
+        const auto it = diff.entries.find(member.id);
+        if (it != diff.entries.end() && it->second.joined) it->second.joined = member;
+    }
 }
 
 void PresenceService::settle_invitations(Connection& invitee, const std::string& channel,

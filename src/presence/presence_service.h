@@ -28,12 +28,14 @@ public:
         std::uint64_t channels = 0;     // a member in too many channels
         std::uint64_t invitations = 0;  // over the invitation rate
         std::uint64_t channel_full = 0;
+        std::uint64_t updates = 0;      // over the member update rate
         bool operator==(const LimitsHit&) const = default;
         LimitsHit& operator+=(const LimitsHit& more) {
             requests += more.requests;
             channels += more.channels;
             invitations += more.invitations;
             channel_full += more.channel_full;
+            updates += more.updates;
             return *this;
         }
     };
@@ -47,8 +49,8 @@ public:
             ErrorCode::subscription_already_exists, ErrorCode::subscription_not_exists, ErrorCode::publish_denied,
             ErrorCode::send_members_denied, ErrorCode::invitation_denied, ErrorCode::too_many_requests,
             ErrorCode::too_many_channels, ErrorCode::too_many_invitations, ErrorCode::channel_full,
-            ErrorCode::parse_error, ErrorCode::invalid_request, ErrorCode::method_not_found,
-            ErrorCode::invalid_params};
+            ErrorCode::too_many_updates, ErrorCode::parse_error, ErrorCode::invalid_request,
+            ErrorCode::method_not_found, ErrorCode::invalid_params};
 
         void count(ErrorCode code) {
             for (std::size_t i = 0; i < codes.size(); ++i)
@@ -151,6 +153,7 @@ private:
     void flush_leaves(protocol::Clock::time_point now);
     void invite(Connection& c, const Message& request);
     void refuse_invitation(Connection& c, const Message& request);
+    void update_member(Connection& c, const Message& request);
 
     std::optional<ErrorCode> try_subscribe(const Connection& c, const Member& self, const std::string& channel);
     void invite_one(Connection& c, const Member& self, const std::string& channel,
@@ -167,6 +170,8 @@ private:
                                         View view) const;
     void reaped(const Member& member, const std::vector<std::string>& channels) override;
     void changed(Change change, const Member& member, std::string_view channel) override;
+    FramePtr update_announcement(const Member& member) override;
+    void updated(const Member& member) override;
 
     // The requester's own member, or nullptr after answering error 3.
     const Member* self_of(Connection& c, const Message& request);

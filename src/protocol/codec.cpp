@@ -19,6 +19,11 @@ std::optional<int> int_value(const json::value& v) {
     return std::nullopt;
 }
 
+bool carries(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    return v && !v->is_null();
+}
+
 struct Reader {
     std::optional<DecodeError> error;
 
@@ -118,7 +123,10 @@ struct Reader {
     }
 
     void body(const json::object& root, Message& m) {
-        if (const json::object* o = object_field(root, "member")) m.member = member(*o, "member");
+        if (const json::object* o = object_field(root, "member")) {
+            m.member = member(*o, "member");
+            m.carried = Carried{carries(*o, "name"), carries(*o, "info")};
+        }
         if (const json::object* o = object_field(root, "channel"))
             m.channel = optional_string(*o, "name", "channel.name");
         if (const json::object* o = object_field(root, "message"))
@@ -144,11 +152,11 @@ void put_string(json::object& o, std::string_view key, std::string_view value, b
 
 }  // namespace
 
-json::object member_object(const Member& m, bool base64) {
+json::object member_object(const Member& m, bool base64, Carried carried) {
     json::object o;
     put_string(o, "id", m.id, base64);
-    put_string(o, "name", m.name, base64);
-    put_string(o, "info", m.info, base64);
+    if (carried.name) put_string(o, "name", m.name, base64);
+    if (carried.info) put_string(o, "info", m.info, base64);
     // Only members of a user carry the field, so that what sgcWebSockets peers are sent
     // about members of their own kind stays exactly as it was.
     if (!m.user.empty()) put_string(o, "user", m.user, base64);
@@ -223,7 +231,7 @@ std::string encode(const Message& m, bool base64) {
     json::object o;
     o.emplace("jsonrpc", "2.0");
     put_string(o, "method", method_name(m.method), base64);
-    if (m.member) o.emplace("member", member_object(*m.member, base64));
+    if (m.member) o.emplace("member", member_object(*m.member, base64, m.carried));
     if (m.channel) {
         json::object c;
         put_string(c, "name", *m.channel, base64);

@@ -34,8 +34,8 @@ Decoded decode(std::string_view frame);
 std::string encode(const Message& message, bool base64);
 
 // A member as frames carry it: {"id", "name", "info"}, each string Base64-encoded with
-// `base64`.
-boost::json::object member_object(const Member& m, bool base64 = false);
+// `base64`; without the fields `carried` leaves out.
+boost::json::object member_object(const Member& m, bool base64 = false, Carried carried = {});
 
 // The acknowledgment of `id`: never Base64-encoded.
 std::string encode_acknowledgment(std::string_view id);

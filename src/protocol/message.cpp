@@ -6,7 +6,7 @@
 namespace presence::protocol {
 namespace {
 
-constexpr std::array<std::pair<Method, std::string_view>, 26> method_names{{
+constexpr std::array<std::pair<Method, std::string_view>, 27> method_names{{
     {Method::session, "sgc@presence@session"},
     {Method::member_new, "sgc@presence@member@new"},
     {Method::member_remove, "sgc@presence@member@remove"},
@@ -33,6 +33,7 @@ constexpr std::array<std::pair<Method, std::string_view>, 26> method_names{{
     {Method::diff, "ext@presence@diff"},
     {Method::get_users, "ext@presence@get@users"},
     {Method::users, "ext@presence@users"},
+    {Method::update_member, "ext@presence@member@update"},
 }};
 
 }  // namespace
@@ -74,6 +75,7 @@ std::string_view error_text(ErrorCode code) {
     case ErrorCode::too_many_channels: return "Too many channels for one member.";
     case ErrorCode::too_many_invitations: return "Too many invitations: over the rate limit.";
     case ErrorCode::channel_full: return "The channel is full.";
+    case ErrorCode::too_many_updates: return "Too many member updates: over the rate limit.";
     case ErrorCode::parse_error: return "Parse error.";
     case ErrorCode::invalid_request: return "Invalid request.";
     case ErrorCode::method_not_found: return "Method not found.";

@@ -38,6 +38,7 @@ enum class Method {
     diff,
     get_users,
     users,
+    update_member,
 };
 
 std::string_view method_name(Method method);
@@ -62,6 +63,7 @@ inline constexpr std::string_view heartbeat = "heartbeat";
 inline constexpr std::string_view member_pages = "member-pages";
 inline constexpr std::string_view diffs = "diffs";
 inline constexpr std::string_view users = "users";
+inline constexpr std::string_view updates = "updates";
 inline constexpr std::string_view on = "on";
 inline constexpr std::string_view off = "off";
 // The server's answers to a resume request.
@@ -70,11 +72,21 @@ inline constexpr std::string_view resync = "resync";
 inline constexpr std::string_view expired = "expired";
 }  // namespace extension
 
+// Which of `member`'s name and info a frame carried: a member update changes only those.
+// A key that is absent or null is not carried; every other method reads an absent one as "".
+struct Carried {
+    bool name = true;
+    bool info = true;
+
+    bool operator==(const Carried&) const = default;
+};
+
 // One envelope. An absent object is std::nullopt; `channel` is `channel.name`,
 // `text` is `message.text`, `id` is the acknowledgment id (empty when absent).
 struct Message {
     Method method = Method::session;
     std::optional<Member> member;
+    Carried carried;  // of `member`
     std::optional<std::string> channel;
     std::optional<std::string> text;
     std::optional<Error> error;

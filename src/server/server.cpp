@@ -54,6 +54,7 @@ std::string describe(const LimitsHit& now, const LimitsHit& before, const Refusa
     describe(line, now.channels - before.channels, "subscribes over the channels per member");
     describe(line, now.invitations - before.invitations, "invitations over the rate");
     describe(line, now.channel_full - before.channel_full, "subscribes to full channels");
+    describe(line, now.updates - before.updates, "member updates over the rate");
     return line;
 }
 

@@ -125,6 +125,12 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
         ("max-invitations-per-minute",
          po::value(&p.max_invitations_per_minute)->default_value(p.max_invitations_per_minute),
          "invitations one member may send per minute (0 = no limit); over it: error 43")
+        ("max-info-updates-per-second",
+         po::value(&p.max_info_updates_per_second)->default_value(p.max_info_updates_per_second),
+         "updates of its name and info one member may send per second on average (0 = no limit); "
+         "over it: error 45")
+        ("info-update-burst", po::value(&p.info_update_burst)->default_value(p.info_update_burst),
+         "updates of its name and info one member may send at once above that rate")
         ("max-pending-invitations",
          po::value(&p.max_pending_invitations)->default_value(p.max_pending_invitations),
          "invitations one member may have pending; the oldest is forgotten first")

@@ -92,6 +92,33 @@ TEST_F(ClientServer, PagesCountsDiffsAndCountsOnly) {
     EXPECT_EQ(watcher.log.count_prefix("error"), 0u);
 }
 
+// A member update through the client's API: a client with `updates` hears of it, its own
+// included; one without does not, and lists show the new info.
+TEST_F(ClientServer, MemberUpdatesReachTheClientsThatAsked) {
+    ClientOptions watcher_options = options_for("watcher");
+    watcher_options.updates = true;
+    Person watcher{"watcher", {}, {}};
+    watcher.client = std::make_unique<Client>(watcher_options, watcher.log.events());
+    watcher.client->connect();
+    ASSERT_TRUE(watcher.log.wait_for_prefix("session "));
+    ASSERT_TRUE(watcher.log.wait_for("member+ " + watcher.me()));
+    join(alice);
+    ASSERT_TRUE(watcher.log.wait_for("member+ " + alice.me()));
+
+    alice.client->update_member(std::nullopt, "away");
+    const std::string away = describe(Member{alice.id(), "alice", "away"});
+    EXPECT_TRUE(watcher.log.wait_for("update " + away));
+    watcher.client->update_member("Wendy", std::nullopt);
+    EXPECT_TRUE(watcher.log.wait_for("update " + describe(Member{watcher.id(), "Wendy", "watcher's info"})));
+    alice.client->get_members();
+    // Listed by name: "Wendy" sorts before "alice".
+    EXPECT_TRUE(alice.log.wait_for("members [] " + describe(Member{watcher.id(), "Wendy", "watcher's info"}) +
+                                   ", " + away));
+    EXPECT_EQ(alice.log.count_prefix("update "), 0u);
+    EXPECT_EQ(alice.log.count_prefix("error"), 0u);
+    EXPECT_EQ(watcher.log.count_prefix("error"), 0u);
+}
+
 // Two clients of one user: a client that asked for users hears of the first only, lists
 // both under the user, and hears of the user's leave when the last one closes.
 TEST_F(ClientServer, TwoConnectionsOfOneUserAreOneJoinAndOneLeave) {

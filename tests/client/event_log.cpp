@@ -61,6 +61,7 @@ ClientEvents EventLog::events() {
         for (const Member& m : members) line += " " + (m.user.empty() ? "" : m.user + ":") + describe(m);
         add(line);
     };
+    e.on_update_member = [this](const Member& m) { add("update " + describe(m)); };
     e.on_error_member_channel = [this](const std::string& channel, const Member& m, int code,
                                        const std::string& text) {
         add("error-member-channel " + bracketed(channel) + " " + describe(m) + " " + std::to_string(code) + " " +

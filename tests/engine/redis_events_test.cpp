@@ -31,6 +31,18 @@ TEST(RedisEvents, JoinCarriesTheWholeMember) {
     EXPECT_EQ(back->info, m.info);
 }
 
+TEST(RedisEvents, UpdateCarriesTheMemberAsItIsNow) {
+    const Member m{"id-1", "Annie", "away\n now"};
+    const std::string payload = update_event("node-1", member_json(m), frame_of("updated", "ack-1"));
+    const auto e = parse_event(payload);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->type, Type::update);
+    EXPECT_EQ(e->node, "node-1");
+    EXPECT_EQ(e->ack_id, "ack-1");
+    EXPECT_EQ(e->body, "updated");
+    EXPECT_EQ(member_from_json(e->member), m);
+}
+
 TEST(RedisEvents, LeaveNamesTheMember) {
     const std::string payload = leave_event("n", "id-7", frame_of("bye"));
     const auto e = parse_event(payload);
@@ -112,8 +124,8 @@ TEST(RedisEvents, RegisteredAndDead) {
 
 TEST(RedisEvents, MalformedPayloadsAreRefused) {
     for (const std::string_view bad :
-         {"", "J", "Jx n", "X n", "J n -", "J n - 9\n{}", "L n", "L n a", "L n a b c", "S n a -",
-          "S n a - 5\nab", "F n - c", "F n - c 99\nabc", "F n - z 0\n", "F n - c x\n",
+         {"", "J", "Jx n", "X n", "J n -", "J n - 9\n{}", "M n -", "M n - 9\n{}", "L n", "L n a", "L n a b c",
+          "S n a -", "S n a - 5\nab", "F n - c", "F n - c 99\nabc", "F n - z 0\n", "F n - c x\n",
           "I n - a b 2 0\n", "I n - a b 1 9\nab", "D n", "D n m\nbody", "R n\nbody"}) {
         EXPECT_FALSE(parse_event(bad)) << bad;
     }

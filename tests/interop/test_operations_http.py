@@ -60,7 +60,7 @@ FAMILIES = {
 }
 REDIS_FAMILIES = {"presence_redis_up": "gauge", "presence_redis_latency_seconds": "gauge"}
 ERROR_CODES = ("1", "2", "3", "5", "6", "10", "11", "12", "20", "30", "40", "41", "42", "43",
-               "44", "-32700", "-32600", "-32601", "-32602")
+               "44", "45", "-32700", "-32600", "-32601", "-32602")
 
 # --- the text exposition format, strictly ---------------------------------------------------
 
@@ -267,7 +267,8 @@ class Metrics(Operations):
             self.assertEqual(m.value("presence_errors_total", code=code), 0)
         for reason in ("server_full", "address_full", "unauthorized"):
             self.assertEqual(m.value("presence_connections_refused_total", reason=reason), 0)
-        for limit in ("request_rate", "channels_per_member", "invitation_rate", "channel_members"):
+        for limit in ("request_rate", "channels_per_member", "invitation_rate", "channel_members",
+                      "update_rate"):
             self.assertEqual(m.value("presence_limits_hit_total", limit=limit), 0)
         status, headers, body = request(self.port, "HEAD", "/metrics")
         self.assertEqual((status, headers["content-type"], body), (200, METRICS_TYPE, b""))

@@ -154,6 +154,35 @@ TEST_F(LimitsTest, AGrantLimitsChannels) {
     EXPECT_TRUE(b.of(Method::channel_invitation).empty());
 }
 
+TEST_F(LimitsTest, AGrantKeepsTheNameItFixesAcrossAnUpdate) {
+    start(no_limits());
+    join(a, team_grant());
+    send(a, "ext@presence@member@update", R"("member":{"name":"Mallory","info":"desk 4"})");
+    EXPECT_EQ(*engine.find_member("alice"), (Member{"alice", "Alice", "desk 4"}));
+}
+
+// Error 45 is an ordinary answer, as 43 is: however many in a row, the connection stays.
+TEST_F(LimitsTest, UpdatesOverTheRateAreRefusedWithoutClosing) {
+    PresenceOptions o = no_limits();
+    o.max_info_updates_per_second = 0.001;  // no refill within the test
+    o.info_update_burst = 2;
+    o.max_invalid_frames = 2;
+    start(o);
+    join(a);
+    send(a, "ext@presence@member@update", R"("member":{"info":"1"})");
+    send(a, "ext@presence@member@update", R"("member":{"info":"2"})");
+    for (int i = 0; i < 5; ++i) {
+        send(a, "ext@presence@member@update", R"("member":{"info":"3"})");
+        EXPECT_EQ(last_error(a), 45);
+        EXPECT_EQ(a.last().member->info, "2");
+    }
+    EXPECT_EQ(a.closed, 0);
+    EXPECT_EQ(engine.find_member(id_of(a))->info, "2");
+    EXPECT_EQ(service->limits_hit().updates, 5u);
+    send(a, "sgc@presence@get@members");
+    EXPECT_EQ(a.last().method, Method::send_members);
+}
+
 TEST_F(LimitsTest, AConnectionIsClosedWhenItsGrantEnds) {
     start(no_limits());
     Grant g = team_grant();

@@ -44,6 +44,23 @@ TEST_F(MemoryEngineTest, AMemberIdIsTakenOnce) {
     EXPECT_EQ(engine.find_member("a")->name, "a-name");
 }
 
+TEST_F(MemoryEngineTest, AnUpdateKeepsTheIdAndChannelsAndReachesEveryone) {
+    add("a", a);
+    add("b", b);
+    subscribe("room", "a");
+    forget({&a, &b});
+    engine.update_member({"a", "Ann", "away"}, frame("a updated"));
+    EXPECT_EQ(a.received, std::vector<std::string>{"a updated"});
+    EXPECT_EQ(b.received, std::vector<std::string>{"a updated"});
+    const Member ann{"a", "Ann", "away"};
+    EXPECT_EQ(engine.members("room"), std::vector<Member>{ann});
+    EXPECT_EQ(engine.members_page("", "", 1), std::vector<Member>{ann});
+    EXPECT_EQ(engine.members_page("room", "", 5), std::vector<Member>{ann});
+    EXPECT_TRUE(engine.is_subscribed("room", "a"));
+    engine.update_member({"nobody", "x", ""}, frame("nobody updated"));
+    EXPECT_EQ(a.received.size(), 1u);
+}
+
 TEST_F(MemoryEngineTest, ChannelsAreCreatedByTheFirstAndFreedAfterTheLastMember) {
     add("a", a);
     add("b", b);

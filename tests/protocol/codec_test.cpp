@@ -63,6 +63,7 @@ constexpr Method all_methods[] = {
     Method::count,
     Method::channel_counts,
     Method::diff,
+    Method::update_member,
 };
 
 const Member ann{"3f2c5a6e-1b7d-4c1e-9a0f-2d4e6b8c0a1f", "Ann", "line one\r\nline two"};
@@ -81,6 +82,7 @@ Message sample(Method method) {
         break;
     case Method::member_new:
     case Method::member_remove:
+    case Method::update_member:
         m.member = ann;
         break;
     case Method::channel_member_new:
@@ -518,6 +520,47 @@ TEST(Decode, NullStringsInsideObjectsAreEmpty) {
         R"({"jsonrpc":"2.0","method":"sgc@presence@member@new",)"
         R"("member":{"id":null,"name":"Ann","info":null}})");
     EXPECT_EQ(m.member, (Member{"", "Ann", ""}));
+}
+
+// --- member updates: only the fields carried ----------------------------------------
+
+TEST(MemberUpdate, MethodName) {
+    EXPECT_EQ(method_name(Method::update_member), "ext@presence@member@update");
+}
+
+TEST(MemberUpdate, AbsentOrNullFieldsAreNotCarried) {
+    const Message name_only = decode_ok(
+        R"({"jsonrpc":"2.0","method":"ext@presence@member@update","member":{"id":"m1","name":"Ann"}})");
+    EXPECT_EQ(name_only.method, Method::update_member);
+    EXPECT_EQ(name_only.member, (Member{"m1", "Ann", ""}));
+    EXPECT_EQ(name_only.carried, (Carried{true, false}));
+    const Message info_only = decode_ok(
+        R"({"jsonrpc":"2.0","method":"ext@presence@member@update","member":{"name":null,"info":""}})");
+    EXPECT_EQ(info_only.carried, (Carried{false, true}));
+    const Message both = decode_ok(
+        R"({"jsonrpc":"2.0","method":"ext@presence@member@update","member":{"name":"","info":"sgc@b64:eA=="}})");
+    EXPECT_EQ(both.member, (Member{"", "", "x"}));
+    EXPECT_EQ(both.carried, (Carried{true, true}));
+}
+
+TEST(MemberUpdate, EncodeLeavesOutWhatIsNotCarried) {
+    Message m;
+    m.method = Method::update_member;
+    m.member = Member{"m1", "Ann", "ignored"};
+    m.carried = Carried{true, false};
+    EXPECT_EQ(encode(m, false),
+              R"({"jsonrpc":"2.0","method":"ext@presence@member@update","member":{"id":"m1","name":"Ann"}})");
+    m.carried = Carried{false, true};
+    const Message back = decode_ok(encode(m, true));
+    EXPECT_EQ(back.member, (Member{"m1", "", "ignored"}));
+    EXPECT_EQ(back.carried, (Carried{false, true}));
+}
+
+TEST(MemberUpdate, WronglyTypedFieldsAreInvalidParams) {
+    EXPECT_EQ(decode_error(R"({"jsonrpc":"2.0","method":"ext@presence@member@update","member":{"name":5}})").code,
+              ErrorCode::invalid_params);
+    EXPECT_EQ(decode_error(R"({"jsonrpc":"2.0","method":"ext@presence@member@update","member":"Ann"})").code,
+              ErrorCode::invalid_params);
 }
 
 // --- text that needs care ------------------------------------------------------------

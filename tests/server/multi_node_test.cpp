@@ -365,5 +365,38 @@ TEST_F(MultiNodeTest, ThreeConnectionsOfOneUserOnTwoNodesAreOneJoinAndOneLeave) 
     }
 }
 
+// A member update made on node a reaches a member of node b that said hello with
+// "updates", and node b's lists show it; node b's Redis share is not involved, node a's is.
+TEST_F(MultiNodeTest, AnUpdateOnOneNodeIsSeenOnTheOther) {
+    Server& a = node("a");
+    Server& b = node("b");
+    auto alice = peer(a, "alice");
+    ASSERT_TRUE(eventually([&] { return b.members().size() == 1; }));
+    TestPeer bob(b.port());
+    bob.send(request(Method::hello, std::nullopt, "updates"));
+    bob.expect(Method::hello);
+    bob.join("bob");
+    EXPECT_EQ(alice->expect(Method::member_new).member, bob.member());
+
+    Message update = request(Method::update_member);
+    update.member = Member{alice->session_id(), "", "on call"};
+    update.carried = protocol::Carried{false, true};
+    alice->send(update);
+    const Member changed{alice->session_id(), "alice", "on call"};
+    EXPECT_EQ(bob.expect(Method::update_member).member, changed);
+    const auto listed = b.members();
+    EXPECT_NE(std::find(listed.begin(), listed.end(), changed), listed.end());
+    bob.send(request(Method::get_members, ""));
+    const std::vector<Member> members = *bob.expect(Method::send_members).members;
+    EXPECT_NE(std::find(members.begin(), members.end(), changed), members.end());
+
+    // A node that starts now reads the new info from node a's share in Redis.
+    Server& c = node("c");
+    ASSERT_TRUE(eventually([&] {
+        const auto seen = c.members();
+        return std::find(seen.begin(), seen.end(), changed) != seen.end();
+    }));
+}
+
 }  // namespace
 }  // namespace presence::test

@@ -237,6 +237,7 @@ void RedisEngine::reconcile(StringMap<Remote> seen, const StringSet& nodes) {
             appear(remote);
             continue;
         }
+        if (*replica_.find_member(id) != remote.member) update_remote(remote.member);
         const Member& member = *replica_.find_member(id);
         for (const std::string& channel : replica_.channels_of(id))
             if (!contains(remote.channels, channel)) exit_channel(member, channel);
@@ -291,6 +292,11 @@ void RedisEngine::apply(const Event& e) {
         add_remote(*member, e.node);
         return replica_.publish("", frame_of(e, member->id));
     }
+    case Event::Type::update: {
+        const auto member = member_from_json(e.member);
+        if (!member || !node_of_.contains(member->id) || !replica_.assign_member(*member)) return;
+        return replica_.publish("", frame_of(e));
+    }
     case Event::Type::leave:
         if (!remote) return;
         replica_.publish("", frame_of(e, e.member_id));
@@ -321,6 +327,7 @@ FramePtr RedisEngine::frame_of(const Event& e, std::string_view about) const {
     frame->ack_id = std::string(e.ack_id);
     if (e.type == Event::Type::invitation)
         frame->invitation = Invitation{std::string(e.inviter_id), std::string(e.channel), e.wants_answer};
+    if (e.type == Event::Type::update) frame->view = View::update;
     if (!about.empty()) {
         frame->view = View::change;
         frame->about = std::string(about);
@@ -360,6 +367,13 @@ void RedisEngine::add_remote(const Member& member, std::string_view node) {
 void RedisEngine::remove_remote(const std::string& id) {
     replica_.erase_member(id);
     node_of_.erase(id);
+}
+
+// A remote member's update learned without its frame: made and announced here.
+void RedisEngine::update_remote(const Member& member) {
+    replica_.assign_member(member);
+    if (!listener_) return;
+    if (const FramePtr frame = listener_->update_announcement(member)) replica_.publish("", frame);
 }
 
 void RedisEngine::appear(const Remote& remote) {
@@ -412,6 +426,14 @@ void RedisEngine::remove_member(std::string_view id, const FramePtr& announcemen
     send({"HDEL", node_key(options_.node_id, "members"), id});
     send({"PUBLISH", events_channel_, leave_event(options_.node_id, id, *announcement)});
     local_.erase(local);
+}
+
+void RedisEngine::update_member(const Member& member, const FramePtr& announcement) {
+    if (!local_.contains(member.id) || !replica_.assign_member(member)) return;
+    replica_.publish("", announcement);
+    const std::string json = member_json(*replica_.find_member(member.id));
+    send({"HSET", node_key(options_.node_id, "members"), member.id, json});
+    send({"PUBLISH", events_channel_, update_event(options_.node_id, json, *announcement)});
 }
 
 bool RedisEngine::subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) {

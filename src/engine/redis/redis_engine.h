@@ -45,6 +45,7 @@ public:
 
     bool add_member(const Member& member, Peer& peer, const FramePtr& announcement) override;
     void remove_member(std::string_view id, const FramePtr& announcement) override;
+    void update_member(const Member& member, const FramePtr& announcement) override;
     bool subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override;
     bool unsubscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override;
 
@@ -103,6 +104,7 @@ private:
     // The replica's remote part.
     void add_remote(const Member& member, std::string_view node);
     void remove_remote(const std::string& id);
+    void update_remote(const Member& member);
     void appear(const Remote& remote);
     void vanish(const std::string& id, bool reaped_here);
     void enter_channel(const Member& member, const std::string& channel);

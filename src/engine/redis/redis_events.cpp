@@ -63,6 +63,7 @@ bool fill(Event& e, const std::vector<std::string_view>& f) {
         e.reaper = f[2];
         return true;
     case T::join:
+    case T::update:
         if (f.size() != 4) return false;
         e.ack_id = ack_of(f[2]);
         return split_body(e, f[3], e.member);
@@ -127,6 +128,12 @@ std::optional<Event> parse_event(std::string_view payload) {
 
 std::string join_event(std::string_view node, std::string_view member, const Frame& frame) {
     std::string out = header(Event::Type::join, node);
+    field(out, ack_field(frame));
+    return with_body(std::move(out), member, frame);
+}
+
+std::string update_event(std::string_view node, std::string_view member, const Frame& frame) {
+    std::string out = header(Event::Type::update, node);
     field(out, ack_field(frame));
     return with_body(std::move(out), member, frame);
 }

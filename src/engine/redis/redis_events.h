@@ -16,6 +16,7 @@ struct Event {
     enum class Type : char {
         join = 'J',
         leave = 'L',
+        update = 'M',
         subscribe = 'S',
         unsubscribe = 'U',
         frame = 'F',
@@ -27,7 +28,7 @@ struct Event {
 
     Type type = Type::registered;
     std::string_view node;        // the sender
-    std::string_view member;      // join: the member as JSON
+    std::string_view member;      // join, update: the member as JSON
     std::string_view member_id;   // leave, subscribe, unsubscribe; invitation: the invitee; frame to a member
     std::string_view channel;     // subscribe, unsubscribe, invitation; frame to a channel
     std::string_view ack_id;      // of the frame; empty when none
@@ -43,6 +44,7 @@ std::optional<Event> parse_event(std::string_view payload);
 // A change travels with the frame that announces it.
 // `member`: as member_json() writes it.
 std::string join_event(std::string_view node, std::string_view member, const Frame& frame);
+std::string update_event(std::string_view node, std::string_view member, const Frame& frame);
 std::string leave_event(std::string_view node, std::string_view id, const Frame& frame);
 std::string subscription_event(Event::Type type, std::string_view node, std::string_view id,
                                std::string_view channel, const Frame& frame);
