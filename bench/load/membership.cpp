@@ -154,6 +154,10 @@ private:
         env_.report.add("frames_per_client", static_cast<double>(sent) / static_cast<double>(pool_.size()), "frames");
         env_.report.add("frames_per_client_max", static_cast<double>(most), "frames");
         if (options_.diffs) env_.report.add("diff_frames", static_cast<double>(sum(&Tally::diffs)), "frames");
+        // Of the M² sightings, those the answers gave: the rest came one by one or in diffs.
+        std::uint64_t listed = 0;
+        for (const Seen& seen : members_) listed += seen.listed;
+        env_.report.add("members_listed", static_cast<double>(listed), "members");
     }
 
     void on_frame(Connection& c, std::string_view method, std::string_view frame) override {
