@@ -58,5 +58,32 @@ TEST(Wire, MembersOfAnAnswerAreCountedNotTheRequester) {
     EXPECT_EQ(count_members(R"({"members":[]})"), 0u);
 }
 
+TEST(Wire, ADiffGivesItsJoinedMembersAndTheCountAfterIt) {
+    const std::string diff =
+        R"({"jsonrpc":"2.0","method":"ext@presence@diff","channel":{"name":"storm"},"message":{"text":"2 12874"},)"
+        R"("members":[{"id":"b","name":"","info":""},{"id":"c","name":"","info":""},{"id":"d","name":"","info":""}]})";
+    Diff d;
+    ASSERT_TRUE(read_diff(diff, d));
+    EXPECT_EQ(d.joined, 2u);
+    EXPECT_EQ(d.count, 12874u);
+    EXPECT_EQ(channel_name(diff), "storm");
+}
+
+TEST(Wire, ADiffNeverCountsMoreJoinedThanItLists) {
+    Diff d;
+    ASSERT_TRUE(read_diff(R"({"channel":{"name":""},"message":{"text":"3 3"},"members":[{"id":"a"}]})", d));
+    EXPECT_EQ(d.joined, 1u);
+    EXPECT_EQ(channel_name(R"({"channel":{"name":""},"message":{"text":"3 3"}})"), "");
+}
+
+TEST(Wire, ATextThatIsNotTwoNumbersIsNoDiff) {
+    Diff d;
+    for (const char* frame : {R"({"message":{"text":"2"}})", R"({"message":{"text":"2 "}})",
+                              R"({"message":{"text":"two 3"}})", R"({"message":{"text":"2 3 4"}})",
+                              R"({"message":{"text":""}})", R"({"members":[]})"})
+        EXPECT_FALSE(read_diff(frame, d)) << frame;
+    EXPECT_EQ(channel_name(R"({"members":[]})"), "");
+}
+
 }  // namespace
 }  // namespace presence::bench

@@ -100,6 +100,24 @@ class SmokeTest(unittest.TestCase):
         self.assertEqual(f["server_frames_sent"], m * (m + 1) + m)
         self.assertGreater(f["server_peak_rss_mib"], 0)
 
+    def test_join_storm_with_diffs_sees_every_member_in_fewer_frames(self):
+        m = 60
+        f = run_bench("join-storm", *self.spawn(), "-n", str(m), "--diffs",
+                      "--server-arg=--diff-interval", "--server-arg=0.05")
+        self.assertEqual(f["members"], m)
+        self.assertGreater(f["diff_frames"], 0)
+        # Announced one by one, the subscriptions alone would be m(m+1)/2 frames.
+        self.assertLess(f["diff_frames"], m * (m + 1) / 2)
+        self.assertLess(f["server_frames_sent"], m * (m + 1) + m)
+        self.assertAlmostEqual(f["frames_per_client"] * m, f["server_frames_sent"])
+
+    def test_join_storm_with_diffs_needs_a_server_that_sends_them(self):
+        done = subprocess.run([BENCH, "join-storm", *self.spawn(), "-n", "5", "--diffs",
+                               "--server-arg=--diff-interval", "--server-arg=0", "--timeout", "30"],
+                              capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assertNotEqual(done.returncode, 0)
+        self.assertIn("hello does not name diffs", done.stdout)
+
     def test_raw_mode_against_a_relay_we_did_not_write(self):
         relay = RawRelay()
         try:

@@ -2,6 +2,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <cstring>
 #include <netinet/in.h>
 
@@ -13,6 +14,7 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::size_t initial_buffer = 4096;
+constexpr std::size_t large_buffer = 65536;  // released once the frame it held is handled
 constexpr unsigned opcode_text = 0x1;
 constexpr unsigned opcode_close = 0x8;
 constexpr unsigned opcode_ping = 0x9;
@@ -95,8 +97,20 @@ void Connection::read_frames() {
         if (dead_) return;
         std::memmove(in_.data(), in_.data() + used, in_used_ - used);
         in_used_ -= used;
+        release_large_buffer();
         read_frames();
     });
+}
+
+// A member list of a large room is one frame of megabytes, once per connection: kept by
+// each of 10k connections, those buffers alone would take gigabytes of the tool's memory.
+// Twice the bytes left in it, so that the next read has room: a large frame begun in
+// them makes it grow again.
+void Connection::release_large_buffer() {
+    if (in_.size() <= large_buffer || in_used_ > large_buffer / 2) return;
+    std::vector<char> small(std::max(initial_buffer, 2 * in_used_));
+    std::memcpy(small.data(), in_.data(), in_used_);
+    in_.swap(small);
 }
 
 std::size_t Connection::parse_frames() {

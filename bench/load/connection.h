@@ -32,9 +32,9 @@ struct Target {
 
 // A WebSocket client connection written for load: the upgrade by hand, frames parsed in
 // place in one read buffer, outgoing frames appended to one write buffer that is flushed
-// with one write per turn. Both buffers keep their capacity, so once warm a message costs
-// no allocation. Frames from the server are expected unfragmented (both servers under
-// test send every message as one frame).
+// with one write per turn. Both buffers keep their capacity (the read buffer up to 64 KiB),
+// so once warm a message costs no allocation. Frames from the server are expected
+// unfragmented (both servers under test send every message as one frame).
 class Connection {
 public:
     Connection(boost::asio::io_context& io, ConnectionHandler& handler, std::size_t index, std::size_t thread);
@@ -58,6 +58,7 @@ private:
     void read_upgrade();
     void read_frames();
     std::size_t parse_frames();  // returns bytes consumed
+    void release_large_buffer();
     void write_frame(unsigned opcode, std::string_view payload);
     void flush();
     void fail(std::string_view what);

@@ -62,18 +62,21 @@ private:
 
 // M connections get their sessions; then all at once each joins, subscribes to the
 // storm channel and asks for its members. A member has seen every other when the answer
-// plus the subscriptions announced after it count M: the server writes to a connection
-// in order, so announcements before the answer are of members the answer lists.
+// plus the members who joined after it count M: the server writes to a connection in
+// order, so what it announced before the answer is of members the answer lists. After
+// the answer each subscription is announced one by one or, with --diffs (said in a hello
+// before the storm), comes in the joined part of the channel's next diff: the server sends
+// a channel's pending diff before a list of it, so no later diff names a member listed.
 class JoinStorm : public Scenario {
 public:
     explicit JoinStorm(Environment& env) : Scenario(env, env.options.clients), members_(env.options.clients) {
-        ask_members_ = get_members_frame("storm");
+        ask_members_ = get_members_frame(std::string(storm));
     }
     ~JoinStorm() override { pool_.stop(); }
 
     bool run() {
         const std::uint64_t m = pool_.size();
-        if (!connect_all()) return false;
+        if (!connect_all() || !say_hello()) return false;
         const ProcessSample before = sample_process(env_.server_pid);
         const CpuWindow cpu(env_.server_pid);
         const auto start = std::chrono::steady_clock::now();
@@ -89,18 +92,12 @@ public:
             return false;
         env_.report.add("members", static_cast<double>(m), "");
         env_.report.add("all_seen_seconds", seconds_since(start), "s");
-        if (!settle_announcements(m * (m + 1) / 2, m * (m + 1) / 2)) return false;
+        if (!settle()) return false;
         env_.report.add("settle_seconds", seconds_since(start), "s");
         cpu.report(env_.report, "");
         const ProcessSample after = sample_process(env_.server_pid);
         pool_.stop();
-        std::uint64_t frames = 0, bytes = 0;
-        for (std::size_t i = 0; i < pool_.size(); ++i) {
-            frames += pool_.at(i).frames();
-            bytes += pool_.at(i).bytes();
-        }
-        env_.report.add("server_frames_sent", static_cast<double>(frames - sum(&Tally::frames_before)), "frames");
-        env_.report.add("server_payload_bytes_sent", static_cast<double>(bytes - sum(&Tally::bytes_before)), "bytes");
+        report_frames();
         if (env_.server_pid > 0) {
             env_.report.add("server_rss_before_mib", mib(before.rss_bytes), "MiB");
             env_.report.add("server_rss_after_mib", mib(after.rss_bytes), "MiB");
@@ -110,31 +107,102 @@ public:
     }
 
 private:
+    static constexpr std::string_view storm = "storm";
+
     struct Seen {
         bool answered = false;
-        std::uint32_t listed = 0;  // in the answer
-        std::uint32_t after = 0;   // subscriptions announced after the answer
+        bool complete = false;        // has seen all M
+        bool channel_final = false;   // --diffs: a diff of the channel at M members came
+        bool presence_final = false;  // --diffs: a diff of presence as a whole at M members came
+        std::uint32_t listed = 0;     // in the answer
+        std::uint32_t after = 0;      // joined after the answer
     };
 
     // Sessions first: the joins wait for the storm.
-    std::string channel_of(std::size_t) const override { return storming_ ? "storm" : ""; }
+    std::string channel_of(std::size_t) const override { return storming_ ? std::string(storm) : ""; }
+
+    bool say_hello() {
+        if (!options_.diffs) return true;
+        const std::string hello = hello_frame("diffs");
+        pool_.for_each([hello](Connection& c) { c.send(hello); });
+        if (!wait_for("saying hello", [&] { return sum(&Tally::greeted) == pool_.size(); })) return false;
+        if (diffs_refused_) env_.report.fail("the server's hello does not name diffs (is its --diff-interval 0?)");
+        return !diffs_refused_;
+    }
+
+    // Everything the server sends for the storm has arrived: with announcements, every one
+    // of them; with diffs, each member's own confirmations and the last diff of the channel
+    // and of presence as a whole, the ones at M members.
+    bool settle() {
+        const std::uint64_t m = pool_.size();
+        if (!options_.diffs) return settle_announcements(m * (m + 1) / 2, m * (m + 1) / 2);
+        return settle_announcements(m, m) &&
+               wait_for("receiving the last diffs", [&] { return sum(&Tally::settled) == m; });
+    }
+
+    void report_frames() {
+        std::uint64_t frames = 0, bytes = 0, most = 0;
+        for (std::size_t i = 0; i < pool_.size(); ++i) {
+            const Connection& c = pool_.at(i);
+            frames += c.frames();
+            bytes += c.bytes();
+            most = std::max(most, c.frames());
+        }
+        const std::uint64_t sent = frames - sum(&Tally::frames_before);
+        env_.report.add("server_frames_sent", static_cast<double>(sent), "frames");
+        env_.report.add("server_payload_bytes_sent", static_cast<double>(bytes - sum(&Tally::bytes_before)), "bytes");
+        env_.report.add("frames_per_client", static_cast<double>(sent) / static_cast<double>(pool_.size()), "frames");
+        env_.report.add("frames_per_client_max", static_cast<double>(most), "frames");
+        if (options_.diffs) env_.report.add("diff_frames", static_cast<double>(sum(&Tally::diffs)), "frames");
+        // Of the M² sightings, those the answers gave: the rest came one by one or in diffs.
+        std::uint64_t listed = 0;
+        for (const Seen& seen : members_) listed += seen.listed;
+        env_.report.add("members_listed", static_cast<double>(listed), "members");
+    }
 
     void on_frame(Connection& c, std::string_view method, std::string_view frame) override {
         Seen& seen = members_[c.index()];
         if (method == method_send_members) {
             seen.answered = true;
             seen.listed = static_cast<std::uint32_t>(count_members(frame));
-        } else if (method == method_channel_member_new && seen.answered) {
+        } else if (method == method_channel_member_new && !options_.diffs && seen.answered) {
             ++seen.after;
+        } else if (method == method_diff) {
+            on_diff(c, seen, frame);
+        } else if (method == method_hello) {
+            if (frame.find("diffs") == std::string_view::npos) diffs_refused_ = true;
+            tally_of(c).greeted.add();
+            return;
         } else {
             return;
         }
-        if (seen.answered && seen.listed + seen.after == pool_.size()) tally_of(c).done.add();
+        if (!seen.complete && seen.answered && seen.listed + seen.after == pool_.size()) {
+            seen.complete = true;
+            tally_of(c).done.add();
+        }
+    }
+
+    void on_diff(Connection& c, Seen& seen, std::string_view frame) {
+        Tally& t = tally_of(c);
+        t.diffs.add();
+        Diff diff;
+        if (!read_diff(frame, diff)) return;
+        const bool last = diff.count == pool_.size();
+        const bool was_settled = seen.channel_final && seen.presence_final;
+        const std::string_view channel = channel_name(frame);
+        if (channel == storm) {
+            if (seen.answered) seen.after += static_cast<std::uint32_t>(diff.joined);
+            seen.channel_final = seen.channel_final || last;
+        } else if (channel.empty()) {
+            seen.presence_final = seen.presence_final || last;
+        }
+        if (!was_settled && seen.channel_final && seen.presence_final) t.settled.add();
     }
 
     std::vector<Seen> members_;
     std::string ask_members_;
     std::atomic<bool> storming_{false};
+    std::atomic<bool> diffs_refused_{false};
 };
 
 }  // namespace

@@ -20,7 +20,7 @@ boost::json::object options_object(const BenchOptions& o) {
             {"server_args", server_args}, {"server_cpu", o.server_cpu}, {"threads", o.threads},
             {"sources", o.sources},   {"clients", o.clients}, {"channels", o.channels},
             {"messages", o.messages}, {"duration", o.duration}, {"rate", o.rate},
-            {"window", o.window},     {"payload", o.payload}, {"raw", o.raw}, {"join", o.join},
+            {"window", o.window},     {"payload", o.payload}, {"raw", o.raw}, {"join", o.join}, {"diffs", o.diffs},
             {"subprotocol", o.subprotocol}};
 }
 

@@ -34,6 +34,8 @@ std::string publish_frame(const std::string& channel, const std::string& text) {
 
 std::string get_members_frame(const std::string& channel) { return request(Method::get_members, channel); }
 
+std::string hello_frame(const std::string& features) { return request(Method::hello, {}, features); }
+
 Scenario::Scenario(Environment& env, std::size_t connections)
     : env_(env), options_(env.options), pool_(env.options.threads), tallies_(env.options.threads),
       subscribed_(connections, 0) {

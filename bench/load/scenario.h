@@ -38,6 +38,9 @@ struct alignas(64) Tally {
     Counter publishers_done;
     Counter last_delivery_ns;
     Counter done;                // scenario-defined: connections that are finished
+    Counter settled;             // scenario-defined: connections that have received everything
+    Counter greeted;             // hello answers received
+    Counter diffs;               // diff frames received
     Counter frames_before;       // frames and bytes received before a phase began
     Counter bytes_before;
     Histogram latency;           // read only once the threads have stopped
@@ -98,6 +101,7 @@ private:
 // Requests built once by the project's codec, before the clock starts.
 std::string publish_frame(const std::string& channel, const std::string& text);
 std::string get_members_frame(const std::string& channel);
+std::string hello_frame(const std::string& features);
 
 // Each scenario's entry; the figures go to env.report. Returns false when it did not
 // complete.

@@ -1,5 +1,6 @@
 #include "wire.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace presence::bench {
@@ -8,9 +9,29 @@ namespace {
 
 constexpr std::string_view envelope_start = R"({"jsonrpc":"2.0","method":")";
 constexpr std::string_view method_key = R"("method":")";
+constexpr std::string_view channel_key = R"("channel":{"name":")";
+constexpr std::string_view text_key = R"("message":{"text":")";
 
 void write_digits(char* at, std::uint64_t value, std::size_t width) {
     for (std::size_t i = width; i-- > 0; value /= 10) at[i] = static_cast<char>('0' + value % 10);
+}
+
+// The digits from `at` on, at least one; `at` ends past them.
+bool read_number(std::string_view text, std::size_t& at, std::size_t& value) {
+    const std::size_t start = at;
+    value = 0;
+    for (; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at)
+        value = value * 10 + static_cast<std::size_t>(text[at] - '0');
+    return at > start;
+}
+
+// The string value after `key`, which ends at the first quote (no escapes in the tool's names).
+std::string_view string_after(std::string_view frame, std::string_view key) {
+    const std::size_t at = frame.find(key);
+    if (at == std::string_view::npos) return {};
+    const std::size_t start = at + key.size();
+    const std::size_t end = frame.find('"', start);
+    return end == std::string_view::npos ? std::string_view{} : frame.substr(start, end - start);
 }
 
 bool read_digits(std::string_view text, std::size_t at, std::size_t width, std::uint64_t& value) {
@@ -47,6 +68,18 @@ std::size_t count_members(std::string_view frame) {
         if (at != std::string_view::npos) ++count;
     }
     return count;
+}
+
+std::string_view channel_name(std::string_view frame) { return string_after(frame, channel_key); }
+
+bool read_diff(std::string_view frame, Diff& d) {
+    const std::string_view text = string_after(frame, text_key);
+    std::size_t at = 0, joined = 0;
+    const bool two_numbers = read_number(text, at, joined) && at < text.size() && text[at++] == ' ' &&
+                             read_number(text, at, d.count) && at == text.size();
+    if (!two_numbers) return false;
+    d.joined = std::min(joined, count_members(frame));
+    return true;
 }
 
 std::string stamped_text(std::size_t payload_bytes) {

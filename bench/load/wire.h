@@ -13,12 +13,26 @@ inline constexpr std::string_view method_member_new = "sgc@presence@member@new";
 inline constexpr std::string_view method_channel_member_new = "sgc@presence@channel@member@new";
 inline constexpr std::string_view method_publish = "sgc@presence@publish@msg";
 inline constexpr std::string_view method_send_members = "sgc@presence@send@members";
+inline constexpr std::string_view method_hello = "ext@presence@hello";
+inline constexpr std::string_view method_diff = "ext@presence@diff";
 
 // The value of "method"; empty when there is none.
 std::string_view method_of(std::string_view frame);
 
-// Items of the "members" array of a send@members answer.
+// Items of the "members" array of a send@members answer or a diff.
 std::size_t count_members(std::string_view frame);
+
+// The channel's name; empty when there is none (or for presence as a whole).
+std::string_view channel_name(std::string_view frame);
+
+// A diff's members: `joined` of them first (the text's first number, at most the members
+// listed), then the left ones; `count` is the channel's member count after it (the text's
+// second number).
+struct Diff {
+    std::size_t joined = 0;
+    std::size_t count = 0;
+};
+bool read_diff(std::string_view frame, Diff& d);
 
 // What a publisher writes into its message: when it sent it (steady clock, ns) and which
 // message it is. The text is "#T<19 digits>#S<12 digits>#" padded with '.' to the payload size.

@@ -19,6 +19,12 @@ public:
     const std::vector<std::string> choices;
 };
 
+class BoundedNumber : public po::typed_value<double> {
+public:
+    BoundedNumber(double* target, double max) : po::typed_value<double>(target), max(max) {}
+    const double max;
+};
+
 template <class... T>
 struct Types {};
 // The value types of our tools' options.
@@ -67,10 +73,11 @@ std::optional<std::string> whole_number(const ValueType& type, std::string_view 
     return std::to_string(*n);
 }
 
-std::optional<std::string> number(std::string_view word) {
+std::optional<std::string> number(const ValueType& type, std::string_view word) {
     double x = 0;
     const auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), x);
-    if (error != std::errc() || end != word.data() + word.size() || !std::isfinite(x) || x < 0) return std::nullopt;
+    if (error != std::errc() || end != word.data() + word.size() || !std::isfinite(x) || x < 0 || x > type.max_number)
+        return std::nullopt;
     return shortest_text(x + 0.0);  // not "-0"
 }
 
@@ -87,7 +94,7 @@ std::optional<std::string> boolean(std::string word) {
 std::optional<std::string> checked_token(const ValueType& type, const std::string& word) {
     switch (type.kind) {
         case ValueType::whole_number: return whole_number(type, word);
-        case ValueType::number: return number(word);
+        case ValueType::number: return number(type, word);
         case ValueType::boolean: return boolean(word);
         case ValueType::string:
             if (type.choices.empty() || std::ranges::find(type.choices, word) != type.choices.end()) return word;
@@ -105,7 +112,9 @@ std::string ValueType::expected() const {
             if (max < std::numeric_limits<std::uint64_t>::max() / 2)
                 return "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
             return min < 0 ? "a whole number" : "a whole number of at least " + std::to_string(min);
-        case number: return "a number of at least 0";
+        case number:
+            if (std::isfinite(max_number)) return "a number from 0 to " + shortest_text(max_number);
+            return "a number of at least 0";
         case boolean: return "true or false";
         case string: {
             if (choices.empty()) return "a string";
@@ -125,12 +134,15 @@ std::optional<ValueType> value_type(const po::option_description& option) {
     visit_type(typed->value_type(), [&]<class T>(std::type_identity<T>) { type = type_of<T>(); }, Settable{});
     if (!type) throw std::logic_error("--" + option.long_name() + ": a type no source can give");
     if (const auto* choice = dynamic_cast<const ChoiceValue*>(typed)) type->choices = choice->choices;
+    if (const auto* bounded = dynamic_cast<const BoundedNumber*>(typed)) type->max_number = bounded->max;
     return type;
 }
 
 po::typed_value<std::string>* one_of(std::string* target, std::vector<std::string> choices) {
     return new ChoiceValue(target, std::move(choices));
 }
+
+po::typed_value<double>* up_to(double* target, double max) { return new BoundedNumber(target, max); }
 
 std::optional<std::vector<std::string>> checked_tokens(const ValueType& type, const std::vector<std::string>& words) {
     if (type.kind == ValueType::list) return words;

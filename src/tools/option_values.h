@@ -4,6 +4,7 @@
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/value_semantic.hpp>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,6 +23,7 @@ struct ValueType {
     Kind kind = string;
     std::int64_t min = 0;   // whole numbers
     std::uint64_t max = 0;  // whole numbers
+    double max_number = std::numeric_limits<double>::infinity();  // numbers
     std::vector<std::string> choices;  // strings; empty: any string
 
     // "a whole number from 0 to 65535", for messages.
@@ -34,6 +36,9 @@ std::optional<ValueType> value_type(const po::option_description& option);
 
 // A string option that takes one of `choices`.
 po::typed_value<std::string>* one_of(std::string* target, std::vector<std::string> choices);
+
+// A number option that takes at most `max` (and, like every number, at least 0).
+po::typed_value<double>* up_to(double* target, double max);
 
 // `words` as the tokens program_options parses for an option of `type`; nullopt when they
 // are not what it takes. Every fractional option of our tools is a duration or a rate,

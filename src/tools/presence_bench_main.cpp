@@ -33,6 +33,9 @@ po::options_description describe(presence::bench::BenchOptions& o) {
         ("raw", po::bool_switch(&o.raw), "plain WebSocket messages to a relay server, no presence protocol")
         ("no-join", po::bool_switch()->notifier([&o](bool no) { o.join = !no; }),
          "connections: stay at the session, neither joining nor subscribing (idle connections, not members)")
+        ("diffs", po::bool_switch(&o.diffs),
+         "join-storm: say hello with diffs and count the members of ext@presence@diff frames instead of each "
+         "subscription announced (the spawned server's interval: --server-arg=--diff-interval --server-arg=SECONDS)")
         ("subprotocol", po::value(&o.subprotocol), "sub-protocol offered (default presence.esegece.com; none with --raw)")
         ("timeout", po::value(&o.timeout)->default_value(o.timeout), "seconds before the run is abandoned as failed")
         ("connect-window", po::value(&o.connect_window)->default_value(o.connect_window), "upgrades in flight while connecting")

@@ -22,6 +22,7 @@ using presence::tools::Log;
 using presence::tools::logging_hooks;
 using presence::tools::one_of;
 using presence::tools::seconds;
+using presence::tools::up_to;
 
 namespace {
 
@@ -33,6 +34,10 @@ void raise_file_limit() {
     limit.rlim_cur = limit.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &limit);
 }
+
+// Longer, a member would wait minutes to see who came, with every change held meanwhile;
+// and an interval given in milliseconds by mistake (100 for 0.1) is refused.
+constexpr double max_diff_interval = 60;
 
 double seconds_of(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
 
@@ -149,9 +154,9 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
          "frames kept per resumable connection for a resume to send again")
         ("resume-backlog-bytes", po::value(&p.resume.backlog_bytes)->default_value(p.resume.backlog_bytes),
          "bytes kept per resumable connection for a resume to send again")
-        ("diff-interval", po::value(&t.diff_interval)->default_value(t.diff_interval),
+        ("diff-interval", up_to(&t.diff_interval, max_diff_interval)->default_value(t.diff_interval),
          "seconds joins and leaves gather before a channel's diff goes to the clients that asked for diffs "
-         "(0 = no diffs extension)")
+         "(0 = no diffs extension; at most 60)")
         ("user-leave-grace", po::value(&t.user_leave_grace)->default_value(t.user_leave_grace),
          "seconds a user's last leave of a channel waits for the user to come back before the clients "
          "that asked for users are told (0 = told at once)")

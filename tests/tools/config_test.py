@@ -319,6 +319,20 @@ class Errors(ConfigTest):
         self.assertEqual(done.returncode, 2)
         self.assertIn("--prot", done.stderr.splitlines()[0])
 
+    def test_the_diff_interval_is_at_most_a_minute_from_every_source(self):
+        expected = "expected a number from 0 to 60, got"
+        for flag, given in (("--diff-interval=100", '"100"'), ("--diff-interval=-0.1", '"-0.1"'),
+                            ("--diff-interval=60.5", '"60.5"')):
+            with self.subTest(flag):
+                done = self.run_server(flag)
+                self.assertEqual(done.returncode, 2)
+                self.assertEqual(done.stderr.splitlines()[0], f"presence-server: --diff-interval: {expected} {given}")
+        self.assertEqual(self.file_refused("diff-interval = 61\n"),
+                         f"presence-server: presence.toml:1: diff-interval: {expected} 61")
+        self.assertEqual(self.refused(env={"PRESENCE_DIFF_INTERVAL": "1000"}),
+                         f'presence-server: environment PRESENCE_DIFF_INTERVAL: {expected} "1000"')
+        self.assertEqual(self.settings("--diff-interval", "60")["diff-interval"], 60)
+
     def test_help_and_version_answer_whatever_the_other_sources_say(self):
         for flag in ("--help", "--version"):
             done = self.run_server(flag, env={"PRESENCE_PORT": "x", "PRESENCE_CONFIG": "missing.toml"})

@@ -73,6 +73,18 @@ TEST(CheckedTokens, NumbersAreFiniteAndNotNegative) {
         EXPECT_FALSE(tokens(seconds, {bad})) << bad;
 }
 
+TEST(CheckedTokens, ABoundedNumberTakesUpToItsBound) {
+    double seconds = 0;
+    po::options_description d;
+    d.add_options()("interval", up_to(&seconds, 60));
+    const ValueType type = *value_type(d.find("interval", false));
+    EXPECT_EQ(type.expected(), "a number from 0 to 60");
+    EXPECT_EQ(tokens(type, {"60"}), Words{"60"});
+    EXPECT_EQ(tokens(type, {"0.1"}), Words{"0.1"});
+    EXPECT_EQ(tokens(type, {"0"}), Words{"0"});
+    for (const char* bad : {"60.5", "100", "-1", "inf"}) EXPECT_FALSE(tokens(type, {bad})) << bad;
+}
+
 TEST(CheckedTokens, SwitchesTakeWhatProgramOptionsTakes) {
     const ValueType flag = type_of_value<bool>();
     EXPECT_EQ(tokens(flag, {}), Words{"true"});
