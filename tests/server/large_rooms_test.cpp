@@ -29,10 +29,7 @@ protected:
     }
     std::unique_ptr<TestPeer> peer(const std::string& name, const std::string& hello = "") {
         auto p = std::make_unique<TestPeer>(server->port());
-        if (!hello.empty()) {
-            p->send(request(Method::hello, std::nullopt, hello));
-            p->expect(Method::hello);
-        }
+        if (!hello.empty()) p->hello(hello);
         p->join(name);
         return p;
     }
@@ -65,8 +62,7 @@ protected:
 TEST_F(LargeRoomsTest, HelloOffersPagesAndDiffs) {
     start();
     TestPeer p(server->port());
-    p.send(request(Method::hello, std::nullopt, "member-pages,diffs"));
-    const std::string features = p.expect(Method::hello).text.value_or("");
+    const std::string features = p.hello("member-pages,diffs");
     EXPECT_NE(features.find("member-pages"), std::string::npos) << features;
     EXPECT_NE(features.find("diffs"), std::string::npos) << features;
 }
@@ -74,8 +70,7 @@ TEST_F(LargeRoomsTest, HelloOffersPagesAndDiffs) {
 TEST_F(LargeRoomsTest, NoDiffsWhenTheIntervalIsZero) {
     start(std::chrono::milliseconds(0));
     TestPeer p(server->port());
-    p.send(request(Method::hello, std::nullopt, "diffs"));
-    EXPECT_EQ(p.expect(Method::hello).text.value_or("").find("diffs"), std::string::npos);
+    EXPECT_EQ(p.hello("diffs").find("diffs"), std::string::npos);
 }
 
 TEST_F(LargeRoomsTest, PagesListEveryMemberOnceInTheOrderOfIds) {

@@ -35,10 +35,7 @@ protected:
     }
     std::unique_ptr<TestPeer> peer(const std::string& name, const std::string& hello = "") {
         auto p = std::make_unique<TestPeer>(server->port());
-        if (!hello.empty()) {
-            p->send(request(Method::hello, std::nullopt, hello));
-            p->expect(Method::hello);
-        }
+        if (!hello.empty()) p->hello(hello);
         p->join(name, "desk 1");
         return p;
     }
@@ -54,11 +51,9 @@ protected:
 TEST_F(MemberUpdateTest, HelloOffersUpdatesOnlyWhenAsked) {
     start();
     TestPeer asking(server->port());
-    asking.send(request(Method::hello, std::nullopt, "updates"));
-    EXPECT_NE(asking.expect(Method::hello).text.value_or("").find("updates"), std::string::npos);
+    EXPECT_NE(asking.hello("updates").find("updates"), std::string::npos);
     TestPeer other(server->port());
-    other.send(request(Method::hello, std::nullopt, "heartbeat"));
-    EXPECT_EQ(other.expect(Method::hello).text.value_or("").find("updates"), std::string::npos);
+    EXPECT_EQ(other.hello("heartbeat").find("updates"), std::string::npos);
 }
 
 TEST_F(MemberUpdateTest, AnUpdateReachesTheMembersThatAskedAndTheListsShowIt) {

@@ -266,8 +266,7 @@ TEST_F(MultiNodeTest, DiffsPagesAndCountsSpanTheNodes) {
         servers.push_back(nodes.back().get());
     }
     TestPeer watcher(servers[0]->port());
-    watcher.send(request(Method::hello, std::nullopt, "diffs"));
-    watcher.expect(Method::hello);
+    watcher.hello("diffs");
     watcher.join("watcher");
     watcher.subscribe("room");
     ASSERT_TRUE(eventually([&] { return servers[1]->members("room").size() == 1; }));
@@ -322,8 +321,7 @@ TEST_F(MultiNodeTest, ThreeConnectionsOfOneUserOnTwoNodesAreOneJoinAndOneLeave) 
     std::vector<std::unique_ptr<TestPeer>> watchers;
     for (Server* server : servers) {
         watchers.push_back(std::make_unique<TestPeer>(server->port()));
-        watchers.back()->send(request(Method::hello, std::nullopt, "users"));
-        watchers.back()->expect(Method::hello);
+        watchers.back()->hello("users");
         watchers.back()->join("watcher");
         watchers.back()->subscribe("room");
         ASSERT_TRUE(in_room(watchers.size()));
@@ -373,8 +371,7 @@ TEST_F(MultiNodeTest, AnUpdateOnOneNodeIsSeenOnTheOther) {
     auto alice = peer(a, "alice");
     ASSERT_TRUE(eventually([&] { return b.members().size() == 1; }));
     TestPeer bob(b.port());
-    bob.send(request(Method::hello, std::nullopt, "updates"));
-    bob.expect(Method::hello);
+    bob.hello("updates");
     bob.join("bob");
     EXPECT_EQ(alice->expect(Method::member_new).member, bob.member());
 

@@ -123,8 +123,7 @@ TEST_F(ServerTest, InvitationAcceptedAndRefusedAreReportedToTheInviter) {
     auto alice = peer("alice");
     auto bob = peer("bob");
     alice->expect(Method::member_new);
-    alice->send(request(Method::hello, std::nullopt, "invitation-response"));
-    EXPECT_EQ(alice->expect(Method::hello).text, "invitation-response,heartbeat,resume");
+    EXPECT_EQ(alice->hello("invitation-response"), "invitation-response,heartbeat,resume");
 
     Message invite = request(Method::channel_invitation, "room");
     invite.members = std::vector<Member>{{bob->session_id(), {}, {}}};

@@ -24,10 +24,7 @@ protected:
     // Joined, in "room"; with `hello` it said hello with it first.
     std::unique_ptr<TestPeer> watcher(const std::string& name, const std::string& hello = "") {
         auto p = std::make_unique<TestPeer>(server->port());
-        if (!hello.empty()) {
-            p->send(request(Method::hello, std::nullopt, hello));
-            p->expect(Method::hello);
-        }
+        if (!hello.empty()) p->hello(hello);
         p->join(name);
         p->subscribe("room");
         return p;
@@ -60,11 +57,9 @@ protected:
 TEST_F(UsersTest, HelloOffersUsersOnlyWhenAsked) {
     start(std::chrono::milliseconds(0));
     TestPeer p(server->port());
-    p.send(request(Method::hello, std::nullopt, "users"));
-    EXPECT_NE(p.expect(Method::hello).text.value_or("").find("users"), std::string::npos);
+    EXPECT_NE(p.hello("users").find("users"), std::string::npos);
     TestPeer q(server->port());
-    q.send(request(Method::hello, std::nullopt, "diffs"));
-    EXPECT_EQ(q.expect(Method::hello).text.value_or("").find("users"), std::string::npos);
+    EXPECT_EQ(q.hello("diffs").find("users"), std::string::npos);
 }
 
 TEST_F(UsersTest, ThreeConnectionsOfOneUserAreOneJoinAndOneLeave) {

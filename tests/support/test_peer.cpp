@@ -84,6 +84,11 @@ int TestPeer::expect_close(std::chrono::milliseconds timeout) {
     return close_code_;
 }
 
+std::string TestPeer::hello(const std::string& features) {
+    send(request(Method::hello, std::nullopt, features));
+    return expect(Method::hello).text.value_or("");
+}
+
 void TestPeer::join(const std::string& name, const std::string& info) {
     name_ = name;
     info_ = info;

@@ -30,6 +30,8 @@ public:
     // Waits for the server to close; returns its close code, or 0 on timeout.
     int expect_close(std::chrono::milliseconds timeout = 5s);
 
+    // Says hello with `features` and returns the features the server named back.
+    std::string hello(const std::string& features);
     // Sends member@new with the session id and waits for its own announcement.
     void join(const std::string& name, const std::string& info = "");
     void subscribe(const std::string& channel);  // waits for its own announcement
