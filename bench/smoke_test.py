@@ -128,6 +128,14 @@ class SmokeTest(unittest.TestCase):
         self.assertGreaterEqual(f["members_listed"], m)
         self.assertLessEqual(f["members_listed"], m * m)
 
+    def test_a_page_above_the_servers_limit_fails_the_run_at_once(self):
+        done = subprocess.run([BENCH, "join-storm", *self.spawn(), "-n", "5", "--diffs", "--page", "20",
+                               "--server-arg=--max-page-members", "--server-arg=10", "--timeout", "60"],
+                              capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("the server refused a request", done.stdout)
+        self.assertIn("LIMIT from 1 to 10", done.stdout)
+
     def test_pages_need_diffs(self):
         done = subprocess.run([BENCH, "join-storm", *self.spawn(), "-n", "5", "--page", "7"],
                               capture_output=True, text=True, timeout=RUN_TIMEOUT)

@@ -101,8 +101,14 @@ public:
             join(c);
             c.send(ask_members_);
         });
-        if (!wait_for("waiting for every member to see every other", [&] { return sum(&Tally::done) == m; }))
+        if (!wait_for("waiting for every member to see every other",
+                      [&] { return sum(&Tally::done) == m || refused_; }))
             return false;
+        if (refused_) {
+            const std::lock_guard lock(refusal_mutex_);
+            env_.report.fail("the server refused a request: " + refusal_);
+            return false;
+        }
         env_.report.add("members", static_cast<double>(m), "");
         env_.report.add("all_seen_seconds", seconds_since(start), "s");
         if (!settle()) return false;
@@ -187,6 +193,12 @@ private:
             ++seen.after;
         } else if (method == method_diff) {
             on_diff(c, seen, frame);
+        } else if (method == method_error_member_channel) {
+            // A page limit above the server's --max-page-members, say: no view completes.
+            const std::lock_guard lock(refusal_mutex_);
+            if (refusal_.empty()) refusal_ = frame;
+            refused_ = true;
+            return;
         } else if (method == method_hello) {
             if (frame.find("diffs") == std::string_view::npos) diffs_refused_ = true;
             if (options_.page > 0 && frame.find("member-pages") == std::string_view::npos) pages_refused_ = true;
@@ -239,6 +251,9 @@ private:
     std::atomic<bool> storming_{false};
     std::atomic<bool> diffs_refused_{false};
     std::atomic<bool> pages_refused_{false};
+    std::atomic<bool> refused_{false};
+    std::mutex refusal_mutex_;
+    std::string refusal_;  // the first error answer, under refusal_mutex_
 };
 
 }  // namespace

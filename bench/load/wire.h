@@ -16,6 +16,7 @@ inline constexpr std::string_view method_send_members = "sgc@presence@send@membe
 inline constexpr std::string_view method_hello = "ext@presence@hello";
 inline constexpr std::string_view method_diff = "ext@presence@diff";
 inline constexpr std::string_view method_members_page = "ext@presence@members@page";
+inline constexpr std::string_view method_error_member_channel = "sgc@presence@error@member@channel";
 
 // The value of "method"; empty when there is none.
 std::string_view method_of(std::string_view frame);
