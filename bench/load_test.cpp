@@ -85,5 +85,34 @@ TEST(Wire, ATextThatIsNotTwoNumbersIsNoDiff) {
     EXPECT_EQ(channel_name(R"({"members":[]})"), "");
 }
 
+TEST(Wire, APageGivesItsCursorAndItsLastMemberNotTheRequester) {
+    const std::string page =
+        R"({"jsonrpc":"2.0","method":"ext@presence@members@page","member":{"id":"z","name":"","info":""},)"
+        R"("channel":{"name":"storm"},"message":{"text":"c"},)"
+        R"("members":[{"id":"a","name":"","info":""},{"id":"c","name":"","info":""}]})";
+    EXPECT_EQ(method_of(page), method_members_page);
+    EXPECT_EQ(page_cursor(page), "c");
+    EXPECT_EQ(last_member_id(page), "c");
+    EXPECT_EQ(count_members(page), 2u);
+}
+
+TEST(Wire, TheLastPageHasAnEmptyCursorAndMayListNobody) {
+    const std::string page = R"({"member":{"id":"z"},"message":{"text":""},"members":[]})";
+    EXPECT_EQ(page_cursor(page), "");
+    EXPECT_EQ(last_member_id(page), "");
+}
+
+TEST(Wire, OnlyTheJoinedMembersUpToTheBoundAreCounted) {
+    // b and d joined, c left: of the joined, only b sorts at most "c".
+    const std::string diff =
+        R"({"method":"ext@presence@diff","channel":{"name":"storm"},"message":{"text":"2 9"},)"
+        R"("members":[{"id":"b","name":"","info":""},{"id":"d","name":"","info":""},{"id":"a","name":"","info":""}]})";
+    EXPECT_EQ(count_joined_up_to(diff, 2, "c"), 1u);
+    EXPECT_EQ(count_joined_up_to(diff, 2, "d"), 2u);
+    EXPECT_EQ(count_joined_up_to(diff, 2, "a"), 0u);
+    EXPECT_EQ(count_joined_up_to(diff, 0, "z"), 0u);
+    EXPECT_EQ(count_joined_up_to(diff, 5, "z"), 3u);  // never more than it lists
+}
+
 }  // namespace
 }  // namespace presence::bench

@@ -118,6 +118,30 @@ class SmokeTest(unittest.TestCase):
         self.assertNotEqual(done.returncode, 0)
         self.assertIn("hello does not name diffs", done.stdout)
 
+    def test_join_storm_with_diffs_and_pages_sees_every_member(self):
+        m, page = 60, 7
+        f = run_bench("join-storm", *self.spawn(), "-n", str(m), "--diffs", "--page", str(page),
+                      "--server-arg=--diff-interval", "--server-arg=0.05")
+        # Completed means each client's pages and later diffs came to exactly m members.
+        self.assertEqual(f["members"], m)
+        # Each client's pages list at least itself, and nobody twice.
+        self.assertGreaterEqual(f["members_listed"], m)
+        self.assertLessEqual(f["members_listed"], m * m)
+
+    def test_a_page_above_the_servers_limit_fails_the_run_at_once(self):
+        done = subprocess.run([BENCH, "join-storm", *self.spawn(), "-n", "5", "--diffs", "--page", "20",
+                               "--server-arg=--max-page-members", "--server-arg=10", "--timeout", "60"],
+                              capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("the server refused a request", done.stdout)
+        self.assertIn("LIMIT from 1 to 10", done.stdout)
+
+    def test_pages_need_diffs(self):
+        done = subprocess.run([BENCH, "join-storm", *self.spawn(), "-n", "5", "--page", "7"],
+                              capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("--page needs join-storm with --diffs", done.stderr)
+
     def test_raw_mode_against_a_relay_we_did_not_write(self):
         relay = RawRelay()
         try:

@@ -27,6 +27,7 @@ struct BenchOptions {
     bool raw = false;                      // plain WebSocket frames, no presence protocol
     bool join = true;                      // connections: join and subscribe, or stay at the session
     bool diffs = false;                    // join-storm: take coalesced diffs instead of announcements
+    std::size_t page = 0;                  // join-storm --diffs: members per page; 0 = the whole list at once
     std::string subprotocol;               // offered sub-protocol (default: presence.esegece.com, none when raw)
     double timeout = 120;                  // seconds before the tool gives up
     std::size_t connect_window = 256;      // upgrades in flight while connecting

@@ -67,10 +67,23 @@ private:
 // the answer each subscription is announced one by one or, with --diffs (said in a hello
 // before the storm), comes in the joined part of the channel's next diff: the server sends
 // a channel's pending diff before a list of it, so no later diff names a member listed.
+// With --page the list comes in pages, the next asked once the last has come: as pages
+// follow the order of ids and nobody leaves, a diff between pages names members that a
+// later page lists, save those whose ids the pages have passed.
 class JoinStorm : public Scenario {
 public:
     explicit JoinStorm(Environment& env) : Scenario(env, env.options.clients), members_(env.options.clients) {
-        ask_members_ = get_members_frame(std::string(storm));
+        if (options_.page == 0) {
+            ask_members_ = get_members_frame(std::string(storm));
+            return;
+        }
+        // Encoded once; each page's text is spliced in where the marker was.
+        const std::string marker = "PAGE";
+        const std::string page = get_members_page_frame(std::string(storm), marker);
+        const std::size_t at = page.find(marker);
+        page_head_ = page.substr(0, at) + std::to_string(options_.page);
+        page_tail_ = page.substr(at + marker.size());
+        ask_members_ = page_head_ + page_tail_;
     }
     ~JoinStorm() override { pool_.stop(); }
 
@@ -88,8 +101,14 @@ public:
             join(c);
             c.send(ask_members_);
         });
-        if (!wait_for("waiting for every member to see every other", [&] { return sum(&Tally::done) == m; }))
+        if (!wait_for("waiting for every member to see every other",
+                      [&] { return sum(&Tally::done) == m || refused_; }))
             return false;
+        if (refused_) {
+            const std::lock_guard lock(refusal_mutex_);
+            env_.report.fail("the server refused a request: " + refusal_);
+            return false;
+        }
         env_.report.add("members", static_cast<double>(m), "");
         env_.report.add("all_seen_seconds", seconds_since(start), "s");
         if (!settle()) return false;
@@ -116,6 +135,8 @@ private:
         bool presence_final = false;  // --diffs: a diff of presence as a whole at M members came
         std::uint32_t listed = 0;     // in the answer
         std::uint32_t after = 0;      // joined after the answer
+        bool paging = false;          // --page: a page with a cursor came, the next is asked
+        std::string passed;           // --page: the last id listed so far
     };
 
     // Sessions first: the joins wait for the storm.
@@ -123,11 +144,12 @@ private:
 
     bool say_hello() {
         if (!options_.diffs) return true;
-        const std::string hello = hello_frame("diffs");
+        const std::string hello = hello_frame(options_.page > 0 ? "member-pages,diffs" : "diffs");
         pool_.for_each([hello](Connection& c) { c.send(hello); });
         if (!wait_for("saying hello", [&] { return sum(&Tally::greeted) == pool_.size(); })) return false;
         if (diffs_refused_) env_.report.fail("the server's hello does not name diffs (is its --diff-interval 0?)");
-        return !diffs_refused_;
+        if (pages_refused_) env_.report.fail("the server's hello does not name member-pages");
+        return !diffs_refused_ && !pages_refused_;
     }
 
     // Everything the server sends for the storm has arrived: with announcements, every one
@@ -165,12 +187,21 @@ private:
         if (method == method_send_members) {
             seen.answered = true;
             seen.listed = static_cast<std::uint32_t>(count_members(frame));
+        } else if (method == method_members_page) {
+            on_page(c, seen, frame);
         } else if (method == method_channel_member_new && !options_.diffs && seen.answered) {
             ++seen.after;
         } else if (method == method_diff) {
             on_diff(c, seen, frame);
+        } else if (method == method_error_member_channel) {
+            // A page limit above the server's --max-page-members, say: no view completes.
+            const std::lock_guard lock(refusal_mutex_);
+            if (refusal_.empty()) refusal_ = frame;
+            refused_ = true;
+            return;
         } else if (method == method_hello) {
             if (frame.find("diffs") == std::string_view::npos) diffs_refused_ = true;
+            if (options_.page > 0 && frame.find("member-pages") == std::string_view::npos) pages_refused_ = true;
             tally_of(c).greeted.add();
             return;
         } else {
@@ -182,6 +213,19 @@ private:
         }
     }
 
+    void on_page(Connection& c, Seen& seen, std::string_view frame) {
+        seen.answered = true;
+        seen.listed += static_cast<std::uint32_t>(count_members(frame));
+        const std::string_view last = last_member_id(frame);
+        if (!last.empty()) seen.passed.assign(last);
+        const std::string_view cursor = page_cursor(frame);
+        seen.paging = !cursor.empty();
+        if (!seen.paging) return;
+        std::string next = page_head_;
+        next.append(":").append(cursor).append(page_tail_);
+        c.send(next);
+    }
+
     void on_diff(Connection& c, Seen& seen, std::string_view frame) {
         Tally& t = tally_of(c);
         t.diffs.add();
@@ -191,7 +235,8 @@ private:
         const bool was_settled = seen.channel_final && seen.presence_final;
         const std::string_view channel = channel_name(frame);
         if (channel == storm) {
-            if (seen.answered) seen.after += static_cast<std::uint32_t>(diff.joined);
+            const std::size_t joined = seen.paging ? count_joined_up_to(frame, diff.joined, seen.passed) : diff.joined;
+            if (seen.answered) seen.after += static_cast<std::uint32_t>(joined);
             seen.channel_final = seen.channel_final || last;
         } else if (channel.empty()) {
             seen.presence_final = seen.presence_final || last;
@@ -200,9 +245,15 @@ private:
     }
 
     std::vector<Seen> members_;
-    std::string ask_members_;
+    std::string ask_members_;  // get@members, or the first page
+    std::string page_head_;    // a page request up to its limit, and after its cursor
+    std::string page_tail_;
     std::atomic<bool> storming_{false};
     std::atomic<bool> diffs_refused_{false};
+    std::atomic<bool> pages_refused_{false};
+    std::atomic<bool> refused_{false};
+    std::mutex refusal_mutex_;
+    std::string refusal_;  // the first error answer, under refusal_mutex_
 };
 
 }  // namespace

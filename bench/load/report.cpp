@@ -21,7 +21,7 @@ boost::json::object options_object(const BenchOptions& o) {
             {"sources", o.sources},   {"clients", o.clients}, {"channels", o.channels},
             {"messages", o.messages}, {"duration", o.duration}, {"rate", o.rate},
             {"window", o.window},     {"payload", o.payload}, {"raw", o.raw}, {"join", o.join}, {"diffs", o.diffs},
-            {"subprotocol", o.subprotocol}};
+            {"page", o.page},         {"subprotocol", o.subprotocol}};
 }
 
 std::string now_utc() {

@@ -62,6 +62,8 @@ bool run_scenario(Environment& env) {
 int run(BenchOptions options) {
     if (options.scenario == "raw") options.raw = true;
     if (options.scenario == "join-storm" && options.raw) throw std::runtime_error("join-storm needs the presence protocol");
+    if (options.page > 0 && !(options.scenario == "join-storm" && options.diffs))
+        throw std::runtime_error("--page needs join-storm with --diffs (the pages replace its get@members there)");
     if (options.subprotocol.empty() && !options.raw) options.subprotocol = "presence.esegece.com";
     if (options.threads == 0) throw std::runtime_error("--threads must be at least 1");
     if (options.spawn.empty() == options.url.empty()) throw std::runtime_error("give either --url or --spawn");

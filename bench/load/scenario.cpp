@@ -34,6 +34,10 @@ std::string publish_frame(const std::string& channel, const std::string& text) {
 
 std::string get_members_frame(const std::string& channel) { return request(Method::get_members, channel); }
 
+std::string get_members_page_frame(const std::string& channel, const std::string& text) {
+    return request(Method::get_members_page, channel, text);
+}
+
 std::string hello_frame(const std::string& features) { return request(Method::hello, {}, features); }
 
 Scenario::Scenario(Environment& env, std::size_t connections)

@@ -101,6 +101,7 @@ private:
 // Requests built once by the project's codec, before the clock starts.
 std::string publish_frame(const std::string& channel, const std::string& text);
 std::string get_members_frame(const std::string& channel);
+std::string get_members_page_frame(const std::string& channel, const std::string& text);
 std::string hello_frame(const std::string& features);
 
 // Each scenario's entry; the figures go to env.report. Returns false when it did not

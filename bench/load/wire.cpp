@@ -11,6 +11,8 @@ constexpr std::string_view envelope_start = R"({"jsonrpc":"2.0","method":")";
 constexpr std::string_view method_key = R"("method":")";
 constexpr std::string_view channel_key = R"("channel":{"name":")";
 constexpr std::string_view text_key = R"("message":{"text":")";
+constexpr std::string_view members_key = R"("members":[)";
+constexpr std::string_view id_key = R"({"id":")";
 
 void write_digits(char* at, std::uint64_t value, std::size_t width) {
     for (std::size_t i = width; i-- > 0; value /= 10) at[i] = static_cast<char>('0' + value % 10);
@@ -61,11 +63,31 @@ std::string_view method_of(std::string_view frame) {
 }
 
 std::size_t count_members(std::string_view frame) {
-    std::size_t at = frame.find(R"("members":[)");
+    std::size_t at = frame.find(members_key);
     std::size_t count = 0;
     while (at != std::string_view::npos) {
         at = frame.find(R"({"id":)", at + 1);
         if (at != std::string_view::npos) ++count;
+    }
+    return count;
+}
+
+std::string_view page_cursor(std::string_view frame) { return string_after(frame, text_key); }
+
+std::string_view last_member_id(std::string_view frame) {
+    const std::size_t list = frame.find(members_key);
+    const std::size_t at = frame.rfind(id_key);
+    if (list == std::string_view::npos || at == std::string_view::npos || at < list) return {};
+    return string_after(frame.substr(at), id_key);
+}
+
+std::size_t count_joined_up_to(std::string_view frame, std::size_t joined, std::string_view bound) {
+    std::size_t at = frame.find(members_key);
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < joined && at != std::string_view::npos; ++i) {
+        at = frame.find(id_key, at + 1);
+        if (at == std::string_view::npos) break;
+        if (string_after(frame.substr(at), id_key) <= bound) ++count;
     }
     return count;
 }

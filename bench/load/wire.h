@@ -15,6 +15,8 @@ inline constexpr std::string_view method_publish = "sgc@presence@publish@msg";
 inline constexpr std::string_view method_send_members = "sgc@presence@send@members";
 inline constexpr std::string_view method_hello = "ext@presence@hello";
 inline constexpr std::string_view method_diff = "ext@presence@diff";
+inline constexpr std::string_view method_members_page = "ext@presence@members@page";
+inline constexpr std::string_view method_error_member_channel = "sgc@presence@error@member@channel";
 
 // The value of "method"; empty when there is none.
 std::string_view method_of(std::string_view frame);
@@ -33,6 +35,16 @@ struct Diff {
     std::size_t count = 0;
 };
 bool read_diff(std::string_view frame, Diff& d);
+
+// A page's cursor (its text): empty after the last page.
+std::string_view page_cursor(std::string_view frame);
+
+// The id of the last member a page (or a diff) lists; empty when it lists none.
+std::string_view last_member_id(std::string_view frame);
+
+// Of a diff's first `joined` members, those whose id sorts at most `bound`, as the
+// server orders ids: a client between pages has passed them, later pages will not list them.
+std::size_t count_joined_up_to(std::string_view frame, std::size_t joined, std::string_view bound);
 
 // What a publisher writes into its message: when it sent it (steady clock, ns) and which
 // message it is. The text is "#T<19 digits>#S<12 digits>#" padded with '.' to the payload size.

@@ -36,6 +36,10 @@ po::options_description describe(presence::bench::BenchOptions& o) {
         ("diffs", po::bool_switch(&o.diffs),
          "join-storm: say hello with diffs and count the members of ext@presence@diff frames instead of each "
          "subscription announced (the spawned server's interval: --server-arg=--diff-interval --server-arg=SECONDS)")
+        ("page", po::value(&o.page)->default_value(o.page),
+         "join-storm --diffs: each client reads the room in pages of this many members (ext@presence@get@members@page, "
+         "the next page asked once the last one came; at most the server's --max-page-members) instead of one "
+         "get@members; 0 = one get@members")
         ("subprotocol", po::value(&o.subprotocol), "sub-protocol offered (default presence.esegece.com; none with --raw)")
         ("timeout", po::value(&o.timeout)->default_value(o.timeout), "seconds before the run is abandoned as failed")
         ("connect-window", po::value(&o.connect_window)->default_value(o.connect_window), "upgrades in flight while connecting")
