@@ -9,6 +9,10 @@ namespace {
 // As long as Beast gives a closing handshake.
 constexpr std::chrono::seconds close_timeout{30};
 
+// A send buffer larger than this is given back once sent: after a burst, an idle
+// connection keeps no more than this of it.
+constexpr std::size_t kept_capacity = 16 * 1024;
+
 }  // namespace
 
 void CorkedStream::close_gracefully(std::function<void(boost::system::error_code)> done) {
@@ -59,9 +63,11 @@ void CorkedStream::flush(const std::shared_ptr<State>& state) {
     state->sending.swap(state->pending);
     boost::asio::async_write(state->stream, boost::asio::buffer(state->sending),
                              [state](boost::system::error_code ec, std::size_t) {
-                                 state->sending.clear();
+                                 if (state->sending.capacity() > kept_capacity) std::string().swap(state->sending);
+                                 else state->sending.clear();
                                  if (ec) state->error = ec;
                                  flush(state);
+                                 if (state->held_write) std::exchange(state->held_write, nullptr)();
                              });
 }
 

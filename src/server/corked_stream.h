@@ -17,10 +17,15 @@ namespace presence {
 
 // A TCP stream that gathers everything written to it during one turn of the event loop
 // and sends it with one system call: a fan-out that gives a connection many frames costs
-// it one write, not one per frame. Writes complete at once; what they queued is counted
-// by buffered(), so the owner can bound it. All calls come from one strand.
+// it one write, not one per frame. Writes complete at once while less than cork_limit
+// bytes wait; past it, a write completes only once the send in flight has ended, so that
+// a slow reader's backlog stays in its owner's queue of shared frames instead of being
+// copied here. What waits is counted by buffered(), so the owner can bound it. All calls
+// come from one strand.
 class CorkedStream {
 public:
+    static constexpr std::size_t cork_limit = 64 * 1024;
+
     using next_layer_type = boost::beast::tcp_stream;
     using lowest_layer_type = next_layer_type::socket_type;  // a TLS stream on top asks for it
     using executor_type = next_layer_type::executor_type;
@@ -49,8 +54,14 @@ public:
             [this](auto completion, const Buffers& data) {
                 std::size_t n = 0;
                 if (!state_->error) n = append(data);
-                boost::asio::post(get_executor(),
-                                  boost::beast::bind_front_handler(std::move(completion), state_->error, n));
+                auto complete = [state = state_, completion = std::move(completion), n]() mutable {
+                    boost::asio::post(state->stream.get_executor(),
+                                      boost::beast::bind_front_handler(std::move(completion), state->error, n));
+                };
+                if (state_->error || state_->pending.size() < cork_limit) return complete();
+                // std::function wants a copyable callable; the completion is move-only.
+                auto held = std::make_shared<decltype(complete)>(std::move(complete));
+                state_->held_write = [held] { (*held)(); };
             },
             handler, buffers);
     }
@@ -71,6 +82,7 @@ private:
         bool flush_posted = false;
         boost::system::error_code error;  // the first failed send; every later write fails too
         std::function<void()> after_flush;
+        std::function<void()> held_write;  // a write's completion, until the send in flight ends
     };
 
     template <typename Buffers>
