@@ -54,14 +54,17 @@ public:
             [this](auto completion, const Buffers& data) {
                 std::size_t n = 0;
                 if (!state_->error) n = append(data);
-                auto complete = [state = state_, completion = std::move(completion), n]() mutable {
-                    boost::asio::post(state->stream.get_executor(),
-                                      boost::beast::bind_front_handler(std::move(completion), state->error, n));
+                if (state_->error || state_->pending.size() < cork_limit)
+                    return boost::asio::post(get_executor(), boost::beast::bind_front_handler(
+                                                                 std::move(completion), state_->error, n));
+                // Held by the state it would otherwise keep alive: weakly, so that a stream
+                // dropped with a write held frees both.
+                auto held = std::make_shared<decltype(completion)>(std::move(completion));
+                state_->held_write = [held, weak = std::weak_ptr<State>(state_), executor = get_executor(), n] {
+                    const auto state = weak.lock();
+                    const auto ec = state ? state->error : boost::asio::error::operation_aborted;
+                    boost::asio::post(executor, boost::beast::bind_front_handler(std::move(*held), ec, n));
                 };
-                if (state_->error || state_->pending.size() < cork_limit) return complete();
-                // std::function wants a copyable callable; the completion is move-only.
-                auto held = std::make_shared<decltype(complete)>(std::move(complete));
-                state_->held_write = [held] { (*held)(); };
             },
             handler, buffers);
     }
