@@ -30,7 +30,7 @@ struct ServerHooks {
 
     std::function<void(const Member&)> on_new_member;
     std::function<void(const Member&)> on_remove_member;
-    /// A member of this node changed its name or info (ext@presence@member@update). Ours.
+    /// A member of this node changed its name or info (the member update extension). Ours.
     std::function<void(const Member&)> on_update_member;
     std::function<void(const std::string& channel)> on_new_channel;
     std::function<void(const std::string& channel)> on_remove_channel;

@@ -33,7 +33,7 @@ struct PresenceOptions {
     std::size_t max_channels_per_member = 100;    ///< per member; over it: error 42
     std::size_t max_invitations_per_minute = 60;  ///< per member; over it: error 43
     /// Per connection, a token bucket for updates of the member's name and info
-    /// (ext@presence@member@update); over it: error 45.
+    /// (the member update extension); over it: error 45.
     double max_info_updates_per_second = 1;
     std::size_t info_update_burst = 5;  ///< the bucket's size
     /// Per channel, counting the members of every node; over it: error 44.
