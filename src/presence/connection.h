@@ -68,6 +68,7 @@ public:
     bool has_views() const { return diffs || !counts_only.empty(); }
     void drop_views() {
         diffs = false;
+        users = false;
         counts_only.clear();
     }
 

@@ -149,7 +149,6 @@ void PresenceService::disconnect(Link& link) {
     notify(hooks_.on_disconnect, c.session_id());
     forget(c);
     change_views(c, [&c] { c.drop_views(); });
-    set_users(c, false);
     connections_.erase(&link);
 }
 
@@ -187,7 +186,6 @@ void PresenceService::end_detached(std::unique_ptr<Connection> c) {
     notify(hooks_.on_disconnect, c->session_id());
     forget(*c);
     change_views(*c, [&c] { c->drop_views(); });
-    set_users(*c, false);
 }
 
 // A detached connection whose grant ends is left to its grace period.
@@ -300,10 +298,12 @@ void PresenceService::hello(Connection& c, const Message& request) {
     if (names(request.text, extension::member_pages)) features += "," + std::string(extension::member_pages);
     const bool diffs = can_diff && names(request.text, extension::diffs);
     if (diffs) features += "," + std::string(extension::diffs);
-    change_views(c, [&c, diffs] { c.diffs = diffs; });
     const bool users = names(request.text, extension::users);
     if (users) features += "," + std::string(extension::users);
-    set_users(c, users);
+    change_views(c, [&c, diffs, users] {
+        c.diffs = diffs;
+        c.users = users;
+    });
     c.updates = names(request.text, extension::updates);
     if (c.updates) features += "," + std::string(extension::updates);
     Message answer = message_of(Method::hello);
@@ -394,10 +394,7 @@ void PresenceService::join(Connection& c, const Message& request) {
     if (c.grant.name) member.name = *c.grant.name;
     if (c.grant.info) member.info = *c.grant.info;
     if (c.grant.user) member.user = *c.grant.user;
-    if (!within(c, request, "member.name", member.name.size(), options_.max_name_bytes) ||
-        !within(c, request, "member.info", member.info.size(), options_.max_info_bytes) ||
-        !within(c, request, "member.user", member.user.size(), options_.max_name_bytes))
-        return;
+    if (!fits(c, request, member)) return;
     if (!allowed(hooks_.before_new_member, member))
         return answer_error(c, request, ErrorCode::new_member_denied, {}, &member);
     if (!engine_.add_member(member, c, announcement(Change::member_new, member, "")))
@@ -569,12 +566,20 @@ FramePtr PresenceService::count_frame(const std::string& channel, View view) con
 
 template <typename Edit>
 void PresenceService::change_views(Connection& c, Edit edit) {
-    const bool before = c.has_views();
-    const bool counted_before = !c.counts_only.empty();
+    const bool viewed = c.has_views();
+    const bool counted = !c.counts_only.empty();
+    const bool users = c.users;
     edit();
-    if (c.has_views() != before) c.has_views() ? ++viewers_ : --viewers_;
-    if (const bool counted = !c.counts_only.empty(); counted != counted_before) counted ? ++counters_ : --counters_;
+    const auto recount = [](bool before, bool after, std::size_t& count) {
+        if (before != after) after ? ++count : --count;
+    };
+    recount(viewed, c.has_views(), viewers_);
+    recount(counted, !c.counts_only.empty(), counters_);
+    recount(users, c.users, user_viewers_);
     if (viewers_ == 0) pending_diffs_.clear();
+    if (user_viewers_ > 0) return;
+    pending_leaves_.clear();
+    leave_index_.clear();
 }
 
 void PresenceService::changed(Change change, const Member& member, std::string_view channel) {
@@ -639,15 +644,6 @@ void PresenceService::get_users(Connection& c, const Message& request) {
         return std::tie(a.user, a.id) < std::tie(b.user, b.id);
     });
     c.deliver(make_frame(std::move(answer)));
-}
-
-void PresenceService::set_users(Connection& c, bool users) {
-    if (c.users == users) return;
-    c.users = users;
-    users ? ++user_viewers_ : --user_viewers_;
-    if (user_viewers_ > 0) return;
-    pending_leaves_.clear();
-    leave_index_.clear();
 }
 
 void PresenceService::count_user(Change change, const Member& member, std::string_view channel) {
@@ -761,9 +757,7 @@ void PresenceService::update_member(Connection& c, const Message& request) {
     Member member = *self;
     if (request.member && request.carried.name && !c.grant.name) member.name = request.member->name;
     if (request.member && request.carried.info && !c.grant.info) member.info = request.member->info;
-    if (!within(c, request, "member.name", member.name.size(), options_.max_name_bytes) ||
-        !within(c, request, "member.info", member.info.size(), options_.max_info_bytes))
-        return;
+    if (!fits(c, request, member)) return;
     if (!c.info_updates.take(protocol::Clock::now())) {
         ++limits_hit_.updates;
         return answer_error(c, request, ErrorCode::too_many_updates,
@@ -885,6 +879,13 @@ bool PresenceService::valid_channel(Connection& c, const Message& request, bool 
     }
     return within(c, request, "channel.name", request.channel.value_or("").size(),
                   options_.max_channel_bytes);
+}
+
+// A member's strings within the server's limits, the error answered otherwise.
+bool PresenceService::fits(Connection& c, const Message& request, const Member& member) {
+    return within(c, request, "member.name", member.name.size(), options_.max_name_bytes) &&
+           within(c, request, "member.info", member.info.size(), options_.max_info_bytes) &&
+           within(c, request, "member.user", member.user.size(), options_.max_name_bytes);
 }
 
 bool PresenceService::within(Connection& c, const Message& request, std::string_view field,

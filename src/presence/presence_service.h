@@ -142,12 +142,11 @@ private:
     void set_counts_only(Connection& c, const Message& request);
     FramePtr count_frame(const std::string& channel, View view) const;
     std::size_t count_of(std::string_view channel) const;
-    // Changes the views `c` asked for, keeping count of the connections that have some.
+    // Changes the views `c` asked for, keeping count of the connections that have each.
     template <typename Edit>
     void change_views(Connection& c, Edit edit);
     void flush_diff(const std::string& channel);
     void get_users(Connection& c, const Message& request);
-    void set_users(Connection& c, bool users);
     void count_user(Change change, const Member& member, std::string_view channel);
     void announce_user(Change change, const Member& member, std::string_view channel);
     void flush_leaves(protocol::Clock::time_point now);
@@ -176,6 +175,7 @@ private:
     // The requester's own member, or nullptr after answering error 3.
     const Member* self_of(Connection& c, const Message& request);
     bool valid_channel(Connection& c, const Message& request, bool required);
+    bool fits(Connection& c, const Message& request, const Member& member);
     bool within(Connection& c, const Message& request, std::string_view field,
                 std::size_t size, std::size_t limit);
     void answer_error(Connection& c, const Message& request, ErrorCode code,
