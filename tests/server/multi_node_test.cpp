@@ -26,6 +26,7 @@ class MultiNodeTest : public ::testing::Test {
 protected:
     ServerOptions options_of(const std::string& id) const {
         ServerOptions options;
+        options.presence = presence;
         options.port = 0;
         options.engine.url = "redis://127.0.0.1:" + std::to_string(redis.port());
         options.engine.node_id = id;
@@ -87,6 +88,7 @@ protected:
     }
 
     RedisProcess redis;
+    PresenceOptions presence;  // of the nodes started from now on
     std::vector<std::unique_ptr<Server>> nodes;
 };
 
@@ -257,25 +259,20 @@ TEST_F(MultiNodeTest, ANamespaceSpansTheNodesAndStaysApartFromTheOthers) {
 // joins made on node b summed up in one diff, and pages and counts span both nodes. The
 // diff interval is an hour, so the diff goes out when the watcher asks for the list.
 TEST_F(MultiNodeTest, DiffsPagesAndCountsSpanTheNodes) {
-    std::vector<Server*> servers;
-    for (const std::string id : {"a", "b"}) {
-        ServerOptions options = options_of(id);
-        options.presence.diff_interval = std::chrono::hours(1);
-        nodes.push_back(std::make_unique<Server>(options));
-        nodes.back()->start();
-        servers.push_back(nodes.back().get());
-    }
-    TestPeer watcher(servers[0]->port());
+    presence.diff_interval = std::chrono::hours(1);
+    Server& a = node("a");
+    Server& b = node("b");
+    TestPeer watcher(a.port());
     watcher.hello("diffs");
     watcher.join("watcher");
     watcher.subscribe("room");
-    ASSERT_TRUE(eventually([&] { return servers[1]->members("room").size() == 1; }));
+    ASSERT_TRUE(eventually([&] { return b.members("room").size() == 1; }));
     std::vector<std::unique_ptr<TestPeer>> remote;
     for (int i = 0; i < 5; ++i) {
-        remote.push_back(peer(*servers[1], "m" + std::to_string(i)));
+        remote.push_back(peer(b, "m" + std::to_string(i)));
         remote.back()->subscribe("room");
     }
-    ASSERT_TRUE(eventually([&] { return servers[0]->members("room").size() == 6; }));
+    ASSERT_TRUE(eventually([&] { return a.members("room").size() == 6; }));
     watcher.send(request(Method::get_members, "room"));
     const Message diff = watcher.expect(Method::diff);
     EXPECT_EQ(diff.text, "6 6");  // the watcher's own subscription is summed up too
@@ -297,7 +294,7 @@ TEST_F(MultiNodeTest, DiffsPagesAndCountsSpanTheNodes) {
     EXPECT_EQ(watcher.expect(Method::count).text, "6");
 
     remote[0]->close();
-    ASSERT_TRUE(eventually([&] { return servers[0]->members("room").size() == 5; }));
+    ASSERT_TRUE(eventually([&] { return a.members("room").size() == 5; }));
     watcher.send(request(Method::get_members, "room"));
     const Message leave = watcher.expect(Method::diff);
     EXPECT_EQ(leave.text, "0 5");
@@ -307,14 +304,8 @@ TEST_F(MultiNodeTest, DiffsPagesAndCountsSpanTheNodes) {
 // Three connections of one user, two on node a and one on node b: a watcher on each node
 // that asked for users is told of the user's first join and last leave only, once each.
 TEST_F(MultiNodeTest, ThreeConnectionsOfOneUserOnTwoNodesAreOneJoinAndOneLeave) {
-    std::vector<Server*> servers;
-    for (const std::string id : {"a", "b"}) {
-        ServerOptions options = options_of(id);
-        options.presence.user_leave_grace = std::chrono::milliseconds(0);
-        nodes.push_back(std::make_unique<Server>(options));
-        nodes.back()->start();
-        servers.push_back(nodes.back().get());
-    }
+    presence.user_leave_grace = std::chrono::milliseconds(0);
+    const std::vector<Server*> servers{&node("a"), &node("b")};
     const auto in_room = [&](std::size_t n) {
         return eventually([&] { return servers[0]->members("room").size() == n && servers[1]->members("room").size() == n; });
     };
