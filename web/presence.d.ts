@@ -7,6 +7,25 @@ export interface Member {
   name: string;
   /** Free text; the Delphi client joins a string list with "\r\n". */
   info: string;
+  /**
+   * Extension `users`: the user this connection belongs to; the members of one user are
+   * listed together and, with options.users, announced once. '' for a member on its own.
+   */
+  user: string;
+}
+
+/** Extension: one page of a channel's members (getMembersPage). */
+export interface MembersPage {
+  /** In the order of their ids. */
+  members: Member[];
+  /** Asks for the next page; '' after the last one. */
+  nextCursor: string;
+}
+
+/** What updateMember() changes; a field left out keeps its value. */
+export interface MemberUpdate {
+  name?: string;
+  info?: string;
 }
 
 /**
@@ -62,12 +81,39 @@ export interface PresenceOptions {
   /** Presence name. */
   name: string;
   /**
+   * The server's namespace (its Guid: 1 to 100 characters a sub-protocol allows); the
+   * client offers the sub-protocol GUID.presence.esegece.com. Default '': the default one.
+   */
+  guid?: string;
+  /**
    * A signed token (JWT) for a server that requires one; sent as the `token` query
    * parameter. Its claims may fix the member's id, name and info. See setToken().
    */
   token?: string;
   /** Presence info. Default ''. */
   info?: string;
+  /**
+   * Extension `users`: the user this member belongs to, e.g. the same for every tab of
+   * one person. Default '': none. A signed token's user claim takes precedence.
+   */
+  user?: string;
+  /**
+   * Extension `users`: other users' joins and leaves arrive once per user (its first
+   * connection in, its last one out) instead of once per connection, when the server
+   * offers it. Default false.
+   */
+  users?: boolean;
+  /**
+   * Extension `diffs`: other members' joins and leaves arrive summed up per channel and
+   * interval ('diff') instead of one by one, when the server offers it. This client's own
+   * joins and subscriptions are still confirmed one by one. Default false.
+   */
+  diffs?: boolean;
+  /**
+   * Extension `updates`: members' changes of their name or info arrive ('memberUpdate'),
+   * this client's own included, when the server offers it. Default false.
+   */
+  updates?: boolean;
   /**
    * Base64-encode every non-empty string the client sends ("sgc@b64:" + Base64 of UTF-8).
    * Encoded strings received are always decoded. Default false.
@@ -146,10 +192,30 @@ export interface PresenceEvents {
   invitation: (inviter: Member, channel: string) => void;
   /** Extension: how someone this client invited answered. */
   invitationResponse: (invitee: Member, channel: string, accepted: boolean, error: RemoteError | null) => void;
+  /** Extension: a page of members, the answer to getMembersPage. */
+  membersPage: (channel: string, members: Member[], nextCursor: string) => void;
+  /**
+   * Extension: a channel's member count (every member's when `channel` is ''): the answer
+   * to getCount and setCountsOnly, then, for a counts-only channel, each time it changed.
+   */
+  count: (channel: string, count: number) => void;
+  /**
+   * Extension (options.diffs): who joined and who left `channel` (presence as a whole
+   * when '') over one interval, and its member count after. Apply `left` first, then
+   * `joined`, both as set operations; a member may be in both (it left and came back).
+   */
+  diff: (channel: string, joined: Member[], left: Member[], count: number) => void;
+  /**
+   * Extension: the answer to getUsers: the members with those of one user next to each
+   * other (Member.user), members of no user on their own.
+   */
+  users: (channel: string, members: Member[]) => void;
+  /** Extension (options.updates): a member, this client included, changed its name or info; as it is now. */
+  memberUpdate: (member: Member) => void;
 }
 
 export class PresenceClient {
-  /** Throws TypeError without a url outside a browser, or without a WebSocket. */
+  /** Throws TypeError without a url outside a browser, without a WebSocket, or with a bad guid. */
   constructor(options: PresenceOptions);
 
   /**
@@ -171,12 +237,50 @@ export class PresenceClient {
    * and when not connected or the connection drops.
    */
   getMembers(channel?: string): Promise<Member[]>;
+  /**
+   * Extension: up to `limit` members of `channel` ('' for every member) in the order of
+   * their ids, after `cursor` (the previous page's nextCursor; '' or left out for the
+   * first). Also emitted as 'membersPage'. Rejects with a RangeError when `limit` is not
+   * a positive integer, and like getMembers (codes 5, 30, and -32602 for a limit above the
+   * server's).
+   */
+  getMembersPage(channel: string, limit: number, cursor?: string): Promise<MembersPage>;
+  /**
+   * Extension: the member count of `channel` (every member's when '', the default); a
+   * channel that does not exist has 0. Also emitted as 'count'. Rejects with code 30 when
+   * the server refuses, and when not connected or the connection drops.
+   */
+  getCount(channel?: string): Promise<number>;
+  /**
+   * Extension: the members of `channel` (every member when '', the default) by user. Also
+   * emitted as 'users'. Rejects like getMembers.
+   */
+  getUsers(channel?: string): Promise<Member[]>;
+  /**
+   * Extension: with `on`, the announcements of `channel` to this member are replaced by its
+   * count, emitted as 'count' when it changed (at most once per diff interval). Resolves
+   * with the count the server answers with. It lasts as long as the connection; a member
+   * that joins afresh ('session') asks again.
+   */
+  setCountsOnly(channel: string, on: boolean): Promise<number>;
+  /**
+   * Extension: changes this member's name and/or info. The server may keep what a token
+   * fixes, and limits how often (error 45, as 'errorMemberChannel'). The client joins with
+   * the new values from now on; `member` shows them once the server confirms (a
+   * 'memberUpdate' about this client, with options.updates).
+   */
+  updateMember(update: MemberUpdate): void;
   /** Sends `text` as one frame, exactly as given. */
   writeData(text: string): void;
   /** The token presented from the next connection (and reconnection) on. */
   setToken(token: string): void;
 
+  /** This library's version. */
+  static readonly version: string;
+
   readonly state: State;
+  /** options.guid: the server's namespace; '' for the default one. */
+  readonly guid: string;
   /** This member's id; '' until joined, and while reconnecting. */
   readonly sessionId: string;
   /** This client as a member; null until joined. */

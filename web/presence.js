@@ -2,9 +2,10 @@
 //
 // It speaks the sgcWebSockets Presence protocol, sub-protocol presence.esegece.com, as
 // docs/protocol.md specifies it, plus our extensions (ext@presence@…): hello, the
-// invitation response, the heartbeat and resume. A dependency-free ES module, so that the
-// page the server serves works offline. The semantics follow the C++ client
-// (include/presence/client.h).
+// invitation response, the heartbeat, resume, pages, counts, diffs, users and member
+// updates. A dependency-free ES module, so that the page the server serves works offline.
+// The methods, options and events are those of the C++ client (include/presence/client.h),
+// named the JavaScript way.
 //
 //   const client = new PresenceClient({ url: 'ws://host:port/', name: 'Ann' });
 //   client.on('publish', (channel, sender, text) => show(channel, sender, text));
@@ -20,6 +21,8 @@
 // close() on pagehide above: a socket the browser merely drops looks lost, and the server
 // would keep the member for its grace period.
 
+// Kept equal to the project's version (CMakeLists.txt) and to package.json's by a test.
+const VERSION = '0.1.0';
 const SUBPROTOCOL = 'presence.esegece.com';
 const B64_PREFIX = 'sgc@b64:';
 
@@ -42,12 +45,24 @@ const METHOD = Object.freeze({
   pong: 'ext@presence@pong',
   resume: 'ext@presence@resume',
   resumeToken: 'ext@presence@resume@token',
+  getMembersPage: 'ext@presence@get@members@page',
+  membersPage: 'ext@presence@members@page',
+  getCount: 'ext@presence@get@count',
+  channelCounts: 'ext@presence@channel@counts',
+  count: 'ext@presence@count',
+  diff: 'ext@presence@diff',
+  getUsers: 'ext@presence@get@users',
+  users: 'ext@presence@users',
+  memberUpdate: 'ext@presence@member@update',
 });
 
 // The extension features this client understands, as hello names them.
 const INVITATION_RESPONSE = 'invitation-response';
 const HEARTBEAT = 'heartbeat';
 const RESUME = 'resume';
+const DIFFS = 'diffs';
+const USERS = 'users';
+const UPDATES = 'updates';
 // The close code of a connection lost without a closing handshake: only then does the
 // server keep the member for a resume.
 const LOST = 1006;
@@ -57,8 +72,18 @@ const SEEN_IDS_KEPT = 1024;
 const OPEN = 1;
 // Error codes that only a subscribe request gets: the channel was not joined.
 const SUBSCRIBE_REFUSED = new Set([6, 10]);
-// Error codes a get@members request can get for its channel.
-const GET_MEMBERS_FAILED = new Set([5, 30]);
+// The error codes that refuse a request awaiting an answer (see #answer), by the kind of
+// answer it awaits: 5 the channel does not exist, 30 listing denied, -32602 a bad
+// parameter (a page's limit above the server's).
+const REFUSED = Object.freeze({
+  members: new Set([5, 30]),
+  page: new Set([5, 30, -32602]),
+  users: new Set([5, 30]),
+  count: new Set([30, -32602]),
+});
+// A Guid names the server's namespace in the sub-protocol (GUID.presence.esegece.com): at
+// most 100 characters, and only those a browser accepts in a sub-protocol (a token).
+const GUID = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}$/;
 
 // ---------------------------------------------------------------------------------------
 // Base64 of UTF-8 ("sgc@b64:" strings)
@@ -104,10 +129,18 @@ function decodeStrings(value) {
 // Frames
 
 // Writes a frame with the key order of docs/protocol.md and only the parts given.
-// With base64, every non-empty string but jsonrpc's is encoded.
+// With base64, every non-empty string but jsonrpc's is encoded. A member's name or info
+// that is undefined is left out (a member update carries only what changes); its user
+// only when it has one, so that what an sgcWebSockets server gets stays as it was.
 function buildFrame(method, parts, id, base64) {
   const text = (s) => (base64 && s !== '' ? B64_PREFIX + encodeBase64(s) : s);
-  const member = (m) => ({ id: text(m.id), name: text(m.name), info: text(m.info) });
+  const member = (m) => {
+    const out = { id: text(m.id) };
+    if (m.name !== undefined) out.name = text(m.name);
+    if (m.info !== undefined) out.info = text(m.info);
+    if (m.user) out.user = text(m.user);
+    return out;
+  };
   const frame = { jsonrpc: '2.0', method: text(method) };
   if (parts.member) frame.member = member(parts.member);
   if (parts.channel !== undefined) frame.channel = { name: text(parts.channel) };
@@ -125,7 +158,29 @@ function buildAcknowledgment(id) {
 const asString = (value) => (typeof value === 'string' ? value : '');
 
 function readMember(value) {
-  return { id: asString(value?.id), name: asString(value?.name), info: asString(value?.info) };
+  return {
+    id: asString(value?.id), name: asString(value?.name), info: asString(value?.info), user: asString(value?.user),
+  };
+}
+
+// The users extension's list, one entry per user with its members under it, flattened:
+// each member carries its entry's user.
+function readUsers(entries) {
+  return entries.flatMap((entry) => {
+    const user = asString(entry?.user);
+    return Array.isArray(entry?.members) ? entry.members.map((m) => ({ ...readMember(m), user })) : [];
+  });
+}
+
+function listOf(frame) {
+  if (Array.isArray(frame.members)) return frame.members.map(readMember);
+  if (Array.isArray(frame.users)) return readUsers(frame.users);
+  return [];
+}
+
+// A member count as the extensions write it: decimal digits only.
+function readCount(text) {
+  return /^[0-9]+$/.test(text) ? Number(text) : null;
 }
 
 // A decoded frame in the shape the handlers use. A client is lenient: missing or
@@ -143,7 +198,7 @@ function readFrame(raw) {
     error: error && typeof error === 'object'
       ? { code: Number.isInteger(error.code) ? error.code : 0, text: asString(error.text) }
       : null,
-    members: Array.isArray(frame.members) ? frame.members.map(readMember) : [],
+    members: listOf(frame),
   };
 }
 
@@ -187,10 +242,14 @@ function normalizeOptions(options) {
   if (!url) throw new TypeError('options.url is required outside a browser');
   const WebSocket = options.WebSocket ?? globalThis.WebSocket;
   if (typeof WebSocket !== 'function') throw new TypeError('no WebSocket: pass options.WebSocket');
+  const guid = String(options.guid ?? '');
+  if (guid && !GUID.test(guid)) throw new TypeError(`options.guid is not a Guid: ${guid}`);
   return {
     url,
+    guid,
     name: String(options.name ?? ''),
     info: String(options.info ?? ''),
+    user: String(options.user ?? ''),
     encodeBase64: Boolean(options.encodeBase64),
     acknowledgment: {
       enabled: false, interval: 300_000, timeout: 240_000, retries: 5, ...options.acknowledgment,
@@ -200,14 +259,19 @@ function normalizeOptions(options) {
     heartbeatInterval: options.heartbeatInterval ?? 15_000,
     heartbeatTimeout: options.heartbeatTimeout ?? 10_000,
     resume: options.resume ?? true,
+    diffs: Boolean(options.diffs),
+    users: Boolean(options.users),
+    updates: Boolean(options.updates),
     token: options.token ? String(options.token) : '',
     WebSocket,
     onInvitation: options.onInvitation,
   };
 }
 
+// As the C++ client names them: each optional one only when its option asks for it.
 function helloFeatures(options) {
-  return [INVITATION_RESPONSE, HEARTBEAT, ...(options.resume ? [RESUME] : [])].join(',');
+  const optional = [[options.resume, RESUME], [options.diffs, DIFFS], [options.users, USERS], [options.updates, UPDATES]];
+  return [INVITATION_RESPONSE, HEARTBEAT, ...optional.filter(([on]) => on).map(([, name]) => name)].join(',');
 }
 
 // The frames both sides count for a resume: all but the heartbeat's and resume's own.
@@ -236,7 +300,7 @@ export class PresenceClient {
   #reconnectTimer = null;
   #joinWaiters = [];         // connect() promises
   #closeWaiters = [];        // close() promises
-  #membersWaiters = new Map(); // channel -> getMembers() promises, oldest first
+  #answerWaiters = new Map();  // channel -> promises of requests awaiting an answer, oldest first
   // The server's resume token and the frames counted since, while it may resume this
   // member; after a loss also what the resumed connection takes over from the lost one.
   #resume = null;
@@ -245,7 +309,11 @@ export class PresenceClient {
     this.#opt = normalizeOptions(options);
   }
 
+  // This library's version.
+  static get version() { return VERSION; }
+
   get state() { return this.#state; }
+  get guid() { return this.#opt.guid; }
   get sessionId() { return this.#member?.id ?? ''; }
   get member() { return this.#member && { ...this.#member }; }
   // A copy: the set is the client's record of confirmed subscriptions.
@@ -322,14 +390,58 @@ export class PresenceClient {
   // An empty channel lists every member. Resolves with the server's list (also emitted as
   // 'members'); rejects on error 5 or 30 for that channel, or when the connection goes.
   getMembers(channel = '') {
-    return new Promise((resolve, reject) => {
-      if (!this.#userRequest('getMembers', METHOD.getMembers, { channel })) {
-        reject(new Error('getMembers: not connected'));
-        return;
-      }
-      if (!this.#membersWaiters.has(channel)) this.#membersWaiters.set(channel, []);
-      this.#membersWaiters.get(channel).push({ resolve, reject });
-    });
+    return this.#ask('members', 'getMembers', METHOD.getMembers, { channel });
+  }
+
+  // Extension: up to `limit` members of the channel (every member when ''), in the order of
+  // their ids, after `cursor` (a nextCursor of the previous page; '' for the first).
+  // Resolves with { members, nextCursor } (also emitted as 'membersPage'); nextCursor is ''
+  // after the last page.
+  getMembersPage(channel, limit, cursor = '') {
+    if (!Number.isInteger(limit) || limit < 1) {
+      return Promise.reject(new RangeError('getMembersPage: limit must be a positive integer'));
+    }
+    const message = cursor ? `${limit}:${cursor}` : String(limit);
+    return this.#ask('page', 'getMembersPage', METHOD.getMembersPage, { channel, message });
+  }
+
+  // Extension: the member count of the channel (every member's when ''); also emitted as
+  // 'count'.
+  getCount(channel = '') {
+    return this.#ask('count', 'getCount', METHOD.getCount, { channel });
+  }
+
+  // Extension: the members of the channel (every member when '') by user: the members of
+  // one user next to each other. Also emitted as 'users'.
+  getUsers(channel = '') {
+    return this.#ask('users', 'getUsers', METHOD.getUsers, { channel });
+  }
+
+  // Extension: with `on`, the channel's announcements to this member are replaced by its
+  // count, sent ('count') when it changed. Resolves with the count the server answers with.
+  // It lasts as long as the connection: a member that joins afresh asks again.
+  setCountsOnly(channel, on) {
+    return this.#ask('count', 'setCountsOnly', METHOD.channelCounts, { channel, message: on ? 'on' : 'off' });
+  }
+
+  // Extension: changes this member's name and/or info; a field left out keeps its value.
+  // The server may keep fields a token fixes, and limits how often (error 45). The client
+  // joins with the new values from now on; `member` shows them once the server confirms
+  // (a 'memberUpdate' about this client, with options.updates).
+  updateMember({ name, info } = {}) {
+    if (name !== undefined) this.#opt.name = String(name);
+    if (info !== undefined) this.#opt.info = String(info);
+    if (!this.#member) {
+      this.#emit('error', 'updateMember: not connected');
+      return;
+    }
+    const member = {
+      id: this.#member.id,
+      name: name === undefined ? undefined : String(name),
+      info: info === undefined ? undefined : String(info),
+      user: this.#member.user,
+    };
+    this.#request(this.#conn, METHOD.memberUpdate, { member });
   }
 
   // The token presented from the next connection on (tokens expire; reconnects need a
@@ -351,7 +463,8 @@ export class PresenceClient {
   #open() {
     let socket;
     try {
-      socket = new this.#opt.WebSocket(withToken(this.#opt.url, this.#opt.token), SUBPROTOCOL);
+      const subprotocol = this.#opt.guid ? `${this.#opt.guid}.${SUBPROTOCOL}` : SUBPROTOCOL;
+      socket = new this.#opt.WebSocket(withToken(this.#opt.url, this.#opt.token), subprotocol);
     } catch (e) {
       // A malformed URL: retrying cannot help.
       this.#emit('error', `cannot connect to ${this.#opt.url}: ${e.message}`);
@@ -449,7 +562,7 @@ export class PresenceClient {
     const reconnecting = !this.#closing && this.#opt.reconnect.enabled;
     this.#keepForResume(conn, reconnecting && code === LOST);
     this.#member = null;
-    this.#rejectMembersWaiters(new Error(`disconnected (${code})`));
+    this.#rejectAnswerWaiters(new Error(`disconnected (${code})`));
     if (conn.opened) this.#emit('disconnect', { code, reason });
     if (this.#closing) {
       this.#finishClose();
@@ -511,17 +624,44 @@ export class PresenceClient {
     waiters.forEach((w) => (error ? w.reject(error) : w.resolve()));
   }
 
-  #rejectMembersWaiters(error) {
-    const all = [...this.#membersWaiters.values()].flat();
-    this.#membersWaiters.clear();
+  // A request whose answer (a list, a page, a count) resolves the promise. The server
+  // answers the requests of one channel in order, so an error for that channel belongs to
+  // the oldest one still waiting.
+  #ask(kind, what, method, parts) {
+    return new Promise((resolve, reject) => {
+      if (!this.#userRequest(what, method, parts)) {
+        reject(new Error(`${what}: not connected`));
+        return;
+      }
+      const { channel } = parts;
+      if (!this.#answerWaiters.has(channel)) this.#answerWaiters.set(channel, []);
+      this.#answerWaiters.get(channel).push({ kind, resolve, reject });
+    });
+  }
+
+  #rejectAnswerWaiters(error) {
+    const all = [...this.#answerWaiters.values()].flat();
+    this.#answerWaiters.clear();
     all.forEach((w) => w.reject(error));
   }
 
-  #takeMembersWaiter(channel) {
-    const waiters = this.#membersWaiters.get(channel);
-    const first = waiters?.shift();
-    if (waiters?.length === 0) this.#membersWaiters.delete(channel);
-    return first;
+  // The oldest request of `channel` waiting for an answer of `kind`; with `kind` null, the
+  // oldest waiting at all.
+  #takeAnswerWaiter(channel, kind) {
+    const waiters = this.#answerWaiters.get(channel);
+    const index = waiters?.findIndex((w) => kind === null || w.kind === kind) ?? -1;
+    if (index < 0) return undefined;
+    const [taken] = waiters.splice(index, 1);
+    if (waiters.length === 0) this.#answerWaiters.delete(channel);
+    return taken;
+  }
+
+  // An error refuses the oldest waiting request of the channel when it is one that request
+  // can get; otherwise it answers some other request (a subscribe, say).
+  #refuseAnswerWaiter(channel, code, text) {
+    const oldest = this.#answerWaiters.get(channel)?.[0];
+    if (!oldest || !REFUSED[oldest.kind].has(code)) return;
+    this.#takeAnswerWaiter(channel, null).reject(Object.assign(new Error(text), { code }));
   }
 
   // --- sending -------------------------------------------------------------------------
@@ -719,7 +859,38 @@ export class PresenceClient {
     },
     [METHOD.sendMembers](conn, f) {
       this.#emit('members', f.channel, f.members);
-      this.#takeMembersWaiter(f.channel)?.resolve(f.members);
+      this.#takeAnswerWaiter(f.channel, 'members')?.resolve(f.members);
+    },
+    [METHOD.membersPage](conn, f) {
+      this.#emit('membersPage', f.channel, f.members, f.text);
+      this.#takeAnswerWaiter(f.channel, 'page')?.resolve({ members: f.members, nextCursor: f.text });
+    },
+    [METHOD.users](conn, f) {
+      this.#emit('users', f.channel, f.members);
+      this.#takeAnswerWaiter(f.channel, 'users')?.resolve(f.members);
+    },
+    [METHOD.count](conn, f) {
+      const count = readCount(f.text);
+      if (count === null) {
+        this.#emit('error', 'count frame without a count');
+        return;
+      }
+      this.#emit('count', f.channel, count);
+      this.#takeAnswerWaiter(f.channel, 'count')?.resolve(count);
+    },
+    // message.text is "JOINED COUNT"; members holds the joined ones first, then the left ones.
+    [METHOD.diff](conn, f) {
+      const match = /^([0-9]+) ([0-9]+)$/.exec(f.text);
+      const joins = match ? Number(match[1]) : -1;
+      if (joins < 0 || joins > f.members.length) {
+        this.#emit('error', 'diff frame with a bad message.text');
+        return;
+      }
+      this.#emit('diff', f.channel, f.members.slice(0, joins), f.members.slice(joins), Number(match[2]));
+    },
+    [METHOD.memberUpdate](conn, f) {
+      if (this.#member && this.#isOwn(conn, f.member)) this.#member = f.member;
+      this.#emit('memberUpdate', f.member);
     },
     [METHOD.invitation](conn, f) {
       this.#emit('invitation', f.member, f.channel);
@@ -732,9 +903,7 @@ export class PresenceClient {
       const { code, text } = f.error ?? { code: 0, text: '' };
       // A refused subscribe, typically a re-subscribe after a reconnect: not in it.
       if (SUBSCRIBE_REFUSED.has(code)) this.#channels.delete(f.channel);
-      if (GET_MEMBERS_FAILED.has(code)) {
-        this.#takeMembersWaiter(f.channel)?.reject(Object.assign(new Error(text), { code }));
-      }
+      this.#refuseAnswerWaiter(f.channel, code, text);
       this.#emit('errorMemberChannel', f.channel, f.member, code, text);
     },
     [METHOD.errorPublish](conn, f) {
@@ -746,7 +915,7 @@ export class PresenceClient {
   // Hello before joining, so that the server's extension frames may come from the start.
   #greet(conn) {
     this.#send(conn, METHOD.hello, { message: helloFeatures(this.#opt) });
-    const member = { id: conn.sessionId, name: this.#opt.name, info: this.#opt.info };
+    const member = { id: conn.sessionId, name: this.#opt.name, info: this.#opt.info, user: this.#opt.user };
     this.#request(conn, METHOD.memberNew, { member });
   }
 

@@ -12,7 +12,7 @@ const b64 = (s) => `sgc@b64:${Buffer.from(s, 'utf8').toString('base64')}`;
 test('non-ASCII names, channels and texts round-trip through the server', async (t) => {
   const server = await serverFor(t);
   const [zoe, bob] = await joined(t, server, { name: NAME, info: 'ü', encodeBase64: true }, { name: 'Bob' });
-  assert.deepEqual(zoe.member, { id: zoe.sessionId, name: NAME, info: 'ü' });
+  assert.deepEqual(zoe.member, { id: zoe.sessionId, name: NAME, info: 'ü', user: '' });
   const bobIn = next(bob, 'channelMemberNew');
   bob.subscribe(CHANNEL);
   await bobIn;
@@ -44,7 +44,7 @@ test('with encodeBase64 every non-empty string on the wire is sgc@b64:, as in do
   // The server's frames may be encoded too: the client decodes them.
   peer.send({ jsonrpc: '2.0', method: b64('sgc@presence@member@new'), member: { id: b64('m1'), name: b64('Zoë'), info: '' } });
   await within(joining, 'connect()');
-  assert.deepEqual(client.member, { id: 'm1', name: 'Zoë', info: '' });
+  assert.deepEqual(client.member, { id: 'm1', name: 'Zoë', info: '', user: '' });
 
   const from = peer.received.texts.length;
   client.publish('hi', 'room');

@@ -54,5 +54,5 @@ test('inviting an id that is no member is error 3', async (t) => {
   const [ann] = await joined(t, server, { name: 'Ann' });
   const error = next(ann, 'errorMemberChannel');
   ann.invite('lobby', 'nobody');
-  assert.deepEqual(await error, ['lobby', { id: 'nobody', name: '', info: '' }, 3, 'Member not exists.']);
+  assert.deepEqual(await error, ['lobby', { id: 'nobody', name: '', info: '', user: '' }, 3, 'Member not exists.']);
 });

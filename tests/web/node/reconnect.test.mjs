@@ -48,7 +48,7 @@ test('after a server restart the client reconnects, rejoins and resubscribes', a
   assert.equal(states[0][0], 'reconnecting');
   assert.deepEqual(states.at(-1), ['connected']);
   assert.ok(!states.some(([s]) => s === 'disconnected' || s === 'closed'));
-  const me = { id: newId, name: 'Ann', info: 'desk 4' };
+  const me = { id: newId, name: 'Ann', info: 'desk 4', user: '' };
   assert.deepEqual(ann.member, me);
   assert.deepEqual(await annBack, [me]);
   assert.deepEqual(await annInRoom, ['room', me]);

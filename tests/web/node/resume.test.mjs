@@ -90,7 +90,7 @@ test('a lost connection resumes: the member goes on unseen and gets what it miss
   const missed = next(ann, 'publish');
   gate.open = true;
   await resumed;
-  assert.deepEqual(await missed, ['room', bob.member, 'while you were away']);
+  assert.deepEqual(await missed, ['room', { ...bob.member, user: '' }, 'while you were away']);
 
   assert.deepEqual(log.map(([event]) => event), [
     'disconnect', 'state', 'state', 'resumed', 'publish',
@@ -139,7 +139,7 @@ test('a gap longer than the backlog resumes with a resync and fresh member lists
   const missed = next(ann, 'publish');
   gate.open = true;
   await resumed;
-  assert.deepEqual(await missed, ['room', bob.member, 'one more']);
+  assert.deepEqual(await missed, ['room', { ...bob.member, user: '' }, 'one more']);
   const { frames } = await bobsFramesUntilListed(bob, 'room');
   assertBobSawNoChangeOf(frames, me.id);
 });
@@ -164,7 +164,7 @@ test('a member whose grace ran out comes back as a new member, in its channels',
   gate.open = true;
   const [newId] = await session;
   assert.notEqual(newId, oldId);
-  assert.deepEqual(ann.member, { id: newId, name: 'Ann', info: 'desk 4' });
+  assert.deepEqual(ann.member, { id: newId, name: 'Ann', info: 'desk 4', user: '' });
   await back;
   await bob.received.next((f) => f?.method === `${M}member@new` && f.member.id === newId, 'Bob to see Ann join');
   await bob.received.next((f) => f?.method === `${M}channel@member@new` && f.member.id === newId && f.channel.name === 'room',
@@ -249,7 +249,7 @@ test('the resume request comes first after session, with the token and every fra
   second.peer.send({ jsonrpc: '2.0', method: RESUME, member: ann, message: { text: 'resumed' } });
   await resumed;
   assert.equal(client.state, 'connected');
-  assert.deepEqual(client.member, ann);
+  assert.deepEqual(client.member, { ...ann, user: '' });
   await barrier(second.peer, 'p2');                                                            // 5
   assert.equal(second.peer.received.texts.length, 2, 'no hello, no join, no subscribe after a resume');
   await lose(client, second.peer);
@@ -290,7 +290,7 @@ test('with Base64 the resume request is encoded, and encoded answers are read', 
   const listed = next(client, 'members');
   second.peer.send({ jsonrpc: '2.0', method: b64(`${M}send@members`), member: ann, channel: { name: b64('room') },
     members: [ann] });                                                                         // 1: counted from 0
-  assert.deepEqual(await listed, ['room', [{ id: 'S1', name: 'Ann', info: '' }]]);
+  assert.deepEqual(await listed, ['room', [{ id: 'S1', name: 'Ann', info: '', user: '' }]]);
   await lose(client, second.peer);
   const third = await nextConnection(fake, 2, 'S3');
   assert.equal(third.first, `{"jsonrpc":"2.0","method":"${b64(RESUME)}","message":{"text":"${b64('T1:1')}"}}`);

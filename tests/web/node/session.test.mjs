@@ -21,7 +21,7 @@ test('connect() goes connecting → connected and resolves once joined', async (
   assert.equal(connects.length, 1);
   assert.match(client.sessionId, /^[0-9a-f-]{36}$/);
   assert.deepEqual(sessions, [[client.sessionId]]);
-  assert.deepEqual(client.member, { id: client.sessionId, name: 'Ann', info: 'desk 4' });
+  assert.deepEqual(client.member, { id: client.sessionId, name: 'Ann', info: 'desk 4', user: '' });
   assert.equal(client.channels.size, 0);
   // Already connected: resolves at once.
   await within(client.connect(), 'a second connect()');
@@ -50,7 +50,7 @@ test('members see each other arrive and leave; close() ends in closed', async (t
   assert.equal(bob.state, 'closed');
   assert.equal(bob.sessionId, '');
   assert.equal(bob.member, null);
-  assert.deepEqual((await bobLeaves)[0], { id: bobId, name: 'Bob', info: 'line 1\r\nline 2' });
+  assert.deepEqual((await bobLeaves)[0], { id: bobId, name: 'Bob', info: 'line 1\r\nline 2', user: '' });
 });
 
 test('after close() the client does not come back', async (t) => {

@@ -68,7 +68,8 @@ test('getMembers asks with get@members and resolves with send@members', async (t
       `{"jsonrpc":"2.0","method":"${M}get@members","member":{"id":"S1","name":"Ann","info":"desk 4"},"channel":{"name":"${channel}"}}`);
     peer.send({ jsonrpc: '2.0', method: `${M}send@members`, member: { id: 'S1', name: 'Ann', info: 'desk 4' },
       channel: { name: channel }, members: [bob, { id: 'S1', name: 'Ann', info: 'desk 4' }] });
-    assert.deepEqual(await within(listed, 'getMembers'), [bob, { id: 'S1', name: 'Ann', info: 'desk 4' }]);
+    assert.deepEqual(await within(listed, 'getMembers'),
+      [{ ...bob, user: '' }, { id: 'S1', name: 'Ann', info: 'desk 4', user: '' }]);
   }
 });
 
@@ -112,7 +113,7 @@ test('unknown methods and keys are ignored; bad frames are reported, the client 
   const got = next(client, 'publish');
   peer.send({ jsonrpc: '2.0', method: `${M}publish@msg`, member: { id: 'B2', name: 'Bob', info: '', extra: 1 },
     channel: { name: 'r' }, message: { text: 'still here' }, unknown: true });
-  assert.deepEqual(await got, ['r', { id: 'B2', name: 'Bob', info: '' }, 'still here']);
+  assert.deepEqual(await got, ['r', { id: 'B2', name: 'Bob', info: '', user: '' }, 'still here']);
   assert.equal(errors.length, 3);
   assert.match(errors[0], /not JSON/);
   assert.match(errors[1], /jsonrpc/);
