@@ -3,7 +3,8 @@
 // methods of presence::Client, the fields of ClientOptions (and of its AckOptions) and of
 // ClientEvents (include/presence/client.h, include/presence/acknowledgment.h), and the
 // hello features the C++ client names (features() in src/client/client_protocol.cpp, with
-// their names from src/protocol/message.h). Each must have its JavaScript counterpart, in
+// their names from src/protocol/message.h), and the frames it reads and writes (the wire
+// names from src/protocol/message.cpp). Each must have its JavaScript counterpart, in
 // presence.js and in presence.d.ts, under the camelCase of its C++ name or the name the
 // tables below give, or be listed in ONLY_IN_CPP with the reason. Something added to the C++
 // client and not to presence.js fails here.
@@ -136,6 +137,20 @@ function cppFeatures() {
   return { always, when };
 }
 
+// The wire names of the methods the C++ client reads (the cases of ClientProtocol::dispatch)
+// and writes (its requests).
+function cppFrames() {
+  const wire = Object.fromEntries([...read('src/protocol/message.cpp')
+    .matchAll(/\{Method::(\w+), "([^"]+)"\}/g)].map(([, id, name]) => [id, name]));
+  const code = withoutComments(read('src/client/client_protocol.cpp'));
+  const dispatch = body(code, 'void ClientProtocol::dispatch(const Message& m)');
+  const names = (pattern, text) => [...new Set([...text.matchAll(pattern)].map(([, id]) => wire[id]))];
+  return {
+    read: names(/case Method::(\w+):/g, dispatch),
+    written: names(/(?:request\(|\.method = )Method::(\w+)/g, code),
+  };
+}
+
 // ---- the JavaScript side -----------------------------------------------------------------
 
 const js = read('web/presence.js');
@@ -175,6 +190,17 @@ function hasOption(dotted) {
 function hasEvent(name) {
   const emitted = new RegExp(`#emit\\([^)]*'${name}'`).test(js);
   return emitted && memberNames(declared('PresenceEvents')).includes(name);
+}
+
+// presence.js's METHOD table, and the keys of it that its dispatch reads and its requests write.
+function jsFrames() {
+  const table = Object.fromEntries([...body(js, 'const METHOD = Object.freeze(')
+    .matchAll(/(\w+): '([^']+)'/g)].map(([, key, name]) => [key, name]));
+  const names = (pattern) => [...js.matchAll(pattern)].map(([, key]) => table[key]);
+  return {
+    read: names(/\[METHOD\.(\w+)\]\(conn, f\)/g),
+    written: names(/this\.#(?:request|send|ask|userRequest)\([^;]*?METHOD\.(\w+)/g),
+  };
 }
 
 function missing(names, counterpart, has) {
@@ -257,4 +283,17 @@ test('presence.js says hello with the features the C++ client names, under the s
     const named = when.filter(([o]) => o === option).map(([, feature]) => feature);
     assert.deepEqual(await helloOf({ ...off, [camel(option)]: true }), new Set([...always, ...named]), option);
   }
+});
+
+test('presence.js reads every frame the C++ client reads, and writes every one it writes', () => {
+  const cpp = cppFrames();
+  for (const name of ['ext@presence@diff', 'ext@presence@users', 'ext@presence@member@update']) {
+    assert.ok(cpp.read.includes(name), `${name} read from client_protocol.cpp: ${cpp.read}`);
+  }
+  for (const name of ['ext@presence@get@members@page', 'ext@presence@channel@counts', 'sgc@presence@member@new']) {
+    assert.ok(cpp.written.includes(name), `${name} read from client_protocol.cpp: ${cpp.written}`);
+  }
+  const ours = jsFrames();
+  assert.deepEqual(cpp.read.filter((name) => !ours.read.includes(name)), []);
+  assert.deepEqual(cpp.written.filter((name) => !ours.written.includes(name)), []);
 });
