@@ -72,7 +72,7 @@ const SEEN_IDS_KEPT = 1024;
 const OPEN = 1;
 // Error codes that only a subscribe request gets: the channel was not joined.
 const SUBSCRIBE_REFUSED = new Set([6, 10]);
-// The error codes that refuse a request awaiting an answer (see #answer), by the kind of
+// The error codes that refuse a request awaiting an answer (see #ask), by the kind of
 // answer it awaits: 5 the channel does not exist, 30 listing denied, -32602 a bad
 // parameter (a page's limit above the server's).
 const REFUSED = Object.freeze({
@@ -881,8 +881,8 @@ export class PresenceClient {
     // message.text is "JOINED COUNT"; members holds the joined ones first, then the left ones.
     [METHOD.diff](conn, f) {
       const match = /^([0-9]+) ([0-9]+)$/.exec(f.text);
-      const joins = match ? Number(match[1]) : -1;
-      if (joins < 0 || joins > f.members.length) {
+      const joins = Number(match?.[1]);
+      if (!match || joins > f.members.length) {
         this.#emit('error', 'diff frame with a bad message.text');
         return;
       }

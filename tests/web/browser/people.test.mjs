@@ -42,16 +42,19 @@ const roomLines = (selector) => [...document.querySelectorAll(`${selector} .msg.
 
 describe('the demo page with people and big rooms', { timeout: 180_000 }, () => {
   let server;
+  let plainServer;  // one that does not offer diffs: every join and leave comes one by one
   let browser;
   let pages = [];
 
   before(async () => {
     server = await startServer();
+    plainServer = await startServer({ args: ['--diff-interval', '0'] });
     browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
     await server?.stop();
+    await plainServer?.stop();
   });
   afterEach(async () => {
     const errors = pages.flatMap((p) => p.errors ?? []);
@@ -66,7 +69,7 @@ describe('the demo page with people and big rooms', { timeout: 180_000 }, () => 
     return p;
   }
 
-  test('two tabs with one name are one person, shown once; the room counts both', async () => {
+  async function twoTabs(server) {
     const [tab1, tab2, bob] = [await page(), await page(), await page()];
     await join(tab1, server.url, 'Ann');
     await join(tab2, server.url, 'Ann');
@@ -92,7 +95,10 @@ describe('the demo page with people and big rooms', { timeout: 180_000 }, () => 
     await tab1.context().close();
     await waitOnline(bob, ['Bob'], ['Ann']);
     await waitFor(bob, 'Bob\'s lobby', roomView, { chips: ['Bob:1'], count: '1', more: false }, card('lobby'));
-  });
+  }
+
+  test('two tabs with one name are one person, shown once; the room counts both', () => twoTabs(server));
+  test('the same with a server that sends no diffs', () => twoTabs(plainServer));
 
   test('a big room shows its count and its first page, and lists more on demand', async (t) => {
     const ws = { url: `ws://127.0.0.1:${server.port}/` };

@@ -20,10 +20,10 @@ export const ARTIFACTS = process.env.PRESENCE_ARTIFACTS
 export const TIMEOUT = 15_000;          // every single wait on a page
 export const STARTUP_TIMEOUT = 10_000;  // the server printing its address
 
-// Starts presence-server on loopback (port 0 = any free port) and resolves once it
-// prints "presence-server listening on 127.0.0.1:PORT".
-export async function startServer({ port = 0 } = {}) {
-  const child = spawn(SERVER, ['--host', '127.0.0.1', '--port', String(port)],
+// Starts presence-server on loopback (port 0 = any free port) with `args`, and resolves once
+// it prints "presence-server listening on 127.0.0.1:PORT".
+export async function startServer({ port = 0, args = [] } = {}) {
+  const child = spawn(SERVER, ['--host', '127.0.0.1', '--port', String(port), ...args],
                       { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = once(child, 'exit');
