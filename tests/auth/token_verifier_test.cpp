@@ -171,7 +171,7 @@ TEST(TokenVerifier, NamespaceClaimNamesTheOnlyNamespaceReached) {
 }
 
 TEST(TokenVerifier, NamespaceClaimMustBeAGuid) {
-    for (const std::string ns : {std::string("two words"), std::string(101, 'g'), std::string("caf\u00e9"),
+    for (const std::string& ns : {std::string("two words"), std::string(101, 'g'), std::string("caf\u00e9"),
                                  std::string(R"(tab\t)")})
         EXPECT_EQ(hs256_refusal(R"({"exp":1700000600,"ns":")" + ns + R"("})"), "claim ns must name a namespace") << ns;
     EXPECT_EQ(hs256_refusal(R"({"exp":1700000600,"ns":["sales"]})"), "claim ns must be a string");
