@@ -7,6 +7,8 @@
 
 #include <boost/json.hpp>
 
+#include "auth/duplicate_names.h"
+#include "protocol/broker_framing.h"
 #include "protocol/text.h"
 
 namespace presence::auth {
@@ -58,13 +60,13 @@ std::optional<json::object> parse_object(std::string_view text) {
     return std::move(value.as_object());
 }
 
-// The algorithm is named in the refusal only when it looks like one: the header is the
-// sender's, and the refusal goes to logs.
-std::string unsupported(std::string_view algorithm) {
-    const bool plain = !algorithm.empty() && algorithm.size() <= 16 &&
-                       std::all_of(algorithm.begin(), algorithm.end(),
-                                   [](unsigned char c) { return std::isalnum(c) != 0; });
-    return plain ? "unsupported algorithm " + std::string(algorithm) : "unsupported algorithm";
+// `what`, then `name` when it looks like a name: the token is the sender's, and the
+// refusal goes to logs.
+std::string naming(std::string what, std::string_view name) {
+    const bool plain = !name.empty() && name.size() <= 16 &&
+                       std::all_of(name.begin(), name.end(),
+                                   [](unsigned char c) { return std::isalnum(c) != 0 || c == '_'; });
+    return plain ? what + " " + std::string(name) : what;
 }
 
 // Beyond this a NumericDate, with the leeway added, would not fit a time_point.
@@ -125,17 +127,19 @@ private:
 
 TokenVerifier::Outcome refuse(std::string error) { return {std::nullopt, std::move(error)}; }
 
-// `iat` and claims we do not know are ignored.
+// Claims we do not know are ignored; `iat` is only checked for its type.
 TokenVerifier::Outcome grant_of(const json::object& payload, Clock::time_point now) {
     ClaimReader claims(payload);
     const auto expires = claims.time("exp");
     const auto not_before = claims.time("nbf");
+    claims.time("iat");
     auto subject = claims.text("sub");
     auto name = claims.text("name");
     auto info = claims.text("info");
     auto user = claims.text("user");
     auto join = claims.patterns("channels");
     auto publish = claims.patterns("publish");
+    auto namespace_guid = claims.text("ns");
     if (!claims.error().empty()) return refuse(claims.error());
     // A token without an end would be valid for ever once leaked.
     if (!expires) return refuse("claim exp is required");
@@ -143,16 +147,21 @@ TokenVerifier::Outcome grant_of(const json::object& payload, Clock::time_point n
         return refuse("claim sub must be 1 to 256 bytes");
     if (user && (user->empty() || user->size() > max_subject_bytes))
         return refuse("claim user must be 1 to 256 bytes");
+    // "" is the default namespace.
+    if (namespace_guid && !namespace_guid->empty() && !protocol::valid_guid(*namespace_guid))
+        return refuse("claim ns must name a namespace");
     // RFC 7519: valid before `exp` and from `nbf` on, each widened by the leeway.
     if (now >= *expires + clock_leeway) return refuse("token expired");
     if (not_before && now < *not_before - clock_leeway) return refuse("token not yet valid");
 
     Grant grant;
     grant.restricted = true;
+    // Always set: under authentication nobody declares their own user.
+    grant.user = user ? std::move(*user) : subject.value_or("");
     grant.id = std::move(subject);
     grant.name = std::move(name);
     grant.info = std::move(info);
-    grant.user = std::move(user);
+    grant.namespace_guid = std::move(namespace_guid);
     grant.join = join.value_or(ChannelPatterns{});
     // Without its own list a member may publish where it may join.
     grant.publish = publish ? std::move(*publish) : grant.join;
@@ -173,9 +182,15 @@ TokenVerifier::Outcome TokenVerifier::verify(std::string_view token, Clock::time
     if (!jws) return refuse("malformed token");
     const auto header = parse_object(jws->header);
     if (!header) return refuse("header is not a JSON object");
+    if (const auto name = duplicate_name(jws->header))
+        return refuse(naming("duplicate header parameter", *name));
     // Extensions marked critical must be understood (RFC 7515, section 4.1.11); we know none.
     if (header->contains("crit")) return refuse("unsupported header crit");
-    // `typ`, `kid` and other header parameters are ignored: the algorithm picks the key.
+    // The values of `typ` and `kid` are ignored (the algorithm picks the key), so are other
+    // parameters: keys named in the header (`jwk`, `jku`, `x5u`...) are never used.
+    for (const std::string_view name : {"typ", "kid"})
+        if (const json::value* value = header->if_contains(name); value && !value->is_string())
+            return refuse("header " + std::string(name) + " must be a string");
     const json::value* algorithm = header->if_contains("alg");
     if (algorithm == nullptr || !algorithm->is_string())
         return refuse("header alg must be a string");
@@ -183,19 +198,21 @@ TokenVerifier::Outcome TokenVerifier::verify(std::string_view token, Clock::time
 
     switch (keys_.check(alg, jws->signing_input, jws->signature)) {
     case SignatureKeys::Check::valid: break;
-    case SignatureKeys::Check::unsupported_algorithm: return refuse(unsupported(alg));
+    case SignatureKeys::Check::unsupported_algorithm: return refuse(naming("unsupported algorithm", alg));
     case SignatureKeys::Check::no_key: return refuse("no key for algorithm " + std::string(alg));
     case SignatureKeys::Check::bad_signature: return refuse("bad signature");
     }
 
     const auto payload = parse_object(jws->payload);
     if (!payload) return refuse("payload is not a JSON object");
+    if (const auto name = duplicate_name(jws->payload)) return refuse(naming("duplicate claim", *name));
     return grant_of(*payload, now);
 }
 
 Grant anonymous_grant(const AuthOptions& options) {
     Grant grant;
     grant.restricted = true;
+    grant.user = "";
     grant.join = options.public_channels;
     grant.publish = options.public_channels;
     return grant;

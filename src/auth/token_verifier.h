@@ -22,7 +22,8 @@ inline constexpr std::chrono::seconds clock_leeway{30};
 inline constexpr std::size_t max_subject_bytes = 256;
 
 // Checks signed tokens (compact JWS: HS256, RS256, ES256) against the server's keys and
-// turns their claims into a Grant. Immutable once built: verify() may run on any thread.
+// turns their claims into a Grant, whose `user` is always set: the `user` claim, else the
+// subject, else "" (no user). Immutable once built: verify() may run on any thread.
 class TokenVerifier {
 public:
     // Throws std::runtime_error (the message names the file) when public_key_file cannot
@@ -47,7 +48,8 @@ private:
 std::optional<std::string> token_of(std::string_view target, std::string_view authorization);
 
 // What a connection without a valid token may do when anonymous members are allowed:
-// restricted, join = publish = options.public_channels, no fixed identity, no expiry.
+// restricted, join = publish = options.public_channels, no user (fixed: it may not
+// declare one), id, name and info its own, any namespace, no expiry.
 Grant anonymous_grant(const AuthOptions& options);
 
 }  // namespace presence::auth

@@ -23,6 +23,7 @@ struct Grant {
     std::optional<std::string> name;    // fixed member name
     std::optional<std::string> info;    // fixed member info
     std::optional<std::string> user;    // fixed user (the users extension)
+    std::optional<std::string> namespace_guid;  // the only namespace it may reach; any without
     ChannelPatterns join;               // channels it may subscribe to and list
     ChannelPatterns publish;            // channels it may publish to
     // When the grant ends; the connection is closed then (1008).
@@ -30,6 +31,7 @@ struct Grant {
 
     bool may_join(std::string_view channel) const { return !restricted || matches(join, channel); }
     bool may_publish(std::string_view channel) const { return !restricted || matches(publish, channel); }
+    bool may_enter(std::string_view guid) const { return !namespace_guid || *namespace_guid == guid; }
 };
 
 }  // namespace presence

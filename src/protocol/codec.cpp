@@ -31,7 +31,9 @@ struct Reader {
         if (!error) error = DecodeError{code, std::move(text), {}, {}};
     }
 
-    // A string field, Base64-decoded when it carries the prefix.
+    // A string field, Base64-decoded when it carries the prefix. Bytes that are not UTF-8
+    // are Latin-1: sgcWebSockets' browser client encodes with btoa(), which takes each
+    // character as one byte.
     std::string string_value(const json::value& v, std::string_view field) {
         if (!v.is_string()) {
             fail(ErrorCode::invalid_params, std::string(field) + " must be a string");
@@ -40,10 +42,11 @@ struct Reader {
         const std::string_view s = v.get_string();
         if (!s.starts_with(base64_prefix)) return std::string(s);
         auto decoded = base64_decode(s.substr(base64_prefix.size()));
-        if (!decoded || !is_valid_utf8(*decoded)) {
+        if (!decoded) {
             fail(ErrorCode::invalid_params, "bad Base64 in " + std::string(field));
             return {};
         }
+        if (!is_valid_utf8(*decoded)) return latin1_to_utf8(*decoded);
         return std::move(*decoded);
     }
 

@@ -26,7 +26,8 @@ struct Decoded {
 };
 
 // Reads one text frame. Every string value that starts with "sgc@b64:" is decoded,
-// whatever the receiver's own Base64 setting, and must decode to valid UTF-8.
+// whatever the receiver's own Base64 setting; decoded bytes that are not valid UTF-8 are
+// read as Latin-1 and converted to UTF-8.
 Decoded decode(std::string_view frame);
 
 // Writes one frame. With `base64`, every non-empty string value but `jsonrpc` is

@@ -94,6 +94,21 @@ bool is_valid_utf8(std::string_view bytes) {
     return true;
 }
 
+std::string latin1_to_utf8(std::string_view bytes) {
+    std::string out;
+    out.reserve(2 * bytes.size());
+    for (const char ch : bytes) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x80) {
+            out += ch;
+        } else {
+            out += static_cast<char>(0xC0 | (c >> 6));
+            out += static_cast<char>(0x80 | (c & 0x3F));
+        }
+    }
+    return out;
+}
+
 std::vector<std::string_view> split_list(std::string_view list) {
     std::vector<std::string_view> items;
     while (!list.empty()) {

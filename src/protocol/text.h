@@ -13,6 +13,8 @@ std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
 bool is_valid_utf8(std::string_view bytes);
+// The UTF-8 of text whose bytes are Latin-1 (ISO 8859-1) code points.
+std::string latin1_to_utf8(std::string_view bytes);
 
 // RFC 3986 percent-decoding ('+' stays '+'); nullopt when a '%' is not followed by two
 // hexadecimal digits.

@@ -1,8 +1,11 @@
 #include "server/auth_gate.h"
 
-namespace presence {
+#include "protocol/broker_framing.h"
 
-Entry entry_for(const std::optional<auth::TokenVerifier>& verifier, const AuthOptions& options,
+namespace presence {
+namespace {
+
+Entry grant_for(const std::optional<auth::TokenVerifier>& verifier, const AuthOptions& options,
                 std::string_view target, std::string_view authorization,
                 std::chrono::system_clock::time_point now) {
     if (!verifier) return {Grant{}, {}};
@@ -13,6 +16,23 @@ Entry entry_for(const std::optional<auth::TokenVerifier>& verifier, const AuthOp
     }
     auth::TokenVerifier::Outcome outcome = verifier->verify(*token, now);
     return {std::move(outcome.grant), std::move(outcome.error)};
+}
+
+// A broker connection reaches only the namespaces its grant may enter: with none here,
+// it would have no endpoint at all.
+bool reaches(ServerCore& core, const Grant& grant, std::string_view protocol) {
+    if (!grant.namespace_guid) return true;
+    if (protocol.ends_with(protocol::broker_subprotocol)) return core.find(*grant.namespace_guid) != nullptr;
+    return grant.may_enter(core.namespace_of(protocol).guid);
+}
+
+}  // namespace
+
+Entry entry_for(ServerCore& core, std::string_view target, std::string_view authorization,
+                std::string_view protocol, std::chrono::system_clock::time_point now) {
+    Entry entry = grant_for(core.verifier, core.options.auth, target, authorization, now);
+    if (entry.grant && !reaches(core, *entry.grant, protocol)) return {std::nullopt, "token for another namespace"};
+    return entry;
 }
 
 }  // namespace presence

@@ -5,9 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "auth/token_verifier.h"
 #include "presence/grant.h"
-#include "presence/server_options.h"
+#include "server/server_core.h"
 
 namespace presence {
 
@@ -21,8 +20,10 @@ struct Entry {
 // Without a verifier (no key configured) every request gets the grant that restricts
 // nothing. With one, a valid token is required, except that a request without any token
 // becomes an anonymous member where the options allow it; a bad token is always refused.
-Entry entry_for(const std::optional<auth::TokenVerifier>& verifier, const AuthOptions& options,
-                std::string_view target, std::string_view authorization,
-                std::chrono::system_clock::time_point now);
+// So is a token that names a namespace (its `ns` claim) when the connection would reach
+// another one (`protocol`: the sub-protocol chosen), or, for a broker connection, when
+// this server has no such namespace.
+Entry entry_for(ServerCore& core, std::string_view target, std::string_view authorization,
+                std::string_view protocol, std::chrono::system_clock::time_point now);
 
 }  // namespace presence

@@ -226,8 +226,9 @@ void HttpSession<Stream>::on_read(beast::error_code ec) {
 template <typename Stream>
 void HttpSession<Stream>::upgrade() {
     const Request& request = parser_->get();
-    Entry entry = entry_for(core_->verifier, core_->options.auth, request.target(),
-                            request[http::field::authorization], std::chrono::system_clock::now());
+    Entry entry = entry_for(*core_, request.target(), request[http::field::authorization],
+                            choose_subprotocol(request[http::field::sec_websocket_protocol]),
+                            std::chrono::system_clock::now());
     if (!entry.grant) {
         ++core_->traffic.refused_unauthorized;
         return respond(unauthorized(request, entry.refusal));

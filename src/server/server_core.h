@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "auth/token_verifier.h"
+#include "protocol/broker_framing.h"
 #include "server/engine_factory.h"
 #include "server/namespace.h"
 #include "presence/server_hooks.h"
@@ -81,6 +82,13 @@ struct ServerCore {
         for (const auto& ns : namespaces)
             if (ns->guid == guid) return ns.get();
         return nullptr;
+    }
+    // The namespace of a plain connection: the one its sub-protocol names
+    // ("<Guid>.presence.esegece.com"), or else the default one.
+    Namespace& namespace_of(std::string_view protocol) {
+        std::string_view guid;
+        Namespace* ns = protocol::guid_of(protocol, guid) ? find(guid) : nullptr;
+        return ns ? *ns : default_namespace();
     }
     // The Redis engine, shared with other nodes, rather than the memory engine.
     bool shared_engine() const { return options.engine.url != "memory"; }

@@ -61,19 +61,18 @@ void WebsocketSession<Stream>::run(Request request, Grant grant) {
     ws_.async_accept(request, [self = this->shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
 }
 
-// A broker connection reaches every namespace, the default first; a plain one the namespace
-// its sub-protocol names ("<Guid>.presence.esegece.com"), or else the default one.
+// A broker connection reaches every namespace its grant may enter (at least one: the
+// upgrade checked it), the default first; a plain one the namespace of its sub-protocol.
 template <typename Stream>
 void WebsocketSession<Stream>::add_endpoints(std::string_view protocol) {
     brokered_ = protocol.ends_with(protocol::broker_subprotocol);
     if (brokered_) {
         for (const auto& ns : core_->namespaces)
-            endpoints_.push_back(std::make_unique<Endpoint>(*this, *ns, ns->broker_prefix));
+            if (grant_.may_enter(ns->guid))
+                endpoints_.push_back(std::make_unique<Endpoint>(*this, *ns, ns->broker_prefix));
         return;
     }
-    std::string_view guid;
-    Namespace* ns = protocol::guid_of(protocol, guid) ? core_->find(guid) : nullptr;
-    endpoints_.push_back(std::make_unique<Endpoint>(*this, ns ? *ns : core_->default_namespace(), nullptr));
+    endpoints_.push_back(std::make_unique<Endpoint>(*this, core_->namespace_of(protocol), nullptr));
 }
 
 template <typename Stream>
@@ -124,8 +123,8 @@ void WebsocketSession<Stream>::receive(std::string_view message) {
     receive_brokered(message);
 }
 
-// Framing errors are answered on the default namespace's endpoint, which every broker
-// connection has, and count as malformed requests there.
+// Framing errors are answered on the first endpoint (the default namespace's, unless the
+// token names another), and count as malformed requests there.
 template <typename Stream>
 void WebsocketSession<Stream>::receive_brokered(std::string_view message) {
     const protocol::BrokerFrame frame = protocol::split_broker_frame(message);

@@ -23,9 +23,9 @@ namespace presence {
 // One WebSocket connection over `Stream`, CorkedStream or TlsStream: reads frames into the
 // presence service of the namespace they are for, writes the frames the services send it,
 // one at a time, from a queue bounded in bytes, and pings a silent peer (the heartbeat).
-// A plain connection reaches one namespace, a broker connection every one (its frames
-// framed with the namespace's id). Runs on the core's strand. It holds one of the
-// connections the limits admit, from its creation to its end.
+// A plain connection reaches one namespace, a broker connection every one its grant may
+// enter (its frames framed with the namespace's id). Runs on the core's strand. It holds
+// one of the connections the limits admit, from its creation to its end.
 template <typename Stream>
 class WebsocketSession final : public std::enable_shared_from_this<WebsocketSession<Stream>>, public Outbox {
 public:

@@ -25,6 +25,11 @@ std::int64_t now_ms() {
     return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+std::string now_seconds() {
+    using std::chrono::seconds;
+    return std::to_string(std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
 void require(bool condition, const std::string& complaint) {
     if (!condition) throw std::invalid_argument(complaint);
 }
@@ -60,15 +65,19 @@ std::shared_ptr<asio::ssl::context> client_tls(const WebhookUrl& url, const std:
     return tls;
 }
 
-std::shared_ptr<const HttpPoster::Request> make_request(const WebhookUrl& url, const std::string& secret,
-                                                        std::string body) {
+// Signed when sent, each attempt anew: a receiver refuses old timestamps, and a batch may
+// wait for its retries longer than the receiver's tolerance.
+std::shared_ptr<const HttpPoster::Request> signed_request(const WebhookUrl& url, const std::string& secret,
+                                                          const std::string& body) {
     auto request = std::make_shared<HttpPoster::Request>(http::verb::post, url.target, 11);
+    const std::string timestamp = now_seconds();
     request->set(http::field::host, url.host_header);
     request->set(http::field::user_agent, "presence/" + std::string(version()));
     request->set(http::field::content_type, "application/json");
-    request->set("X-Presence-Signature", webhook_signature(secret, body));
+    request->set(webhook_timestamp_header, timestamp);
+    request->set(webhook_signature_header, webhook_signature(secret, timestamp, body));
     request->keep_alive(true);
-    request->body() = std::move(body);
+    request->body() = body;
     request->prepare_payload();
     return request;
 }
@@ -124,13 +133,13 @@ void WebhookSender::send_when_due() {
 
 void WebhookSender::send_batch() {
     cancel_wake();
-    batch_ = make_request(url_, options_.secret, webhook_body(protocol::new_guid(), now_ms(), node_, queue_.take()));
+    batch_ = webhook_body(protocol::new_guid(), now_ms(), node_, queue_.take());
     attempt();
 }
 
 void WebhookSender::attempt() {
     posting_ = true;
-    poster_->post(batch_, [this, alive = std::weak_ptr<int>(lifetime_)](const std::string& failure) {
+    poster_->post(signed_request(url_, options_.secret, batch_), [this, alive = std::weak_ptr<int>(lifetime_)](const std::string& failure) {
         if (!alive.expired()) answered(failure);
     });
 }
@@ -147,7 +156,7 @@ void WebhookSender::answered(const std::string& failure) {
         log("dropped a batch of " + std::to_string(events) + " events after " + std::to_string(attempts) +
             " attempts; the last failed: " + failure);
     }
-    if (!queue_.delivering()) batch_.reset();
+    if (!queue_.delivering()) batch_.clear();
     log_queue_drops(Clock::now());
     if (stopping_) return continue_stop();
     send_when_due();
@@ -202,7 +211,7 @@ void WebhookSender::give_up() {
     poster_->cancel();
     posting_ = false;
     if (queue_.delivering()) queue_.failed(true);
-    batch_.reset();
+    batch_.clear();
     queue_.drop_waiting();
     finish_stop();
 }

@@ -63,7 +63,7 @@ private:
     const Log log_;
     const std::shared_ptr<HttpPoster> poster_;
     WebhookQueue queue_;
-    std::shared_ptr<const HttpPoster::Request> batch_;  // the batch being delivered
+    std::string batch_;                                  // the body of the batch being delivered
     bool posting_ = false;                               // its attempt is in flight
     // When the next batch is due, or the next attempt of the current one.
     boost::asio::steady_timer timer_;

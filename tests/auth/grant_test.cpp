@@ -45,6 +45,9 @@ TEST(AnonymousGrant, RestrictsToThePublicChannels) {
     EXPECT_FALSE(grant.id);
     EXPECT_FALSE(grant.name);
     EXPECT_FALSE(grant.info);
+    EXPECT_EQ(grant.user, "");  // fixed: an anonymous member may not declare a user
+    EXPECT_FALSE(grant.namespace_guid);
+    EXPECT_TRUE(grant.may_enter("sales"));
     EXPECT_FALSE(grant.expires);
     EXPECT_EQ(grant.join, options.public_channels);
     EXPECT_EQ(grant.publish, options.public_channels);

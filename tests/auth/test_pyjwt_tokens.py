@@ -67,6 +67,7 @@ class PyJwtTokens(unittest.TestCase):
             "id": "alice",
             "name": "Alice",
             "info": '{"role":"admin"}',
+            "user": "alice",  # no user claim: the subject
             "join": ["lobby", "team:*"],
             "publish": ["team:*"],
             "expires": NOW + 600 + 30,  # exp plus the clock leeway
@@ -92,6 +93,14 @@ class PyJwtTokens(unittest.TestCase):
         self.assertEqual(grant["join"], ["a", "b:*"])
         self.assertEqual(grant["publish"], ["a", "b:*"])
         self.assertNotIn("id", grant)
+        self.assertEqual(grant["user"], "")  # fixed: no user
+        self.assertNotIn("ns", grant)
+
+    def test_user_and_namespace_claims(self):
+        token = jwt.encode({"exp": NOW + 600, "sub": "tab-1", "user": "alice", "ns": "sales"}, SECRET,
+                           algorithm="HS256")
+        grant = self.verify(token, "--hs256-secret", SECRET)
+        self.assertEqual((grant["id"], grant["user"], grant["ns"]), ("tab-1", "alice", "sales"))
 
     def test_es256_signed_by_another_key_is_refused(self):
         signer = ec.generate_private_key(ec.SECP256R1())

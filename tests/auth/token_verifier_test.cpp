@@ -79,6 +79,8 @@ void expect_every_claim(const Grant& grant) {
     EXPECT_EQ(grant.info, R"({"role":"admin"})");
     EXPECT_EQ(grant.join, (ChannelPatterns{"lobby", "team:*"}));
     EXPECT_EQ(grant.publish, (ChannelPatterns{"team:*"}));
+    EXPECT_EQ(grant.user, "alice");  // no user claim: the subject
+    EXPECT_FALSE(grant.namespace_guid);
     EXPECT_EQ(grant.expires, now + 600s + clock_leeway);
 }
 
@@ -111,6 +113,9 @@ TEST(TokenVerifier, MinimalTokenFixesNothingButMayJoinNothing) {
     EXPECT_FALSE(grant.id);
     EXPECT_FALSE(grant.name);
     EXPECT_FALSE(grant.info);
+    EXPECT_EQ(grant.user, "");  // fixed: no user
+    EXPECT_FALSE(grant.namespace_guid);
+    EXPECT_TRUE(grant.may_enter("sales"));
     EXPECT_TRUE(grant.join.empty());
     EXPECT_TRUE(grant.publish.empty());
     EXPECT_FALSE(grant.may_join("lobby"));
@@ -134,8 +139,72 @@ TEST(TokenVerifier, FractionalTimesAreAccepted) {
     EXPECT_EQ(grant.expires, now + 600500ms + clock_leeway);
 }
 
-TEST(TokenVerifier, IatIsIgnored) {
-    EXPECT_EQ(hs256_grant(R"({"exp":1700000600,"iat":"tomorrow"})").expires, now + 600s + clock_leeway);
+// Only its type is checked: a token issued "in the future" by a skewed clock still works.
+TEST(TokenVerifier, IatIsCheckedForItsTypeOnly) {
+    EXPECT_EQ(hs256_grant(R"({"exp":1700000600,"iat":1800000000})").expires, now + 600s + clock_leeway);
+    EXPECT_EQ(hs256_refusal(R"({"exp":1700000600,"iat":"tomorrow"})"), "claim iat must be a number");
+}
+
+// Under authentication a member's user is never its own to choose, so the grant always
+// fixes one, "" meaning none.
+TEST(TokenVerifier, UserIsTheUserClaimElseTheSubjectElseNone) {
+    EXPECT_EQ(hs256_grant(R"({"exp":1700000600,"sub":"tab-1","user":"alice"})").user, "alice");
+    EXPECT_EQ(hs256_grant(R"({"exp":1700000600,"user":"alice"})").user, "alice");
+    EXPECT_EQ(hs256_grant(R"({"exp":1700000600,"sub":"alice"})").user, "alice");
+    EXPECT_EQ(hs256_grant(R"({"exp":1700000600})").user, "");
+    EXPECT_EQ(hs256_refusal(R"({"exp":1700000600,"sub":"alice","user":""})"), "claim user must be 1 to 256 bytes");
+}
+
+TEST(TokenVerifier, NamespaceClaimNamesTheOnlyNamespaceReached) {
+    const Grant sales = hs256_grant(R"({"exp":1700000600,"ns":"sales"})");
+    EXPECT_EQ(sales.namespace_guid, "sales");
+    EXPECT_TRUE(sales.may_enter("sales"));
+    EXPECT_FALSE(sales.may_enter(""));
+    EXPECT_FALSE(sales.may_enter("Sales"));
+
+    const Grant default_only = hs256_grant(R"({"exp":1700000600,"ns":""})");
+    EXPECT_EQ(default_only.namespace_guid, "");
+    EXPECT_TRUE(default_only.may_enter(""));
+    EXPECT_FALSE(default_only.may_enter("sales"));
+
+    EXPECT_TRUE(hs256_grant(R"({"exp":1700000600,"ns":")" + std::string(100, 'g') + R"("})").may_enter(std::string(100, 'g')));
+}
+
+TEST(TokenVerifier, NamespaceClaimMustBeAGuid) {
+    for (const std::string& ns : {std::string("two words"), std::string(101, 'g'), std::string("caf\u00e9"),
+                                 std::string(R"(tab\t)")})
+        EXPECT_EQ(hs256_refusal(R"({"exp":1700000600,"ns":")" + ns + R"("})"), "claim ns must name a namespace") << ns;
+    EXPECT_EQ(hs256_refusal(R"({"exp":1700000600,"ns":["sales"]})"), "claim ns must be a string");
+    EXPECT_EQ(hs256_refusal(R"({"exp":1700000600,"ns":null})"), "claim ns must be a string");
+}
+
+// RFC 7519 lets a reader keep the last of two equal claim names; Boost.JSON does, and a
+// token read by it and by another reader would then mean two things.
+TEST(TokenVerifier, DuplicateClaimsAreRefused) {
+    EXPECT_EQ(hs256_refusal(R"({"exp":1699999000,"exp":1700000600})"), "duplicate claim exp");
+    EXPECT_EQ(hs256_refusal(R"({"exp":1700000600,"channels":["a"],"sub":"x","channels":["*"]})"),
+              "duplicate claim channels");
+    // The same name, once escaped.
+    EXPECT_EQ(hs256_refusal(R"({"exp":1700000600,"\u0065xp":1699999000})"), "duplicate claim exp");
+    // In an object inside the payload too; the name is not echoed when it looks odd.
+    EXPECT_EQ(hs256_refusal(R"({"exp":1700000600,"x":{"a":1,"b":[{"a":1}],"a":2}})"), "duplicate claim a");
+    EXPECT_EQ(hs256_refusal(R"({"exp":1700000600,"a\nb":1,"a\nb":2})"), "duplicate claim");
+    // Equal names in different objects are no duplicates.
+    EXPECT_EQ(hs256_grant(R"({"exp":1700000600,"x":{"exp":1},"y":[{"exp":2},{"exp":3}]})").expires,
+              now + 600s + clock_leeway);
+}
+
+TEST(TokenVerifier, DuplicateHeaderParametersAreRefused) {
+    EXPECT_EQ(header_refusal(R"({"alg":"none","alg":"HS256"})"), "duplicate header parameter alg");
+    EXPECT_EQ(header_refusal(R"({"alg":"HS256","typ":"JWT","typ":"JWT"})"), "duplicate header parameter typ");
+}
+
+TEST(TokenVerifier, HeaderTypAndKidMustBeStrings) {
+    EXPECT_TRUE(secret_verifier().verify(jws(R"({"alg":"HS256","typ":"at+jwt","kid":"k"})", minimal_claims,
+                                             test::hs256(secret)), now).grant);
+    EXPECT_EQ(header_refusal(R"({"alg":"HS256","typ":1})"), "header typ must be a string");
+    EXPECT_EQ(header_refusal(R"({"alg":"HS256","kid":null})"), "header kid must be a string");
+    EXPECT_EQ(header_refusal(R"({"alg":"HS256","kid":["a"]})"), "header kid must be a string");
 }
 
 TEST(TokenVerifier, BadSignatureIsRefused) {
@@ -194,6 +263,11 @@ TEST(TokenVerifier, NotBeforeIsWidenedByTheLeeway) {
 TEST(TokenVerifier, AlgNoneIsRefused) {
     const std::string token = base64url(R"({"alg":"none"})") + "." + base64url(minimal_claims) + ".";
     EXPECT_EQ(refusal(secret_verifier(), token), "unsupported algorithm none");
+    for (const std::string_view alg : {"None", "NONE", "nOnE"}) {
+        const std::string header = R"({"alg":")" + std::string(alg) + R"("})";
+        const std::string spelled = base64url(header) + "." + base64url(minimal_claims) + ".";
+        EXPECT_EQ(refusal(secret_verifier(), spelled), "unsupported algorithm " + std::string(alg));
+    }
 }
 
 TEST(TokenVerifier, UnsupportedAlgorithmIsRefused) {
@@ -213,6 +287,9 @@ TEST(TokenVerifier, HeaderAlgMustBeAString) {
 
 TEST(TokenVerifier, CriticalHeaderExtensionsAreRefused) {
     EXPECT_EQ(header_refusal(R"({"alg":"HS256","crit":["exp"],"exp":1})"), "unsupported header crit");
+    EXPECT_EQ(header_refusal(R"({"alg":"HS256","crit":["b64"],"b64":false})"), "unsupported header crit");
+    EXPECT_EQ(header_refusal(R"({"alg":"HS256","crit":[]})"), "unsupported header crit");
+    EXPECT_EQ(header_refusal(R"({"alg":"HS256","crit":null})"), "unsupported header crit");
 }
 
 // The key-confusion attack: a verifier that let the token's `alg` choose how to use the
@@ -296,6 +373,11 @@ TEST(TokenVerifier, WrongClaimTypesAreRefused) {
         {R"({"exp":true})", "claim exp must be a number"},
         {R"({"exp":null})", "claim exp must be a number"},
         {R"({"exp":1700000600,"nbf":"now"})", "claim nbf must be a number"},
+        {R"({"exp":1700000600,"nbf":false})", "claim nbf must be a number"},
+        {R"({"exp":[1700000600]})", "claim exp must be a number"},
+        {R"({"exp":{"at":1700000600}})", "claim exp must be a number"},
+        {R"({"exp":1700000600,"iat":null})", "claim iat must be a number"},
+        {R"({"exp":1700000600,"iat":1e400})", "claim iat out of range"},
         {R"({"exp":1e300})", "claim exp out of range"},
         {R"({"exp":1e400})", "claim exp out of range"},
         {R"({"exp":1700000600,"nbf":-1e300})", "claim nbf out of range"},

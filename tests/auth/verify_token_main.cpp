@@ -28,6 +28,8 @@ json::object json_of(const Grant& grant) {
     if (grant.id) out["id"] = *grant.id;
     if (grant.name) out["name"] = *grant.name;
     if (grant.info) out["info"] = *grant.info;
+    if (grant.user) out["user"] = *grant.user;
+    if (grant.namespace_guid) out["ns"] = *grant.namespace_guid;
     if (grant.expires)
         out["expires"] = std::chrono::duration<double>(grant.expires->time_since_epoch()).count();
     return out;

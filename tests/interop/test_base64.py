@@ -1,5 +1,6 @@
 """8. Base64 (sgc EncodeBase64): "sgc@b64:" + base64 of every non-empty string but jsonrpc."""
 
+import base64
 import json
 import unittest
 
@@ -74,6 +75,33 @@ class ClientSendsBase64(PresenceTestCase):
                       "member": {"id": a.session_id, "name": b64("alice"), "info": "plain"}})
         await a.expect(frame(MEMBER_NEW, member={"id": a.session_id, "name": "alice",
                                                  "info": "plain"}))
+
+    async def test_base64_of_latin1_bytes_is_read_as_latin1(self):
+        """sgcWebSockets' browser client encodes with btoa(), one byte per character: its
+        "café" is the bytes 63 61 66 e9, not UTF-8. The server reads them as Latin-1 and
+        answers in UTF-8."""
+        def latin1(text):
+            return B64 + base64.b64encode(text.encode("latin-1")).decode("ascii")
+
+        a = await self.connect("a")
+        b = await self.joined("bob")
+        await a.send({"jsonrpc": "2.0", "method": b64(MEMBER_NEW),
+                      "member": {"id": b64(a.session_id), "name": latin1("caf\u00e9"),
+                                 "info": latin1("\u00a9 Zo\u00eb")}})
+        a.member = {"id": a.session_id, "name": "caf\u00e9", "info": "\u00a9 Zo\u00eb"}
+        await a.expect(frame(MEMBER_NEW, member=a.member))
+        await b.expect(frame(MEMBER_NEW, member=a.member))
+        self.assertIn("caf\u00e9".encode("utf-8"), a.raw[-1].encode("utf-8"))
+
+        await a.send({"jsonrpc": "2.0", "method": b64(CHANNEL_MEMBER_NEW),
+                      "member": {"id": b64(a.session_id)}, "channel": {"name": latin1("\u00fcber")}})
+        await a.expect(frame(CHANNEL_MEMBER_NEW, member=a.member, channel="\u00fcber"))
+        await b.subscribe("\u00fcber", others=[a])
+        await a.send({"jsonrpc": "2.0", "method": b64(PUBLISH), "member": {"id": b64(a.session_id)},
+                      "channel": {"name": latin1("\u00fcber")}, "message": {"text": latin1("\u00ff\u00fe\u00fd")}})
+        msg = frame(PUBLISH, member=a.member, channel="\u00fcber", text="\u00ff\u00fe\u00fd")
+        await a.expect(msg)
+        await b.expect(msg)
 
 
 class ServerSendsBase64(PresenceTestCase):

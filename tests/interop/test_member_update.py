@@ -100,14 +100,15 @@ class FixedByToken(TokenCase):
         await self.session_of(a)
         self.assertIn("updates", await say_hello(a))
         await a.send(frame(MEMBER_NEW, member={"id": "alice", "name": "Mallory"}))
-        await a.expect(frame(MEMBER_NEW, member={"id": "alice", "name": "Alice", "info": ""}))
-        a.member = {"id": "alice", "name": "Alice", "info": ""}
+        # The subject is also the user (docs/security.md, Users).
+        a.member = {"id": "alice", "name": "Alice", "info": "", "user": "alice"}
+        await a.expect(frame(MEMBER_NEW, member=a.member))
         await a.send(frame(UPDATE, member={"name": "Mallory", "info": "desk 4"}))
-        await a.expect(frame(UPDATE, member={"id": "alice", "name": "Alice", "info": "desk 4"}))
+        await a.expect(frame(UPDATE, member={"id": "alice", "name": "Alice", "info": "desk 4", "user": "alice"}))
         await a.send(frame(GET_MEMBERS, channel=""))
         got = await a.recv()
         self.assertEqual(got["method"], SEND_MEMBERS)
-        self.assertEqual(got["members"], [{"id": "alice", "name": "Alice", "info": "desk 4"}])
+        self.assertEqual(got["members"], [{"id": "alice", "name": "Alice", "info": "desk 4", "user": "alice"}])
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@ channel_vacated, member_added, member_removed) as signed JSON batches to a recei
 (docs/operations.md, Webhooks).
 
 The receiver here is Python's http.server on 127.0.0.1 (a free port), in threads: it
-checks each POST's X-Presence-Signature with hmac.compare_digest against the secret it was
-given, and answers what the test tells it to (a status, or nothing at all). The changes are
+checks each POST as docs/operations.md tells receivers to (`verified`: a fresh
+X-Presence-Timestamp, and X-Presence-Signature the HMAC of timestamp.body under the secret
+it was given), and answers what the test tells it to (a status, or nothing at all). The changes are
 made by hand-written WebSocket clients (presence_harness). Waits are for a POST or a log
 line, each bounded; none for a duration.
 """
@@ -53,8 +54,23 @@ BIG_INFO = "i" * 4000
 VERSION_RE = re.compile(r"presence/\d+\.\d+\.\d+")
 
 
-def signature(secret, body):
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def signature(secret, timestamp, body):
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body,
+                                hashlib.sha256).hexdigest()
+
+
+def documented_check():
+    """The receiver's check that docs/operations.md gives, run as written there: its
+    Python block that defines `verified`."""
+    with open(os.path.join(HERE, "..", "..", "docs", "operations.md"), encoding="utf-8") as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    [code] = [b for b in blocks if "def verified(" in b]
+    names = {}
+    exec(code, names)
+    return names["verified"], names["TOLERANCE"]
+
+
+verified, TOLERANCE = documented_check()
 
 
 def now_ms():
@@ -69,8 +85,9 @@ class Post:
         self.headers = handler.headers
         self.body = body
         self.peer = handler.client_address   # tells connections apart
-        self.signed = hmac.compare_digest(self.headers.get("X-Presence-Signature", ""),
-                                          signature(secret, body))
+        self.timestamp = self.headers.get("X-Presence-Timestamp", "")
+        self.signed = verified(secret.encode(), self.timestamp,
+                               self.headers.get("X-Presence-Signature", ""), body)
         self.json = json.loads(body)
         self.events = self.json["events"]
 
@@ -306,16 +323,33 @@ class Events(WebhookTestCase):
         await self.expect_events([occupied("room", SALES), added("room", s.member, SALES),
                                   occupied("room"), added("room", d.member)])
 
-    async def test_the_signature_is_the_hmac_of_the_exact_body(self):
+    async def test_the_signature_is_the_hmac_of_the_timestamp_and_the_exact_body(self):
         a = await self.joined("alice", "ünïcödé \"quoted\"")
         await a.subscribe("room")
         post = await self.receiver.next_post()
         header = post.headers["X-Presence-Signature"]
         self.assertRegex(header, r"^sha256=[0-9a-f]{64}$")
-        self.assertTrue(hmac.compare_digest(header, signature(SECRET, post.body)))
-        self.assertFalse(hmac.compare_digest(header, signature(SECRET + "x", post.body)))
-        self.assertFalse(hmac.compare_digest(header, signature(SECRET, post.body + b" ")))
+        self.assertRegex(post.timestamp, r"^[0-9]+$")
+        self.assertTrue(hmac.compare_digest(header, signature(SECRET, post.timestamp, post.body)))
+        self.assertFalse(hmac.compare_digest(header, signature(SECRET + "x", post.timestamp, post.body)))
+        self.assertFalse(hmac.compare_digest(header, signature(SECRET, post.timestamp, post.body + b" ")))
+        # The body alone is not what is signed: its signature would hold for ever.
+        body_only = "sha256=" + hmac.new(SECRET.encode(), post.body, hashlib.sha256).hexdigest()
+        self.assertFalse(hmac.compare_digest(header, body_only))
         self.assertEqual(post.events[1]["member"]["info"], "ünïcödé \"quoted\"")
+
+    async def test_a_replay_is_refused_by_the_receivers_check(self):
+        a = await self.joined("alice")
+        await a.subscribe("room")
+        post = await self.receiver.next_post()
+        self.assertTrue(post.signed)
+        header = post.headers["X-Presence-Signature"]
+        # Replayed as it was, past the tolerance; or with a fresh timestamp it has no
+        # signature for.
+        late = str(int(post.timestamp) - TOLERANCE - 1)
+        self.assertFalse(verified(SECRET.encode(), late, signature(SECRET, late, post.body), post.body))
+        fresh = str(int(post.timestamp) + 1)
+        self.assertFalse(verified(SECRET.encode(), fresh, header, post.body))
 
 
 class WrongSecret(WebhookTestCase):
@@ -329,7 +363,8 @@ class WrongSecret(WebhookTestCase):
         await a.subscribe("room")
         post = await self.receiver.next_post()
         self.assertFalse(post.signed)
-        self.assertEqual(post.headers["X-Presence-Signature"], signature(SECRET, post.body))
+        self.assertEqual(post.headers["X-Presence-Signature"],
+                         signature(SECRET, post.timestamp, post.body))
 
 
 class Batching(WebhookTestCase):
@@ -390,20 +425,18 @@ class DroppedConnection(WebhookTestCase):
 
 
 class Retries(WebhookTestCase):
-    """The receiver fails the first two attempts (500): the third carries the same bytes."""
+    """The receiver fails the first two attempts (500): the third carries the same body."""
 
     def make_receiver(self):
         return Receiver(self, answers=[500, 500])
 
-    async def test_a_failed_batch_is_sent_again_with_the_same_bytes(self):
+    async def test_a_failed_batch_is_sent_again_with_the_same_body(self):
         a = await self.joined("alice")
         await a.subscribe("room")
         attempts = [await self.receiver.next_post() for _ in range(3)]
         for post in attempts:
             self.check_post(post)
             self.assertEqual(post.body, attempts[0].body)
-            self.assertEqual(post.headers["X-Presence-Signature"],
-                             attempts[0].headers["X-Presence-Signature"])
         self.assertEqual([without_time(e) for e in attempts[0].events],
                          [occupied("room"), added("room", a.member)])
         # Delivered at the third: the next POST is the next change's, sent once.
@@ -411,6 +444,27 @@ class Retries(WebhookTestCase):
         await self.expect_events([occupied("hall"), added("hall", a.member)])
         self.assertEqual(self.receiver.count, 4)
         self.assertNotIn("webhooks", self.server.stderr_text())
+
+
+class RetriesSignedAnew(WebhookTestCase):
+    """Each attempt is signed when it goes, so that a batch retried for longer than a
+    receiver's tolerance still arrives fresh: with retries over a second apart, the
+    timestamps differ."""
+
+    WEBHOOK_ARGS = ("--webhook-retry-delay", "1.2", "--webhook-max-retry-delay", "1.2")
+
+    def make_receiver(self):
+        return Receiver(self, answers=[500])
+
+    async def test_a_retry_carries_a_new_timestamp_and_signature(self):
+        a = await self.joined("alice")
+        await a.subscribe("room")
+        first, second = [await self.receiver.next_post() for _ in range(2)]
+        for post in (first, second):
+            self.check_post(post)
+        self.assertEqual(second.body, first.body)
+        self.assertGreater(int(second.timestamp), int(first.timestamp))
+        self.assertNotEqual(second.headers["X-Presence-Signature"], first.headers["X-Presence-Signature"])
 
 
 class DropAfterAttempts(WebhookTestCase):

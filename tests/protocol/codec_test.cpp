@@ -761,15 +761,38 @@ TEST(Reject, BadBase64IsInvalidParams) {
     }
 }
 
-TEST(Reject, Base64OfInvalidUtf8IsInvalidParams) {
-    const std::string head = R"({"jsonrpc":"2.0","method":"sgc@presence@publish@msg",)";
-    for (const std::string bytes : {"\xFF\xFE\xFD", "\xC0\xAF", "\xED\xA0\x80", "abc\xE2\x82"}) {
-        const std::string value = "\"" + b64(bytes) + "\"";
-        expect_rejected({
-            {head + R"("message":{"text":)" + value + "}}", ErrorCode::invalid_params},
-            {head + R"("members":[{"name":)" + value + "}]}", ErrorCode::invalid_params},
-            {R"({"jsonrpc":"2.0","method":)" + value + "}", ErrorCode::invalid_params},
-        });
+// sgcWebSockets' browser client encodes with btoa(), one byte per character: "café"
+// comes as the Latin-1 bytes 63 61 66 E9, which are no UTF-8.
+TEST(DecodeSgc, Base64OfBytesThatAreNotUtf8IsReadAsLatin1) {
+    const Message m = decode_ok(
+        R"({"jsonrpc":"2.0","method":"sgc@presence@publish@msg",)"
+        R"("member":{"id":"m1","name":")" + b64("caf\xE9") + R"(","info":")" + b64("\xA9 Zo\xEB") + R"("},)"
+        R"("channel":{"name":")" + b64("\xFC" "ber") + R"("},"message":{"text":")" + b64("\xFF\xFE\xFD\x80") + R"("},)"
+        R"("members":[{"id":"b0b","name":")" + b64("Ren\xE9" "e") + R"("}]})");
+    EXPECT_EQ(m.member, (Member{"m1", "café", "© Zoë"}));
+    EXPECT_EQ(m.channel, "über");
+    EXPECT_EQ(m.text, "ÿþý\u0080");
+    ASSERT_TRUE(m.members);
+    EXPECT_EQ(m.members->front().name, "Renée");
+}
+
+// Bytes that are valid UTF-8 are UTF-8, even where a Latin-1 reading was meant: "Ã©" sent
+// as Latin-1 is the bytes of "é" in UTF-8.
+TEST(DecodeSgc, Base64OfValidUtf8IsReadAsUtf8) {
+    const Message m = decode_ok(R"({"jsonrpc":"2.0","method":"sgc@presence@publish@msg",)"
+                                R"("message":{"text":")" + b64("\xC3\xA9") + R"("}})");
+    EXPECT_EQ(m.text, "é");
+}
+
+// Overlong forms, surrogates and truncated sequences are no UTF-8 either: read as Latin-1,
+// they become harmless characters rather than reaching anything as invalid text.
+TEST(DecodeSgc, Base64OfInvalidUtf8BecomesValidUtf8) {
+    for (const std::string bytes : {"\xC0\xAF", "\xED\xA0\x80", "abc\xE2\x82"}) {
+        const Message m = decode_ok(R"({"jsonrpc":"2.0","method":"sgc@presence@publish@msg",)"
+                                    R"("message":{"text":")" + b64(bytes) + R"("}})");
+        ASSERT_TRUE(m.text);
+        EXPECT_TRUE(is_valid_utf8(*m.text)) << testing::PrintToString(*m.text);
+        EXPECT_EQ(*m.text, latin1_to_utf8(bytes));
     }
 }
 

@@ -79,6 +79,19 @@ TEST(Base64, RejectsAnythingButCanonicalPaddedBase64) {
         EXPECT_FALSE(base64_decode(text)) << testing::PrintToString(text);
 }
 
+TEST(Latin1, EveryByteBecomesItsCodePointInUtf8) {
+    EXPECT_EQ(latin1_to_utf8(""), "");
+    EXPECT_EQ(latin1_to_utf8("plain \x01\x7F"), "plain \x01\x7F");
+    EXPECT_EQ(latin1_to_utf8("\0"s), "\0"s);
+    EXPECT_EQ(latin1_to_utf8("caf\xE9"), "caf\xC3\xA9");
+    EXPECT_EQ(latin1_to_utf8("\x80\xBF\xC0\xFF"), "\xC2\x80\xC2\xBF\xC3\x80\xC3\xBF");
+    std::string every_byte;
+    for (int c = 0; c < 256; ++c) every_byte += static_cast<char>(c);
+    const std::string utf8 = latin1_to_utf8(every_byte);
+    EXPECT_TRUE(is_valid_utf8(utf8));
+    EXPECT_EQ(utf8.size(), 128u + 2 * 128u);
+}
+
 TEST(Utf8, AcceptsValidText) {
     const std::vector<std::string> valid = {
         "",

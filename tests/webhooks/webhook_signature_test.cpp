@@ -5,25 +5,30 @@
 namespace presence {
 namespace {
 
-// RFC 4231, HMAC-SHA256 test cases 1 and 2.
-TEST(WebhookSignature, MatchesRfc4231) {
-    EXPECT_EQ(webhook_signature(std::string(20, '\x0b'), "Hi There"),
-              "sha256=b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
-    EXPECT_EQ(webhook_signature("Jefe", "what do ya want for nothing?"),
-              "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+// Computed with Python's hmac: hmac.new(b"secret", b'1700000000.{"events":[]}', sha256).
+TEST(WebhookSignature, IsTheHmacOfTimestampDotBody) {
+    EXPECT_EQ(webhook_signature("secret", "1700000000", "{\"events\":[]}"),
+              "sha256=3947de27ec923573170fccda604ddfb25583ff98dc51e96cca2e11c59545026a");
 }
 
-TEST(WebhookSignature, DependsOnEveryByteOfKeyAndBody) {
-    const std::string signature = webhook_signature("secret", "{\"events\":[]}");
-    EXPECT_NE(webhook_signature("secreT", "{\"events\":[]}"), signature);
-    EXPECT_NE(webhook_signature("secret", "{\"events\":[] }"), signature);
-    EXPECT_EQ(webhook_signature("secret", "{\"events\":[]}"), signature);
+TEST(WebhookSignature, DependsOnEveryByteOfKeyTimestampAndBody) {
+    const std::string signature = webhook_signature("secret", "1700000000", "{\"events\":[]}");
+    EXPECT_NE(webhook_signature("secreT", "1700000000", "{\"events\":[]}"), signature);
+    EXPECT_NE(webhook_signature("secret", "1700000000", "{\"events\":[] }"), signature);
+    // A request replayed later with a fresh timestamp no longer matches its signature.
+    EXPECT_NE(webhook_signature("secret", "1700000300", "{\"events\":[]}"), signature);
+    EXPECT_EQ(webhook_signature("secret", "1700000000", "{\"events\":[]}"), signature);
+}
+
+// The dot keeps timestamp and body apart: no digit may move from one to the other.
+TEST(WebhookSignature, TimestampAndBodyCannotTradeBytes) {
+    EXPECT_NE(webhook_signature("k", "17", "00{}"), webhook_signature("k", "1700", "{}"));
 }
 
 TEST(WebhookSignature, KeepsBytesOfAnyValue) {
     const std::string body("a\0b\xff", 4);
-    EXPECT_NE(webhook_signature("k", body), webhook_signature("k", std::string("a\0b\xfe", 4)));
-    EXPECT_NE(webhook_signature(std::string("k\0x", 3), body), webhook_signature("k", body));
+    EXPECT_NE(webhook_signature("k", "1", body), webhook_signature("k", "1", std::string("a\0b\xfe", 4)));
+    EXPECT_NE(webhook_signature(std::string("k\0x", 3), "1", body), webhook_signature("k", "1", body));
 }
 
 }  // namespace
