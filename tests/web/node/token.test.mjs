@@ -22,7 +22,7 @@ test('the token fixes the member id and name; setToken() is used from the next c
   });
   t.after(() => client.close());
   await within(client.connect(), 'connect() with a token');
-  assert.deepEqual(client.member, { id: 'ann', name: 'Ann', info: '', user: '' });
+  assert.deepEqual(client.member, { id: 'ann', name: 'Ann', info: '', user: 'ann' });  // the subject is the user
   await within(client.close(), 'close()');
 
   client.setToken(hs256({ sub: 'bea', exp: inTenMinutes() }));
