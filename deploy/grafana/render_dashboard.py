@@ -261,10 +261,12 @@ def formatted(value, unit):
             return f"{value / scale:.3g}{letter}{suffix}"
 
 
-def legend_of(fmt, labels):
+def legend_of(fmt, labels, tree):
+    """The legend format with the labels' values; the metric's name where that leaves
+    nothing (a label the scrapes lack, such as `instance` without Prometheus)."""
     found = dict(labels)
     text = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: found.get(m.group(1), ""), fmt or "").strip()
-    return text or "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(found.items())) + "}"
+    return text or " ".join(sorted(metric_names(tree)))
 
 
 def series_of(panel, scrapes, variables):
@@ -278,7 +280,7 @@ def series_of(panel, scrapes, variables):
                 if math.isfinite(value):
                     lines.setdefault(labels, []).append((t, value))
         for labels in sorted(lines, key=sorted):
-            out.append((legend_of(target.get("legendFormat"), labels), lines[labels]))
+            out.append((legend_of(target.get("legendFormat"), labels, tree), lines[labels]))
     return out
 
 
@@ -301,7 +303,20 @@ def draw_panel(panel, scrapes, variables):
         value = series[0][1][-1][1]
         parts.append(text(x + w / 2, y + h / 2 + 18, formatted(value, unit), 26, "middle", COLOURS[0], "bold"))
         return parts
-    legend_rows = min(len(series), 3)
+    # The legend names the series that are not 0 throughout, as many as three rows hold.
+    colours = {legend: COLOURS[n % len(COLOURS)] for n, (legend, _) in enumerate(series)}
+    shown = [legend for legend, points in series if any(v for _, v in points)] or [series[0][0]]
+    legend_items, row, used = [], 0, 0
+    for legend in shown:
+        width = 22 + 6.2 * len(legend)
+        if used and used + width > w - 76:
+            row, used = row + 1, 0
+        if row == 3:
+            break
+        legend_items.append((legend, used, row))
+        used += width
+    hidden = len(series) - len(legend_items)
+    legend_rows = legend_items[-1][2] + 1
     left, right, top, bottom = x + 62, x + w - 14, y + 36, y + h - 24 - 14 * legend_rows
     t0, t1 = scrapes[0][0], scrapes[-1][0]
     top_value = max(v for _, points in series for _, v in points)
@@ -317,16 +332,16 @@ def draw_panel(panel, scrapes, variables):
         ago = span * (1 - k / 2)
         parts.append(text(px, bottom + 14, f"-{ago / 60:.0f} min" if ago >= 60 else
                           (f"-{ago:.0f} s" if ago else "now"), 10, "middle", "#666"))
-    for n, (legend, points) in enumerate(series):
-        colour = COLOURS[n % len(COLOURS)]
+    for legend, points in series:
         path = " ".join(f"{left + (right - left) * (t - t0) / span:.1f},{bottom - (bottom - top) * v / top_value:.1f}"
                         for t, v in points)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
-        if n < legend_rows:
-            ly = bottom + 28 + 14 * n
-            parts.append(f'<rect x="{left}" y="{ly - 8}" width="10" height="3" fill="{colour}"/>')
-            more = f" (and {len(series) - legend_rows} more)" if n == legend_rows - 1 and len(series) > legend_rows else ""
-            parts.append(text(left + 16, ly, legend[:60] + more, 10, colour="#444"))
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colours[legend]}" stroke-width="1.6"/>')
+    for legend, dx, row in legend_items:
+        lx, ly = left + dx, bottom + 28 + 14 * row
+        parts.append(f'<rect x="{lx:.1f}" y="{ly - 8}" width="10" height="3" fill="{colours[legend]}"/>')
+        parts.append(text(lx + 14, ly, legend, 10, colour="#444"))
+    if hidden:
+        parts.append(text(right, bottom + 28 + 14 * (legend_rows - 1), f"+{hidden} at 0", 10, "end", "#888"))
     return parts
 
 
