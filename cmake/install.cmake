@@ -8,21 +8,24 @@ include(CMakePackageConfigHelpers)
 set(presence_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/Presence)
 set(presence_pkgconfig_dir ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-install(TARGETS presence-server presence-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)
-# Not GNUInstallDirs' LIBDIR: systemd looks in <prefix>/lib/systemd/system whatever the architecture.
-install(FILES ${PROJECT_SOURCE_DIR}/deploy/presence-server.service DESTINATION lib/systemd/system
-        COMPONENT server)
-# The configuration of a /usr install (the Debian package's: CPack installs there) is in
-# /etc, as GNUInstallDirs has it; any other prefix keeps its own etc/. Decided at install
-# time, when the prefix is known.
-install(CODE "
-  if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")
-    set(presence_config_dir /etc/presence)
-  else()
-    set(presence_config_dir \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}/presence\")
-  endif()
-  file(INSTALL DESTINATION \"\${presence_config_dir}\" TYPE FILE
-       FILES \"${PROJECT_SOURCE_DIR}/deploy/presence.toml\")" COMPONENT server)
+if(PRESENCE_BUILD_TOOLS)
+  install(TARGETS presence-server presence-cli presence-token RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+          COMPONENT server)
+  # Not GNUInstallDirs' LIBDIR: systemd looks in <prefix>/lib/systemd/system whatever the architecture.
+  install(FILES ${PROJECT_SOURCE_DIR}/deploy/presence-server.service DESTINATION lib/systemd/system
+          COMPONENT server)
+  # The configuration of a /usr install (the Debian package's: CPack installs there) is in
+  # /etc, as GNUInstallDirs has it; any other prefix keeps its own etc/. Decided at install
+  # time, when the prefix is known.
+  install(CODE "
+    if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")
+      set(presence_config_dir /etc/presence)
+    else()
+      set(presence_config_dir \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}/presence\")
+    endif()
+    file(INSTALL DESTINATION \"\${presence_config_dir}\" TYPE FILE
+         FILES \"${PROJECT_SOURCE_DIR}/deploy/presence.toml\")" COMPONENT server)
+endif()
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/presence DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         COMPONENT dev)

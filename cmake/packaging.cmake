@@ -22,9 +22,9 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_NAME presence-server)
 set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION net)
 # The summary line of both is the project's description; these follow it.
 set(CPACK_COMPONENT_SERVER_DESCRIPTION
-    "The server presence-server, the command-line client presence-cli, an example\n\
-systemd unit, presence-server.service (not enabled), and its configuration,\n\
-/etc/presence/presence.toml.")
+    "The server presence-server, the command-line client presence-cli, the token\n\
+tool presence-token, an example systemd unit, presence-server.service (not\n\
+enabled), and its configuration, /etc/presence/presence.toml.")
 # The configuration is the administrator's: dpkg keeps their changes on upgrade and removes
 # it on purge only.
 file(WRITE ${PROJECT_BINARY_DIR}/debian/server/conffiles "/etc/presence/presence.toml\n")

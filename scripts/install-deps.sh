@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libhiredis-dev libtomlplusplus-dev
+  libhiredis-dev libtomlplusplus-dev libedit-dev
   python3 python3-websockets
 )
 

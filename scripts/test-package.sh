@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Tests what the build tree BUILD (default build; configured and built first if need be)
 # installs and packages:
+#  - this tree configured as its consumers configure it, with neither GoogleTest nor Google
+#    Benchmark to be found: on its own with -DPRESENCE_BUILD_TESTS=OFF
+#    -DPRESENCE_BUILD_BENCHMARKS=OFF, and by tests/package/subdirectory (add_subdirectory),
+#    whose defaults leave out the tests, benchmarks, examples and tools;
 #  - `cmake --install` into a temporary prefix, then the consumers of tests/package built
 #    against it and run (each starts a server and connects a client to it): with
-#    find_package, shared and static, and with pkg-config;
+#    find_package, shared and static, and with pkg-config (its rpath set as the README
+#    says, without LD_LIBRARY_PATH);
 #  - `cpack -G DEB`: the files each package lists, and its conffiles; then, as root, the
 #    packages installed (apt resolves their dependencies), the find_package consumer built
 #    against them, and the packaged /usr/bin/presence-server started with the packaged
@@ -12,8 +17,9 @@
 #
 #   scripts/test-package.sh [BUILD]
 #
-# tests/package/subdirectory (add_subdirectory of this tree) builds every library once
-# more, so it is left to a run by hand (see its CMakeLists.txt).
+# tests/package/subdirectory (add_subdirectory of this tree) would build every library once
+# more, so it is only configured here; building it is left to a run by hand (see its
+# CMakeLists.txt).
 set -euo pipefail
 build=$(realpath -m "${1:-$(dirname "$0")/../build}")
 cd "$(dirname "$0")/.."
@@ -32,7 +38,7 @@ trap cleanup EXIT
 
 fail() { echo "test-package: FAILED: $*" >&2; exit 1; }
 
-# Runs the consumer $1 (any further arguments: NAME=value for its environment); it prints OK.
+# Runs the consumer $1 (any further arguments go to env(1): NAME=value, -u NAME); it prints OK.
 # One that has not ended within 30 s has its threads' stacks printed before it is killed.
 run_consumer() {
   local output=$work/consumer.out pid status=0
@@ -81,6 +87,21 @@ needs() { grep -qF "[$2" <<<"$(readelf -d "$1" | grep -F '(NEEDED)')"; }
 cmake --build "$build" -j "$(nproc)"
 libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$build/CMakeCache.txt")
 
+# Configures $2 into $1 with the further arguments, as a consumer without GoogleTest and
+# Google Benchmark: a find_package of either fails the configuration.
+configure_without_test_packages() {
+  cmake -S "$2" -B "$1" -G Ninja -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON \
+    "${@:3}" >"$1.log" 2>&1 || { cat "$1.log"; fail "configuring $2 without GoogleTest and Google Benchmark"; }
+}
+
+echo "== configured without tests and benchmarks, GoogleTest and Google Benchmark not found"
+configure_without_test_packages "$work/no-tests" . -DPRESENCE_BUILD_TESTS=OFF -DPRESENCE_BUILD_BENCHMARKS=OFF
+echo "== configured by add_subdirectory with its defaults, which need neither, nor toml++ and libedit"
+configure_without_test_packages "$work/subdirectory" tests/package/subdirectory \
+  -DCMAKE_DISABLE_FIND_PACKAGE_tomlplusplus=ON
+! grep -q '^__pkg_config_checked_LIBEDIT' "$work/subdirectory/CMakeCache.txt" \
+  || fail "add_subdirectory with its defaults looks for libedit"
+
 echo "== cmake --install into a temporary prefix"
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" --strip >"$work/install.log"
@@ -98,15 +119,17 @@ run_consumer "$work/find_package-static/consumer"
 
 echo "== pkg-config consumer"
 mkdir "$work/pkg-config"
-PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig make -s -f tests/package/pkg-config/Makefile OUT="$work/pkg-config"
-run_consumer "$work/pkg-config/consumer" LD_LIBRARY_PATH="$prefix/$libdir"
+# A prefix outside the loader's paths: the consumer finds the libraries by its rpath.
+PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig make -s -f tests/package/pkg-config/Makefile OUT="$work/pkg-config" \
+  LDFLAGS="-Wl,-rpath,$(PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig pkg-config --variable=libdir presence-server)"
+run_consumer "$work/pkg-config/consumer" -u LD_LIBRARY_PATH
 
 echo "== cpack -G DEB"
 cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/deb" >"$work/cpack.log" 2>&1 \
   || { cat "$work/cpack.log"; fail "cpack"; }
 server_deb=$(echo "$work"/deb/presence-server_*.deb)
 dev_deb=$(echo "$work"/deb/presence-dev_*.deb)
-check_lists "$server_deb" usr/bin/presence-server usr/bin/presence-cli \
+check_lists "$server_deb" usr/bin/presence-server usr/bin/presence-cli usr/bin/presence-token \
   usr/lib/systemd/system/presence-server.service etc/presence/presence.toml
 [ "$(dpkg-deb -I "$server_deb" conffiles)" = /etc/presence/presence.toml ] \
   || fail "presence-server's conffiles are not /etc/presence/presence.toml"

@@ -16,6 +16,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 #include <boost/beast/websocket.hpp>
+#include <algorithm>
 #include <deque>
 #include <stdexcept>
 #include <type_traits>
@@ -33,6 +34,8 @@ using Clock = std::chrono::steady_clock;
 using Plain = beast::tcp_stream;
 using Tls = beast::ssl_stream<beast::tcp_stream>;
 
+// Of a refused handshake's answer, shown in the error.
+constexpr std::size_t max_reason_bytes = 200;
 constexpr int close_no_status = 1005;
 constexpr int close_abnormal = 1006;
 
@@ -200,6 +203,7 @@ private:
     }
 
     void on_handshake(beast::error_code ec) {
+        if (ec == websocket::error::upgrade_declined && state_ == State::connecting) return fail(refusal(), {});
         if (ec || state_ != State::connecting)
             return fail("WebSocket handshake with " + url_.authority() + " failed", ec);
         // A server may choose no sub-protocol, but never one we did not offer (RFC 6455 4.1).
@@ -215,6 +219,19 @@ private:
         handlers_.on_open();
         read();
         write_next();
+    }
+
+    // "... refused the WebSocket handshake: HTTP 401 Unauthorized: token expired", with the
+    // first line of the answer's body, if it has one that reads as text.
+    std::string refusal() const {
+        std::string text = url_.authority() + " refused the WebSocket handshake: HTTP " +
+                           std::to_string(response_.result_int()) + " " + std::string(response_.reason());
+        const std::string& body = response_.body();
+        const std::string line = body.substr(0, std::min(body.find_first_of("\r\n"), max_reason_bytes));
+        const bool readable =
+            std::all_of(line.begin(), line.end(), [](unsigned char c) { return c >= 0x20 && c != 0x7f; });
+        if (!line.empty() && readable) text += ": " + line;
+        return text;
     }
 
     void read() {

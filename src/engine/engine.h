@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "metrics/latency_histogram.h"
 #include "presence/frame.h"
 #include "presence/member.h"
 
@@ -90,6 +91,8 @@ public:
     virtual std::uint64_t deliveries() const { return 0; }
     // The last round trip to the shared view that the engine timed, if any.
     virtual std::optional<std::chrono::steady_clock::duration> round_trip() const { return std::nullopt; }
+    // Every round trip timed so far; null for an engine that times none.
+    virtual const LatencyHistogram* round_trips() const { return nullptr; }
     // This node's id among the nodes sharing the view; "" for an engine of one node.
     virtual std::string node_id() const { return {}; }
 

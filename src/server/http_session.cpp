@@ -165,6 +165,16 @@ Response refusal(const Request& request, Admission refused) {
     return refusal(request, http::status::too_many_requests, "too many connections from this address");
 }
 
+// One line per refusal, at debug level: the periodic warnings count refusals, this one
+// names the address. `refused` is the answer, whose body is its reason and a newline.
+const Response& logged(const ServerCore& core, const boost::asio::ip::address& from, const Response& refused) {
+    const std::string_view reason(refused.body().data(), refused.body().size() - 1);
+    if (const auto& log = core.hooks().on_log)
+        log(LogLevel::debug, "upgrade from " + from.to_string() + " refused: " + std::to_string(refused.result_int()) +
+                                 " " + std::string(reason));
+    return refused;
+}
+
 // Without a valid token. The reason names what is wrong, never the token.
 Response unauthorized(const Request& request, const std::string& reason) {
     Response res = refusal(request, http::status::unauthorized, reason);
@@ -198,7 +208,10 @@ void HttpSession<Stream>::run() {
         beast::get_lowest_layer(stream_).expires_after(request_timeout);
         stream_.async_handshake(boost::asio::ssl::stream_base::server,
                                 [self = this->shared_from_this()](beast::error_code ec) {
-                                    if (ec) return self->close();
+                                    if (ec) {
+                                        self->outcome_ = ConnectionOutcome::tls_failed;
+                                        return self->close();
+                                    }
                                     self->read();
                                 });
     } else {
@@ -230,11 +243,13 @@ void HttpSession<Stream>::upgrade() {
                             choose_subprotocol(request[http::field::sec_websocket_protocol]),
                             std::chrono::system_clock::now());
     if (!entry.grant) {
+        outcome_ = ConnectionOutcome::refused;
         ++core_->traffic.refused_unauthorized;
-        return respond(unauthorized(request, entry.refusal));
+        return respond(logged(*core_, address_, unauthorized(request, entry.refusal)));
     }
     const Admission admission = core_->admit(address_);
-    if (admission != Admission::admitted) return respond(refusal(request, admission));
+    outcome_ = admission == Admission::admitted ? ConnectionOutcome::websocket : ConnectionOutcome::refused;
+    if (admission != Admission::admitted) return respond(logged(*core_, address_, refusal(request, admission)));
     std::make_shared<WebsocketSession<Stream>>(std::move(stream_), address_, core_)
         ->run(parser_->release(), std::move(*entry.grant));
 }

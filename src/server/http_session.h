@@ -29,6 +29,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
 public:
     HttpSession(Stream&& stream, const boost::asio::ip::address& address, std::shared_ptr<ServerCore> core,
                 HttpRole role);
+    ~HttpSession() { core_->measures.count(outcome_); }
     void run();
 
 private:
@@ -46,6 +47,7 @@ private:
     boost::asio::ip::address address_;  // the client's
     std::shared_ptr<ServerCore> core_;
     HttpRole role_;
+    ConnectionOutcome outcome_ = ConnectionOutcome::http;  // counted when the session ends
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
 };

@@ -1,8 +1,18 @@
 #include "server/metrics.h"
 
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <vector>
 
 #include "presence/version.h"
 #include "server/server_core.h"
@@ -30,6 +40,8 @@ void append_escaped(std::string& out, std::string_view value) {
 class Exposition {
 public:
     explicit Exposition(std::string& out) : out_(out) {}
+
+    std::string& out() { return out_; }
 
     void family(std::string_view name, std::string_view type, std::string_view help) {
         out_.append("# HELP ").append(name).append(" ").append(help).append("\n");
@@ -146,6 +158,106 @@ void write_refusals(Exposition& e, const ServerCore& core) {
     e.sample(limits, "limit", "update_rate", hit.updates);
 }
 
+// --- The process, read from /proc as the Prometheus client libraries read it ------------
+
+std::string read_file(const char* path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// The fields of /proc/self/stat after the command name (which may hold spaces and
+// parentheses): the first is field 3, the state.
+std::vector<std::string> stat_fields() {
+    const std::string stat = read_file("/proc/self/stat");
+    const std::size_t name_end = stat.rfind(')');
+    if (name_end == std::string::npos) return {};
+    std::istringstream in(stat.substr(name_end + 1));
+    std::vector<std::string> fields;
+    for (std::string field; in >> field;) fields.push_back(field);
+    return fields;
+}
+
+// Field `number` of /proc/self/stat (numbered from 1, as proc(5) does), as a number.
+std::optional<double> stat_field(const std::vector<std::string>& fields, std::size_t number) {
+    if (number < 3 || number - 3 >= fields.size()) return std::nullopt;
+    return std::strtod(fields[number - 3].c_str(), nullptr);
+}
+
+// When the system booted, in seconds since the Unix epoch: "btime" of /proc/stat.
+std::optional<double> boot_time() {
+    std::istringstream in(read_file("/proc/stat"));
+    for (std::string key; in >> key;) {
+        if (key == "btime") {
+            double seconds = 0;
+            if (in >> seconds) return seconds;
+            return std::nullopt;
+        }
+        in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    return std::nullopt;
+}
+
+// Every descriptor is an entry of /proc/self/fd (the one that lists them included, which
+// is not counted). A scrape of a server with many connections pays one pass over them.
+std::optional<std::uint64_t> open_descriptors() {
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (dir == nullptr) return std::nullopt;
+    std::uint64_t count = 0;
+    while (const dirent* entry = ::readdir(dir))
+        if (entry->d_name[0] != '.') ++count;
+    ::closedir(dir);
+    return count > 0 ? count - 1 : 0;
+}
+
+void write_process(Exposition& e) {
+    const std::vector<std::string> fields = stat_fields();
+    const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    const auto user = stat_field(fields, 14), system = stat_field(fields, 15);
+    if (user && system && ticks > 0) {
+        e.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+        e.sample("process_cpu_seconds_total", (*user + *system) / ticks);
+    }
+    if (const auto started = stat_field(fields, 22), booted = boot_time(); started && booted && ticks > 0) {
+        e.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+        e.sample("process_start_time_seconds", *booted + *started / ticks);
+    }
+    if (const auto bytes = stat_field(fields, 23)) {
+        e.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+        e.sample("process_virtual_memory_bytes", static_cast<std::uint64_t>(*bytes));
+    }
+    if (const auto pages = stat_field(fields, 24)) {
+        e.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+        e.sample("process_resident_memory_bytes",
+                 static_cast<std::uint64_t>(*pages) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)));
+    }
+    if (const auto open = open_descriptors()) {
+        e.family("process_open_fds", "gauge", "Number of open file descriptors.");
+        e.sample("process_open_fds", *open);
+    }
+    if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+        e.family("process_max_fds", "gauge", "Maximum number of open file descriptors.");
+        e.sample("process_max_fds", static_cast<std::uint64_t>(limit.rlim_cur));
+    }
+}
+
+void write_outcomes(Exposition& e, const ServerCore& core) {
+    constexpr std::string_view accepted = "presence_connections_accepted_total";
+    e.family(accepted, "counter", "TCP connections accepted, by what became of them: websocket (upgraded), "
+                                  "refused (a limit or no valid token), tls_failed, http (no upgrade).");
+    const auto& counts = core.measures.outcomes;
+    constexpr std::array<std::string_view, 4> names{"websocket", "refused", "tls_failed", "http"};
+    for (std::size_t i = 0; i < names.size(); ++i) e.sample(accepted, "outcome", names[i], counts[i]);
+}
+
+void write_latencies(Exposition& e, const ServerCore& core) {
+    constexpr std::string_view publish = "presence_publish_to_write_seconds";
+    e.family(publish, "histogram",
+             "From the making of a published message's frame to the end of its write to a recipient.");
+    core.measures.publish_to_write.write(e.out(), publish);
+}
+
 // Each namespace has its own connections to Redis.
 void write_redis(Exposition& e, const ServerCore& core) {
     if (!core.shared_engine()) return;
@@ -159,6 +271,16 @@ void write_redis(Exposition& e, const ServerCore& core) {
     for (const auto& ns : core.namespaces)
         if (const auto round_trip = ns->engine->round_trip())
             e.sample(latency, "namespace", ns->guid, seconds_of(*round_trip));
+    constexpr std::string_view round_trips = "presence_redis_round_trip_seconds";
+    e.family(round_trips, "histogram",
+             "Round trips of the liveness renewals Redis answered, behind this node's other commands.");
+    for (const auto& ns : core.namespaces) {
+        if (const LatencyHistogram* histogram = ns->engine->round_trips()) {
+            std::string label = "namespace=\"";
+            append_escaped(label, ns->guid);
+            histogram->write(e.out(), round_trips, label + "\"");
+        }
+    }
 }
 
 }  // namespace
@@ -166,11 +288,14 @@ void write_redis(Exposition& e, const ServerCore& core) {
 std::string metrics_text(const ServerCore& core) {
     std::string out;
     Exposition e(out);
+    write_process(e);
     write_build(e, core);
     write_sizes(e, core);
     write_traffic(e, core);
     write_service(e, core);
     write_refusals(e, core);
+    write_outcomes(e, core);
+    write_latencies(e, core);
     write_redis(e, core);
     if (core.webhooks) core.webhooks->write_metrics(out);
     return out;

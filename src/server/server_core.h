@@ -15,6 +15,7 @@
 #include "auth/token_verifier.h"
 #include "protocol/broker_framing.h"
 #include "server/engine_factory.h"
+#include "server/metrics.h"
 #include "server/namespace.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
@@ -161,6 +162,7 @@ struct ServerCore {
     std::map<boost::asio::ip::address, std::size_t> websockets_from;
     Refusals refusals;
     Traffic traffic;
+    Measures measures;
     // Set by Server::start.
     std::chrono::system_clock::time_point started_at;
     std::chrono::steady_clock::time_point started_steady;

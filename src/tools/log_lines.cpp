@@ -50,10 +50,21 @@ std::string log_line(std::chrono::system_clock::time_point time, LogLevel level,
     return boost::json::serialize(entry) + "\n";
 }
 
+std::string_view journal_priority(LogLevel level) {
+    switch (level) {
+    case LogLevel::error: return "<3>";
+    case LogLevel::warning: return "<4>";
+    case LogLevel::info: return "<6>";
+    case LogLevel::debug: break;
+    }
+    return "<7>";
+}
+
 void Log::write(LogLevel level, std::string_view message) const {
     if (!shows(level)) return;
     const std::string line = log_line(std::chrono::system_clock::now(), level, message, format_);
     std::lock_guard lock(mutex_);
+    if (to_journal_) std::cerr << journal_priority(level);
     std::cerr << line << std::flush;
 }
 

@@ -27,10 +27,16 @@ LogFormat log_format_named(std::string_view name);
 std::string log_line(std::chrono::system_clock::time_point time, LogLevel level, std::string_view message,
                      LogFormat format);
 
-// Writes the entries of `threshold` and those more urgent, from any thread, each whole.
+// The priority prefix of sd-daemon(3) for an entry of `level`: "<3>" for an error, "<4>",
+// "<6>" and "<7>" for the others. The journal takes it off and files the line under it.
+std::string_view journal_priority(LogLevel level);
+
+// Writes the entries of `threshold` and those more urgent, from any thread, each whole;
+// with `to_journal`, each after its priority prefix.
 class Log {
 public:
-    Log(LogLevel threshold, LogFormat format) : threshold_(threshold), format_(format) {}
+    Log(LogLevel threshold, LogFormat format, bool to_journal = false)
+        : threshold_(threshold), format_(format), to_journal_(to_journal) {}
 
     bool shows(LogLevel level) const { return level <= threshold_; }
     void write(LogLevel level, std::string_view message) const;
@@ -38,6 +44,7 @@ public:
 private:
     const LogLevel threshold_;
     const LogFormat format_;
+    const bool to_journal_;
     mutable std::mutex mutex_;
 };
 

@@ -1,5 +1,7 @@
 // presence-cli: a Presence member on the command line. Commands come from stdin, one per
 // line; every event is printed as it happens, one line each (readable, or JSON with --json).
+// At a terminal, commands are typed with line editing and history, and events appear above
+// the command being typed. The token of the URL is never printed.
 #include <poll.h>
 #include <unistd.h>
 
@@ -7,8 +9,10 @@
 #include <boost/program_options.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <clocale>
 #include <condition_variable>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -17,11 +21,13 @@
 #include "presence/client.h"
 #include "protocol/codec.h"
 #include "tools/command_line.h"
+#include "tools/line_editor.h"
 
 namespace {
 
 namespace json = boost::json;
 namespace po = boost::program_options;
+using presence::tools::LineEditor;
 using presence::tools::parse_command_line;
 using presence::tools::seconds;
 using presence::Member;
@@ -50,16 +56,46 @@ std::string room_of(const std::string& channel) { return channel.empty() ? "*" :
 std::string channel_of(const std::string& room) { return room == "*" || room == "-" ? "" : room; }
 std::string describe(const Member& m) { return (m.name.empty() ? "?" : m.name) + " (" + m.id + ")"; }
 
-// Prints whole lines, flushed one by one, from any thread. An event that comes while the
-// prompt waits for input takes the prompt's place, and the prompt follows it.
+// The value of the `token` query parameter of `url`, as written there; "" for none.
+std::string token_in(const std::string& url) {
+    const std::size_t query = url.find('?');
+    for (std::size_t at = query; at != std::string::npos; at = url.find('&', at + 1)) {
+        if (url.compare(at + 1, 6, "token=") != 0) continue;
+        const std::size_t start = at + 7;
+        return url.substr(start, url.find('&', start) - start);
+    }
+    return {};
+}
+
+// `text` with each occurrence of `secret` replaced.
+std::string hidden(std::string text, const std::string& secret) {
+    if (secret.empty()) return text;
+    constexpr std::string_view mask = "[hidden]";
+    for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + mask.size()))
+        text.replace(at, secret.size(), mask);
+    return text;
+}
+
+// What a remote member wrote may hold control characters: at a terminal they would move the
+// cursor or change colours, so they are shown as '?' (line feeds stay).
+std::string printable(std::string text) {
+    std::ranges::replace_if(text, [](unsigned char c) { return (c < 0x20 && c != '\n') || c == 0x7f; }, '?');
+    return text;
+}
+
+// Prints whole lines, flushed one by one, from any thread, never the token. With a line
+// editor, through it: above the command being typed. Otherwise an event that comes while
+// the prompt waits for input takes the prompt's place, and the prompt follows it.
 class Printer {
 public:
-    explicit Printer(bool as_json) : json_(as_json) {}
+    Printer(bool as_json, std::string token, LineEditor* editor)
+        : json_(as_json), token_(std::move(token)), editor_(editor) {}
 
     void event(const std::string& text, const json::object& object) {
+        std::string line = hidden(json_ ? json::serialize(object) : text, token_);
+        if (editor_) return editor_->show(printable(std::move(line)));
         std::lock_guard lock(mutex_);
-        std::cout << (prompting_ ? "\r" : "") << (json_ ? json::serialize(object) : text) << '\n'
-                  << (prompting_ ? "> " : "") << std::flush;
+        std::cout << (prompting_ ? "\r" : "") << line << '\n' << (prompting_ ? "> " : "") << std::flush;
     }
 
     void prompt(bool shown) {
@@ -70,6 +106,8 @@ public:
 
 private:
     bool json_;
+    const std::string token_;
+    LineEditor* const editor_;
     bool prompting_ = false;
     std::mutex mutex_;
 };
@@ -122,17 +160,22 @@ private:
 // One member: reads commands, prints events, tracks the answers still due.
 class Cli {
 public:
-    explicit Cli(const CliOptions& options)
-        : options_(options), printer_(options.json), client_(options.client, events()) {}
+    // `editing`: commands are typed at a terminal, with a line editor.
+    Cli(const CliOptions& options, bool editing)
+        : options_(options),
+          editor_(editing ? std::make_unique<LineEditor>("presence-cli", "> ") : nullptr),
+          printer_(options.json, token_in(options.client.url), editor_.get()),
+          client_(options.client, events()) {}
 
     int run() {
         client_.connect();
         if (!wait_joined()) return 1;
-        const bool interactive = ::isatty(STDIN_FILENO);
+        // Without an editor, a prompt only where someone types.
+        const bool prompted = !editor_ && ::isatty(STDIN_FILENO);
         for (;;) {
-            if (interactive) printer_.prompt(true);
-            const std::optional<std::string> line = input_.next();
-            if (interactive) printer_.prompt(false);
+            if (prompted) printer_.prompt(true);
+            const std::optional<std::string> line = editor_ ? editor_->next() : input_.next();
+            if (prompted) printer_.prompt(false);
             if (!line) break;
             if (!execute(*line)) break;
         }
@@ -237,7 +280,9 @@ private:
             closing = closing_;
         }
         changed_.notify_all();
-        if (!closing) input_.stop();
+        if (closing) return;
+        if (editor_) editor_->stop();
+        input_.stop();
     }
 
     presence::ClientEvents events() {
@@ -342,6 +387,7 @@ private:
     }
 
     const CliOptions& options_;
+    const std::unique_ptr<LineEditor> editor_;  // at a terminal only
     Printer printer_;
     LineReader input_;
     std::string self_;  // our member id; io thread only
@@ -412,11 +458,14 @@ int main(int argc, char** argv) {
     options.client.ack.timeout = seconds(durations.ack_timeout);
     options.client.heartbeat_interval = seconds(durations.heartbeat_interval);
     options.client.heartbeat_timeout = seconds(durations.heartbeat_timeout);
+    const bool editing = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
+    // The line editor reads and shows multibyte text as the locale has it (UTF-8).
+    if (editing) std::setlocale(LC_CTYPE, "");
     try {
-        Cli cli(options);
+        Cli cli(options, editing);
         return cli.run();
     } catch (const std::exception& e) {
-        std::cerr << "presence-cli: " << e.what() << std::endl;
+        std::cerr << "presence-cli: " << hidden(e.what(), token_in(options.client.url)) << std::endl;
         return 2;
     }
 }

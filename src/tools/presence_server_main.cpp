@@ -15,6 +15,7 @@
 #include "tools/configuration.h"
 #include "tools/log_lines.h"
 #include "tools/option_values.h"
+#include "tools/systemd_notify.h"
 
 namespace po = boost::program_options;
 using presence::LogLevel;
@@ -228,7 +229,7 @@ int main(int argc, char** argv) {
     if (const auto done = presence::tools::load_configuration(argc, argv, description, sources)) return *done;
     apply(extras, options);
     const Log log(presence::tools::log_level_named(extras.log_level),
-                  presence::tools::log_format_named(extras.log_format));
+                  presence::tools::log_format_named(extras.log_format), presence::tools::stderr_is_journal());
 
     try {
         // Signals are caught before the address is announced: whoever reads that line may
@@ -240,8 +241,12 @@ int main(int argc, char** argv) {
             server.add_namespace(guid, options.presence, logging_hooks(log));
         server.start();
         std::cout << "presence-server listening on " << options.host << ":" << server.port() << std::endl;
-        log.write(LogLevel::info, started(options, server.port(), extras.namespaces));
+        const std::string listening = started(options, server.port(), extras.namespaces);
+        log.write(LogLevel::info, listening);
+        // Under systemd (Type=notify), `systemctl start` returns once the server listens.
+        presence::tools::notify_systemd("READY=1\nSTATUS=" + listening);
         signals.async_wait([&log](boost::system::error_code, int signal) {
+            presence::tools::notify_systemd("STOPPING=1");
             log.write(LogLevel::info, std::string(signal == SIGINT ? "SIGINT" : "SIGTERM") + ": stopping");
         });
         signals_io.run();

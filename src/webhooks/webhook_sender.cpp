@@ -139,13 +139,16 @@ void WebhookSender::send_batch() {
 
 void WebhookSender::attempt() {
     posting_ = true;
-    poster_->post(signed_request(url_, options_.secret, batch_), [this, alive = std::weak_ptr<int>(lifetime_)](const std::string& failure) {
-        if (!alive.expired()) answered(failure);
-    });
+    posted_at_ = Clock::now();
+    poster_->post(signed_request(url_, options_.secret, batch_),
+                  [this, alive = std::weak_ptr<int>(lifetime_)](const std::string& failure) {
+                      if (!alive.expired()) answered(failure);
+                  });
 }
 
 void WebhookSender::answered(const std::string& failure) {
     posting_ = false;
+    request_durations_.observe(Clock::now() - posted_at_);
     const std::size_t events = queue_.batch_events();
     const std::size_t attempts = queue_.attempts() + 1;
     if (failure.empty()) {
@@ -267,6 +270,9 @@ void WebhookSender::write_metrics(std::string& out) const {
     write_metric(out, "presence_webhook_queue_events", "gauge",
                  "Webhook events waiting, besides the batch being delivered.");
     write_sample(out, "presence_webhook_queue_events", "", queue_.waiting());
+    write_metric(out, "presence_webhook_request_duration_seconds", "histogram",
+                 "Webhook POST attempts, from the request's start to its answer, failure or timeout.");
+    request_durations_.write(out, "presence_webhook_request_duration_seconds");
 }
 
 void report_changes(ServerHooks& hooks, const std::string& guid, const std::unique_ptr<WebhookSender>& sender) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "metrics/latency_histogram.h"
 #include "presence/member.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
@@ -65,6 +66,8 @@ private:
     WebhookQueue queue_;
     std::string batch_;                                  // the body of the batch being delivered
     bool posting_ = false;                               // its attempt is in flight
+    Clock::time_point posted_at_;                        // when that attempt began
+    LatencyHistogram request_durations_;                 // of the attempts answered
     // When the next batch is due, or the next attempt of the current one.
     boost::asio::steady_timer timer_;
     std::optional<Clock::time_point> timer_at_;

@@ -57,8 +57,20 @@ FAMILIES = {
     "presence_ack_dropped_total": "counter",
     "presence_connections_refused_total": "counter",
     "presence_limits_hit_total": "counter",
+    "presence_connections_accepted_total": "counter",
+    "presence_publish_to_write_seconds": "histogram",
+    # As the Prometheus client libraries name them.
+    "process_cpu_seconds_total": "counter",
+    "process_start_time_seconds": "gauge",
+    "process_virtual_memory_bytes": "gauge",
+    "process_resident_memory_bytes": "gauge",
+    "process_open_fds": "gauge",
+    "process_max_fds": "gauge",
 }
-REDIS_FAMILIES = {"presence_redis_up": "gauge", "presence_redis_latency_seconds": "gauge"}
+REDIS_FAMILIES = {"presence_redis_up": "gauge", "presence_redis_latency_seconds": "gauge",
+                  "presence_redis_round_trip_seconds": "histogram"}
+OUTCOMES = ("websocket", "refused", "tls_failed", "http")
+HISTOGRAM = '# HELP h H.\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 0.5\nh_count 2\n'
 ERROR_CODES = ("1", "2", "3", "5", "6", "10", "11", "12", "20", "30", "40", "41", "42", "43",
                "44", "45", "-32700", "-32600", "-32601", "-32602")
 
@@ -92,14 +104,20 @@ def parse_labels(text, where):
     return labels
 
 
+HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
+
+
 class Exposition:
     """One scrape, parsed: each family has a HELP line, then its TYPE line, then all its
     samples; counters end in _total and are finite and not negative; no series twice; no
-    label names a member or a channel; the text ends with a newline and has no blank line."""
+    label names a member or a channel; the text ends with a newline and has no blank line.
+    A histogram's series are NAME_bucket with `le` bounds in increasing order, cumulative,
+    the last +Inf, then NAME_sum and NAME_count, which is the +Inf bucket's."""
 
     def __init__(self, text):
         self.types = {}
         self.samples = {}  # (name, frozenset of label items) -> value
+        self.buckets = {}  # (histogram, frozenset of its other labels) -> [(le, count)] in order
         if not text.endswith("\n"):
             raise AssertionError("the exposition must end with a newline")
         lines = text[:-1].split("\n")
@@ -113,6 +131,7 @@ class Exposition:
                 continue
             self._sample(lines[i], family, where)
             i += 1
+        self._check_histograms()
 
     def _declare(self, help_line, type_line, where):
         """A HELP line and the TYPE line that must follow it; returns the family's name."""
@@ -135,19 +154,39 @@ class Exposition:
         if not m:
             raise AssertionError(f"{where}: not a sample line")
         name, labels, value = m.group(1), parse_labels(m.group(2) or "", where), m.group(3)
-        if name != family:
+        kind = self.types.get(family)
+        if name != family and not (kind == "histogram" and name in (family + x for x in HISTOGRAM_SUFFIXES)):
             raise AssertionError(f"{where}: sample outside its family ({family})")
         if not VALUE.fullmatch(value):
             raise AssertionError(f"{where}: bad value")
         number = float(value)
-        if self.types[name] == "counter" and not (math.isfinite(number) and number >= 0):
+        if kind in ("counter", "histogram") and not (math.isfinite(number) and number >= 0):
             raise AssertionError(f"{where}: a counter must be finite and not negative")
+        if kind == "histogram" and ("le" in labels) != name.endswith("_bucket"):
+            raise AssertionError(f"{where}: le belongs to the buckets, and only to them")
+        if kind == "histogram" and name.endswith("_bucket"):
+            others = frozenset((k, v) for k, v in labels.items() if k != "le")
+            self.buckets.setdefault((family, others), []).append((float(labels["le"]), number))
         if UNBOUNDED_LABELS & labels.keys():
             raise AssertionError(f"{where}: a label per member or channel")
         key = (name, frozenset(labels.items()))
         if key in self.samples:
             raise AssertionError(f"{where}: series given twice")
         self.samples[key] = number
+
+    def _check_histograms(self):
+        for (family, labels), buckets in self.buckets.items():
+            bounds = [le for le, _ in buckets]
+            counts = [n for _, n in buckets]
+            if bounds != sorted(set(bounds)) or bounds[-1] != math.inf:
+                raise AssertionError(f"{family}{dict(labels)}: bounds not increasing to +Inf: {bounds}")
+            if counts != sorted(counts):
+                raise AssertionError(f"{family}{dict(labels)}: buckets not cumulative: {counts}")
+            for suffix in ("_sum", "_count"):
+                if (family + suffix, labels) not in self.samples:
+                    raise AssertionError(f"{family}{dict(labels)}: no {suffix}")
+            if self.samples[(family + "_count", labels)] != counts[-1]:
+                raise AssertionError(f"{family}{dict(labels)}: _count is not the +Inf bucket")
 
     def value(self, name, **labels):
         key = (name, frozenset(labels.items()))
@@ -276,6 +315,7 @@ class Metrics(Operations):
     def test_the_parser_refuses_what_the_format_does_not_allow(self):
         good = "# HELP a_total A.\n# TYPE a_total counter\na_total 1\n"
         Exposition(good)
+        Exposition(HISTOGRAM)
         for bad in (good[:-1],                                            # no final newline
                     good.replace("a_total 1", "a_total{x=\"1\"} 1\na_total{x=\"1\"} 2"),
                     good.replace("a_total 1", "b_total 1"),               # outside its family
@@ -285,9 +325,41 @@ class Metrics(Operations):
                     good.replace("a_total 1", 'a_total{x="\\q"} 1'),      # bad escape
                     "# TYPE a gauge\na 1\n",                               # no HELP
                     "# HELP a A.\n# TYPE a counter\na 1\n",               # counter without _total
-                    good + "\n"):
+                    good + "\n",
+                    HISTOGRAM.replace('le="1"} 1', 'le="1"} 3'),           # not cumulative
+                    HISTOGRAM.replace('{le="+Inf"}', '{le="2"}'),          # no +Inf
+                    HISTOGRAM.replace("h_count 2", "h_count 1"),            # count is not +Inf's
+                    HISTOGRAM.replace("h_sum 0.5\n", ""),                   # no sum
+                    HISTOGRAM.replace("h_sum", 'h_sum{le="1"}'),            # le on the sum
+                    HISTOGRAM.replace("h_count", "h_total")):               # outside its family
             with self.assertRaises(AssertionError, msg=bad):
                 Exposition(bad)
+
+    def test_the_process_figures_are_those_of_proc(self):
+        pid = self.server.proc.pid
+        m = self.metrics()
+        with open(f"/proc/{pid}/status") as f:
+            peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+        resident = m.value("process_resident_memory_bytes")
+        self.assertTrue(0 < resident <= peak, (resident, peak))
+        self.assertGreaterEqual(m.value("process_virtual_memory_bytes"), resident)
+        with open(f"/proc/{pid}/limits") as f:
+            soft = next(line.split()[3] for line in f if line.startswith("Max open files"))
+        self.assertEqual(m.value("process_max_fds"), int(soft))
+        with open(f"/proc/{pid}/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        with open("/proc/stat") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        self.assertAlmostEqual(m.value("process_start_time_seconds"),
+                               boot + start_ticks / os.sysconf("SC_CLK_TCK"), places=6)
+        cpu = m.value("process_cpu_seconds_total")
+        self.assertGreaterEqual(self.metrics().value("process_cpu_seconds_total"), cpu)
+
+    async def test_open_descriptors_follow_the_connections(self):
+        before = self.metrics().value("process_open_fds")
+        for i in range(5):
+            await self.connect(f"c{i}")
+        self.assertGreaterEqual(self.metrics().value("process_open_fds") - before, 5)
 
     async def test_counters_follow_a_join_and_a_publish(self):
         a = await self.joined("alice")
@@ -520,6 +592,25 @@ class RefusedConnections(Operations):
         self.assert_deltas(before, after, {"presence_connections_refused_total": 0}, reason="server_full")
 
 
+    async def test_accepted_connections_are_counted_by_outcome(self):
+        before = self.metrics()
+        with self.assertRaises(InvalidStatusCode):
+            await websockets.connect(self.server.url + "?token=not.a.token", open_timeout=TIMEOUT)
+        await self.connect("anonymous")
+        with self.assertRaises(InvalidStatusCode):
+            await self.connect("second")
+
+        def counted():
+            m = self.metrics()
+            moved = {o: m.value("presence_connections_accepted_total", outcome=o)
+                     - before.value("presence_connections_accepted_total", outcome=o) for o in OUTCOMES}
+            # A connection is counted when it ends: the HTTP ones of the scrapes, soon after.
+            return moved if moved["refused"] == 2 and moved["http"] >= 1 else None
+
+        moved = await eventually(counted, "the refused connections and a scrape's counted")
+        self.assertEqual((moved["websocket"], moved["tls_failed"]), (1, 0))
+
+
 class ServerFull(Operations):
 
     SERVER_ARGS = ("--max-connections", "1")
@@ -630,6 +721,7 @@ class RedisReadiness(Operations):
     async def test_redis_down_is_not_ready_and_back_is_ready(self):
         m = await eventually(self.redis_metrics_up, "a timed liveness round trip")
         self.assertEqual(m.types["presence_redis_up"], "gauge")
+        self.assertGreaterEqual(m.value("presence_redis_round_trip_seconds_count", namespace=""), 1)
         self.assertEqual(m.value("presence_redis_up", namespace=""), 1)
         latency = m.value("presence_redis_latency_seconds", namespace="")
         self.assertTrue(math.isfinite(latency) and latency >= 0, latency)

@@ -6,6 +6,7 @@ import asyncio
 import http.client
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -18,7 +19,7 @@ from websockets.exceptions import InvalidHandshake
 
 from presence_harness import (
     START_TIMEOUT, SUPPORT_DIR, TIMEOUT, PresenceTestCase, ServerProcess, server_path)
-from test_operations_http import KEY, api, free_port, request, scrape
+from test_operations_http import KEY, api, free_port, request, scrape, wait_until
 
 
 def make_certs(test_class):
@@ -79,6 +80,20 @@ class Tls(PresenceTestCase):
             await ws.close()
         await a.barrier()
         await self.assert_serving_over_tls()
+
+    def test_a_failed_tls_handshake_is_counted(self):
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=TIMEOUT) as plain:
+            plain.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                plain.recv(4096)  # the server ends the connection (perhaps after an alert): not TLS
+            except ConnectionError:
+                pass
+
+        def failed():
+            return scrape(self.server.port, self.trusted).value("presence_connections_accepted_total",
+                                                                outcome="tls_failed") == 1
+
+        wait_until(failed, "the failed handshake counted", TIMEOUT)
 
     async def assert_serving_over_tls(self):
         c = await self.connect("probe", ssl=self.trusted)

@@ -495,6 +495,8 @@ class DropAfterAttempts(WebhookTestCase):
         self.assertEqual(metrics.value("presence_webhook_events_dropped_total", reason="attempts"), 4)
         self.assertEqual(metrics.value("presence_webhook_requests_total", result="failed"), 4)
         self.assertEqual(metrics.value("presence_webhook_events_total"), 4)
+        # Every attempt answered is timed.
+        self.assertEqual(metrics.value("presence_webhook_request_duration_seconds_count"), 4)
 
 
 class Unreachable(WebhookTestCase):
@@ -525,6 +527,11 @@ class Unreachable(WebhookTestCase):
         self.assertEqual({p.body for p in attempts}, {attempts[0].body})
         await self.wait_log(r"webhooks: dropped a batch of 2 events after 3 attempts; the last "
                             r"failed: no answer within 300 ms")
+        # Each attempt took its whole timeout: none is in a bucket below 300 ms.
+        metrics = scrape(self.server.port)
+        self.assertEqual(metrics.value("presence_webhook_request_duration_seconds_count"), 3)
+        self.assertEqual(metrics.value("presence_webhook_request_duration_seconds_bucket", le="0.25"), 0)
+        self.assertGreaterEqual(metrics.value("presence_webhook_request_duration_seconds_sum"), 0.9)
 
 
 class BoundedQueue(WebhookTestCase):

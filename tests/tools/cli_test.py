@@ -7,10 +7,17 @@ process gets its own server on a free port; every wait is bounded.
 
 import json
 import os
+import pty
+import re
+import select
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import unittest
+
+import jwt
 
 SERVER = os.environ.get("PRESENCE_SERVER", "presence-server")
 CLI = os.environ.get("PRESENCE_CLI", "presence-cli")
@@ -156,6 +163,166 @@ class CliTest(ProcessTest):
         event = json.loads(cli.next_line())
         self.assertEqual(event["event"], "error")
         self.assertEqual(cli.exit_code(), 1)
+
+
+SECRET = "the server's secret"
+
+
+def token(**claims):
+    """A token made with PyJWT, a library we did not write."""
+    claims.setdefault("exp", int(time.time()) + 600)
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+class CliTokenTest(ProcessTest):
+    """The token in the URL is never printed; a refused handshake shows its HTTP status."""
+
+    def setUp(self):
+        super().setUp()
+        self.server = self.start(Server, "--auth-hs256-secret", SECRET, "--max-connections-per-address", "2")
+
+    def url_with(self, token):
+        return f"{self.server.url}/?token={token}"
+
+    def assert_never_printed(self, cli, token):
+        cli.end_input()
+        self.assertIsNotNone(cli.exit_code())
+        while (line := cli.lines.get(timeout=WAIT)) is not None:
+            cli.seen.append(line)
+        self.assertTrue(cli.seen)
+        for line in cli.seen:
+            self.assertNotIn(token, line)
+            self.assertNotIn(token[-12:], line)  # nor any part of its signature
+
+    def test_the_token_is_not_in_the_url_echoed_nor_in_any_event(self):
+        secret_token = token(sub="alice", name="Alice", channels=["lobby"])
+        readable = self.start(Process, [CLI, "--url", self.url_with(secret_token), "--name", "x"])
+        readable.expect_line(f"connected to {self.server.url}/?token=[hidden]")
+        readable.send("join lobby")
+        readable.expect_line("lobby: Alice joined")
+        self.assert_never_printed(readable, secret_token)
+
+        as_json = self.start(Process, [CLI, "--url", self.url_with(secret_token), "--name", "x", "--json"])
+        self.assertEqual(json.loads(as_json.next_line()),
+                         {"event": "connect", "url": f"{self.server.url}/?token=[hidden]"})
+        as_json.expect_line(json.dumps({"event": "session", "id": "alice"}, separators=(",", ":")))
+        self.assert_never_printed(as_json, secret_token)
+
+    def test_a_refused_handshake_shows_its_status_and_reason(self):
+        expired = token(sub="alice", exp=int(time.time()) - 3600)
+        cli = self.start(Process, [CLI, "--url", self.url_with(expired), "--name", "x"])
+        cli.expect_match(r"error: 127\.0\.0\.1:\d+ refused the WebSocket handshake: "
+                         r"HTTP 401 Unauthorized: token expired")
+        self.assertEqual(cli.exit_code(), 1)
+        self.assert_never_printed(cli, expired)
+
+        cli = self.start(Process, [CLI, "--url", self.server.url, "--name", "x", "--json"])
+        event = json.loads(cli.next_line())
+        self.assertEqual(event["event"], "error")
+        self.assertRegex(event["text"], r"refused the WebSocket handshake: HTTP 401 Unauthorized: token required$")
+        self.assertEqual(cli.exit_code(), 1)
+
+    def test_a_connection_limit_shows_429(self):
+        valid = token(channels=["*"])
+        for name in ("a", "b"):
+            member = self.start(Process, [CLI, "--url", self.url_with(valid), "--name", name, "--json"])
+            member.expect_prefix('{"event":"session"')
+        third = self.start(Process, [CLI, "--url", self.url_with(valid), "--name", "c"])
+        third.expect_match(r"error: 127\.0\.0\.1:\d+ refused the WebSocket handshake: "
+                           r"HTTP 429 Too Many Requests: too many connections from this address")
+        self.assertEqual(third.exit_code(), 1)
+
+
+class Terminal:
+    """presence-cli at a terminal: a pseudo-terminal whose output is kept as it comes."""
+
+    def __init__(self, args):
+        master, slave = pty.openpty()
+        self.master = master
+        env = {**os.environ, "TERM": "xterm", "LC_ALL": "C.UTF-8", "EDITRC": "/dev/null"}
+        self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+        os.close(slave)
+        self.output = ""
+        self.changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                chunk = os.read(self.master, 4096)
+            except OSError:  # the other end closed
+                chunk = b""
+            with self.changed:
+                if not chunk:
+                    self.output += "\0"  # the end
+                    self.changed.notify_all()
+                    return
+                self.output += chunk.decode("utf-8", "replace")
+                self.changed.notify_all()
+
+    def type(self, keys):
+        os.write(self.master, keys.encode())
+
+    def wait_for(self, pattern, after=0):
+        """Waits until the output from `after` on matches `pattern`; returns the match."""
+        with self.changed:
+            deadline = time.monotonic() + WAIT
+            while not (found := re.compile(pattern, re.S).search(self.output, after)):
+                left = deadline - time.monotonic()
+                if left <= 0 or self.output.endswith("\0"):
+                    raise AssertionError(f"not seen: {pattern!r} in {self.output[after:]!r}")
+                self.changed.wait(left)
+            return found
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        os.close(self.master)
+
+
+class CliTerminalTest(ProcessTest):
+    def setUp(self):
+        super().setUp()
+        self.server = self.start(Server)
+
+    def terminal(self, name):
+        t = Terminal([CLI, "--url", self.server.url, "--name", name])
+        self.addCleanup(t.kill)
+        return t
+
+    def test_an_event_appears_above_the_line_being_typed_which_is_drawn_again(self):
+        alice = self.terminal("alice")
+        prompt = alice.wait_for(r"session [^\r\n]+\r?\n.*> ").end()
+        alice.type("join room\r")
+        at = alice.wait_for(r"room: alice joined", prompt).end()
+        alice.type("say room hel")
+        typed = alice.wait_for(r"say room hel", at).end()
+
+        bob = self.start(JsonCli, self.server, "bob")
+        event = alice.wait_for(rf"\r\x1b\[J(joined bob \({re.escape(bob.id)}\))\r*\n", typed)
+        # The prompt and what was typed so far come back below the event, and the line
+        # typed goes on from there.
+        redrawn = alice.wait_for(r"> say room hel", event.end()).end()
+        alice.type("lo\r")
+        said = alice.wait_for(r"room <alice> hello", redrawn).end()
+
+        # History: the line before (Ctrl-P) entered again.
+        alice.type("\x10\r")
+        alice.wait_for(r"room <alice> hello", said)
+
+        alice.type("\x04")  # Ctrl-D at an empty line: the end of input
+        self.assertEqual(alice.proc.wait(timeout=WAIT), 0)
+
+    def test_control_characters_from_others_are_not_sent_to_the_terminal(self):
+        alice = self.terminal("alice")
+        alice.wait_for(r"session ")
+        alice.type("join room\r")
+        at = alice.wait_for(r"room: alice joined").end()
+        bob = self.start(JsonCli, self.server, "bob")
+        bob.send("join room")
+        bob.send("say room \x1b[31mred\x07")
+        alice.wait_for(r"room <bob> \?\[31mred\?", at)
 
 
 class CliNamespaceTest(ProcessTest):

@@ -56,6 +56,13 @@ TEST(Log, ShowsItsLevelAndMoreUrgent) {
     EXPECT_FALSE(log.shows(LogLevel::debug));
 }
 
+TEST(Log, JournalPrioritiesAreThoseOfSyslog) {
+    EXPECT_EQ(journal_priority(LogLevel::error), "<3>");
+    EXPECT_EQ(journal_priority(LogLevel::warning), "<4>");
+    EXPECT_EQ(journal_priority(LogLevel::info), "<6>");
+    EXPECT_EQ(journal_priority(LogLevel::debug), "<7>");
+}
+
 TEST(LoggingHooks, ConnectionsOnlyAtDebug) {
     for (const LogLevel level : {LogLevel::error, LogLevel::warning, LogLevel::info}) {
         const Log log(level, LogFormat::text);

@@ -7,10 +7,14 @@ lines follow its output on one pipe; every wait is bounded.
 
 import json
 import os
+import queue
 import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 SERVER = os.environ.get("PRESENCE_SERVER", "presence-server")
@@ -124,6 +128,80 @@ class LogTest(ProcessTest):
         failure = entry(done.stderr.strip())
         self.assertEqual(failure["level"], "error")
         self.assertIn('engine must be "memory"', failure["message"])
+
+    def test_a_refused_upgrade_names_the_address_at_debug(self):
+        server = self.start(LoggedServer, "--log-level", "debug", "--max-connections-per-address", "1")
+        self.start(Member, server)
+        refused = self.start(Process, [CLI, "--url", f"ws://127.0.0.1:{server.port}", "--name", "bob", "--json"])
+        self.assertEqual(refused.exit_code(), 1)
+        server.expect_match(rf"{TIME} debug upgrade from 127\.0\.0\.1 refused: 429 too many connections from "
+                            r"this address")
+
+
+class JournalTest(ProcessTest):
+    """Under systemd: the journal's priority prefixes when stderr is the journal's stream,
+    and the notifications of Type=notify."""
+
+    def server(self, env, *extra):
+        """A server whose stdout and stderr are one pipe, with `env` (a function of that
+        pipe's status) added to its environment; its lines, as they come."""
+        read, write = os.pipe()
+        process = subprocess.Popen([SERVER, "--host", "127.0.0.1", "--port", "0", *extra],
+                                   stdin=subprocess.DEVNULL, stdout=write, stderr=write,
+                                   env={**os.environ, **env(os.fstat(write))})
+        os.close(write)
+        self.addCleanup(lambda: process.poll() is None and (process.kill(), process.wait()))
+        output = queue.Queue()
+
+        def read_lines():
+            with os.fdopen(read, "r") as lines:
+                for line in lines:
+                    output.put(line)
+
+        threading.Thread(target=read_lines, daemon=True).start()
+        return process, lambda: output.get(timeout=WAIT)
+
+    def test_lines_start_with_their_priority_when_stderr_is_the_journal(self):
+        process, next_line = self.server(lambda pipe: {"JOURNAL_STREAM": f"{pipe.st_dev}:{pipe.st_ino}"})
+        self.assertRegex(next_line(), r"^presence-server listening on ")
+        self.assertRegex(next_line(), rf"^<6>{TIME} info listening on ")
+        process.send_signal(signal.SIGTERM)
+        self.assertRegex(next_line(), rf"^<6>{TIME} info SIGTERM: stopping$")
+        self.assertEqual(process.wait(timeout=WAIT), 0)
+
+    def test_no_prefix_when_the_journal_stream_is_another_file(self):
+        process, next_line = self.server(lambda pipe: {"JOURNAL_STREAM": f"{pipe.st_dev}:{pipe.st_ino + 1}"})
+        next_line()
+        self.assertRegex(next_line(), rf"^{TIME} info listening on ")
+
+    def notify_socket(self, address):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(address)
+        sock.settimeout(WAIT)
+        return sock
+
+    def test_it_tells_systemd_it_is_ready_once_it_listens_and_that_it_stops(self):
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        path = os.path.join(folder.name, "notify")
+        sock = self.notify_socket(path)
+        process, next_line = self.server(lambda pipe: {"NOTIFY_SOCKET": path})
+        ready = sock.recv(4096).decode().split("\n")
+        self.assertEqual(ready[0], "READY=1")
+        self.assertRegex(ready[1], r"^STATUS=listening on ws://127\.0\.0\.1:\d+; engine memory")
+        port = int(re.search(r":(\d+);", ready[1]).group(1))
+        # Ready means listening: a connection is accepted at once.
+        socket.create_connection(("127.0.0.1", port), timeout=WAIT).close()
+        process.send_signal(signal.SIGTERM)
+        self.assertEqual(sock.recv(4096), b"STOPPING=1")
+        self.assertEqual(process.wait(timeout=WAIT), 0)
+
+    def test_an_abstract_notify_socket(self):
+        name = f"presence-notify-test-{os.getpid()}"
+        sock = self.notify_socket("\0" + name)
+        self.server(lambda pipe: {"NOTIFY_SOCKET": "@" + name})
+        self.assertTrue(sock.recv(4096).startswith(b"READY=1\n"))
 
 
 if __name__ == "__main__":

@@ -262,7 +262,9 @@ void RedisEngine::heartbeat() {
     commands_.command({"SET", node_key(options_.node_id, "alive"), instance_, "PX",
                        std::to_string(options_.node_timeout.count())},
                       [this, sent](const Reply& reply) {
-                          if (reply.type != Reply::Type::error) round_trip_ = std::chrono::steady_clock::now() - sent;
+                          if (reply.type == Reply::Type::error) return;
+                          round_trip_ = std::chrono::steady_clock::now() - sent;
+                          round_trips_.observe(*round_trip_);
                       });
     if (!reachable_ || std::chrono::steady_clock::now() - joined_at_ < options_.node_timeout) return;
     send({"EVAL", reap_script, "0", options_.key_prefix, options_.node_id});

@@ -70,6 +70,7 @@ public:
     // Of the last liveness renewal: queued behind this node's other commands, so it is
     // how far behind Redis is, as this node sees it.
     std::optional<std::chrono::steady_clock::duration> round_trip() const override { return round_trip_; }
+    const LatencyHistogram* round_trips() const override { return &round_trips_; }
     std::string node_id() const override { return options_.node_id; }
 
     void publish(std::string_view channel, const FramePtr& frame) override;
@@ -138,6 +139,7 @@ private:
     std::chrono::steady_clock::time_point joined_at_;
     std::string trouble_ = "not yet connected to Redis";
     std::optional<std::chrono::steady_clock::duration> round_trip_;
+    LatencyHistogram round_trips_;
 
     std::shared_ptr<int> lifetime_ = std::make_shared<int>();
     boost::asio::steady_timer heartbeat_timer_;
