@@ -6,6 +6,7 @@ out, and so do members lost while they may resume; a request header over its lim
 answered; out of file descriptors, the server tells a client so and recovers."""
 
 import asyncio
+import http.client
 import json
 import resource
 import socket
@@ -55,7 +56,7 @@ class Stalled(PresenceTestCase):
 
     async def stalled(self, observer, publishes):
         """A raw client that joined, subscribed to "flood" and reads nothing, sent
-        `publishes` messages of 32 kB there (fewer if the server drops it first)."""
+        `publishes` messages of 60 kB there (fewer if the server drops it first)."""
         slow = RawWebSocket(self.server.port, receive_buffer=4096)
         self.addCleanup(slow.close)
         slow.open()
@@ -63,16 +64,26 @@ class Stalled(PresenceTestCase):
         slow.send_text(json.dumps(frame(MEMBER_NEW, member=member)))
         await observer.expect(frame(MEMBER_NEW, member=member))
         slow.send_text(json.dumps(frame(CHANNEL_MEMBER_NEW, member={"id": slow.session_id}, channel="flood")))
-        text = "x" * 32000
-        reached = 0
-        while reached < publishes:
-            status, _, answer = await asyncio.to_thread(
-                api, self.server.port, "POST", "/api/publish", {"text": text, "channel": "flood"})
-            self.assertEqual(status, 200, answer)
-            if answer["members"] == 0 and reached > 0:
-                break  # dropped
-            reached += answer["members"]
+        await asyncio.to_thread(self.flood, publishes)
         return slow, member
+
+    def flood(self, publishes):
+        """Publishes to "flood" through the admin API, on one keep-alive connection."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=TIMEOUT)
+        body = json.dumps({"text": "x" * 60000, "channel": "flood"})
+        headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+        reached = 0
+        try:
+            while reached < publishes:
+                connection.request("POST", "/api/publish", body, headers)
+                response = connection.getresponse()
+                answer = json.loads(response.read())
+                self.assertEqual(response.status, 200, answer)
+                if answer["members"] == 0 and reached > 0:
+                    return  # dropped
+                reached += answer["members"]
+        finally:
+            connection.close()
 
 
 class SlowConsumer(Stalled):
@@ -81,7 +92,7 @@ class SlowConsumer(Stalled):
 
     async def test_a_slow_consumer_is_closed_within_the_close_timeout(self):
         observer = await self.joined("observer")
-        slow, member = await self.stalled(observer, 1000)
+        slow, member = await self.stalled(observer, 500)
         await observer.expect(frame(MEMBER_REMOVE, member=member))
         # Its close frame cannot get through, yet its socket ends, whatever it still holds.
         await asyncio.to_thread(drain_to_end, slow)
@@ -96,7 +107,7 @@ class SlowConsumerLeaves(Stalled):
 
     async def test_a_slow_consumer_leaves_at_once(self):
         observer = await self.joined("observer")
-        _, member = await self.stalled(observer, 1000)
+        _, member = await self.stalled(observer, 500)
         await observer.expect(frame(MEMBER_REMOVE, member=member))
         await observer.barrier()
 
@@ -107,7 +118,7 @@ class StuckWrite(Stalled):
 
     async def test_a_close_behind_a_stuck_write_still_ends_the_connection(self):
         observer = await self.joined("observer")
-        slow, member = await self.stalled(observer, 300)
+        slow, member = await self.stalled(observer, 40)
         status, _, answer = await asyncio.to_thread(
             api, self.server.port, "POST", "/api/disconnect", {"id": slow.session_id})
         self.assertEqual((status, answer), (200, {"disconnected": True}))
