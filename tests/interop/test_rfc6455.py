@@ -14,7 +14,7 @@ import base64
 import os
 import unittest
 
-from presence_harness import ServerProcess
+from presence_harness import SANITIZER_MARKERS, ServerProcess
 from raw_websocket import (
     BINARY, CLOSE, CONTINUATION, GOOD_KEY, PING, PONG, TEXT, RawWebSocket, accept_value,
     close_payload, encode_frame, probe)
@@ -28,6 +28,13 @@ def padded_probe(id, size):
     return text[:-1] + " " * (size - len(text)) + "}"
 
 
+def assert_server_well(test, server):
+    """`server` is alive, and (when sanitized) reported nothing."""
+    test.assertTrue(server.alive(), server.stderr_text())
+    for marker in SANITIZER_MARKERS:
+        test.assertNotIn(marker, server.stderr_text())
+
+
 class Rfc6455(unittest.TestCase):
     """One server for the tests of a class, each test on connections of its own."""
 
@@ -39,7 +46,7 @@ class Rfc6455(unittest.TestCase):
         cls.addClassCleanup(cls.server.stop)
 
     def tearDown(self):
-        self.assertTrue(self.server.alive(), self.server.stderr_text())
+        assert_server_well(self, self.server)
 
     def connect(self):
         ws = RawWebSocket(self.server.port)
