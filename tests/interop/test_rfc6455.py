@@ -304,12 +304,12 @@ def _refused_close_case(code):
     return test
 
 
-# Defined by RFC 6455 or registered with IANA, or left to libraries (3000-3999) and
-# applications (4000-4999): echoed.
-for _code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999):
+# Defined by RFC 6455 or registered with IANA for use, or left to libraries (3000-3999)
+# and applications (4000-4999): echoed.
+for _code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 3000, 3999, 4000, 4999):
     setattr(CloseHandling, f"test_close_code_{_code}_is_echoed", _echoed_close_case(_code))
 # Never to be sent (1005, 1006, 1015), unassigned, or outside 1000-4999: a protocol error.
-for _code in (0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535):
+for _code in (0, 999, 1004, 1005, 1006, 1014, 1015, 1016, 1100, 2000, 2999, 5000, 65535):
     setattr(CloseHandling, f"test_close_code_{_code}_is_a_protocol_error", _refused_close_case(_code))
 
 
