@@ -81,6 +81,12 @@ struct HeartbeatOptions {
 struct TlsOptions {
     std::string cert_file;  ///< PEM certificate chain
     std::string key_file;   ///< PEM private key
+    /// The cipher suites TLS 1.2 may agree on, in OpenSSL's notation: by default ECDHE key
+    /// exchange with AEAD ciphers only (forward secrecy, no CBC). TLS 1.3 keeps OpenSSL's
+    /// suites, all of them AEAD. A list OpenSSL matches to no suite makes Server::start throw.
+    std::string ciphers =
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+        "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
     bool enabled() const { return !cert_file.empty() || !key_file.empty(); }
 };
 
@@ -129,10 +135,20 @@ struct ServerOptions {
     std::uint16_t port = 8080;                       ///< 0 = any free port, see Server::port()
     std::size_t max_message_bytes = 64 * 1024;       ///< larger frames: close 1009
     std::size_t max_send_queue_bytes = 4 * 1024 * 1024;  ///< per connection; over it: close 1008
-    /// WebSocket connections open at once, checked at the upgrade request; a connection
-    /// counts until its session ends, closed or lost. Each 0 = no limit.
+    /// Connections open at once, HTTP or WebSocket, checked when one is accepted: a
+    /// connection counts from its accept to its end, and then for as long as a member lost
+    /// with it may resume. Each 0 = no limit.
     std::size_t max_connections = 100000;             ///< over it: HTTP 503 "server full"
     std::size_t max_connections_per_address = 1000;   ///< per source IP; over it: HTTP 429
+    /// A connection the server closes (a slow consumer, an expired token, a shutdown...)
+    /// has this long to complete the closing handshake; then its socket is closed.
+    std::chrono::milliseconds close_timeout{2000};
+    /// An HTTP connection has this long to send a complete request, from its accept or from
+    /// the previous answer: an idle keep-alive connection is closed after it.
+    std::chrono::milliseconds http_timeout{10000};
+    /// The largest HTTP request header, request line included: over it, HTTP 431 (414 when
+    /// the request line alone is over it). Room for a token of 8 KiB in the URL or header.
+    std::size_t max_header_bytes = 16 * 1024;
     HeartbeatOptions heartbeat;
     TlsOptions tls;
     AuthOptions auth;

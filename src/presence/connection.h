@@ -3,6 +3,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -86,6 +87,7 @@ public:
     TokenBucket invitations_sent;
     TokenBucket info_updates;
     std::optional<Expiries::iterator> expiry;  // its entry while its grant has not ended
+    std::shared_ptr<const void> hold;  // while detached: what the transport gave lose()
 
 private:
     void remember(const Invitation& invitation);

@@ -157,7 +157,7 @@ void PresenceService::forget(Connection& c) {
 }
 
 // The member stays, unseen by the others; what it is sent goes to its backlog.
-void PresenceService::lose(Link& link) {
+void PresenceService::lose(Link& link, std::shared_ptr<const void> hold) {
     const auto it = connections_.find(&link);
     if (it == connections_.end()) return;
     Connection& c = *it->second;
@@ -165,6 +165,7 @@ void PresenceService::lose(Link& link) {
     const std::string token = c.resume_token();
     resumable_.erase(token);
     c.detach();
+    c.hold = std::move(hold);
     detached_.emplace(token, Detached{std::move(it->second), protocol::Clock::now() + options_.resume.grace});
     connections_.erase(it);
 }
@@ -365,6 +366,7 @@ void PresenceService::take_over(Connection& fresh, std::unique_ptr<Connection> r
     forget(fresh);
     Connection& c = *resumed;
     c.attach(link);
+    c.hold.reset();  // the new link's connection is counted by its own transport
     resumable_[c.resume_token()] = &link;
     connections_[&link] = std::move(resumed);
     notify(hooks_.on_disconnect, fresh_session);

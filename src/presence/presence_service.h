@@ -76,8 +76,9 @@ public:
     void receive(Link& link, std::string_view frame);
     void disconnect(Link& link);
     // The link was lost without a closing handshake. A member that can resume stays for
-    // the grace period; otherwise as disconnect().
-    void lose(Link& link);
+    // the grace period, keeping `hold` (the transport's count of the connection) until it
+    // resumes or ends; otherwise as disconnect().
+    void lose(Link& link, std::shared_ptr<const void> hold = {});
     // Ends the members whose grace period for resuming ran out before `now`.
     void expire(protocol::Clock::time_point now);
     // Closes (1008) the connections whose grant ended before `now`.

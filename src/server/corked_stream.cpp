@@ -1,13 +1,9 @@
 #include "server/corked_stream.h"
 
-#include <chrono>
 #include <utility>
 
 namespace presence {
 namespace {
-
-// As long as Beast gives a closing handshake.
-constexpr std::chrono::seconds close_timeout{30};
 
 // A send buffer larger than this is given back once sent: after a burst, an idle
 // connection keeps no more than this of it.
@@ -19,7 +15,7 @@ void CorkedStream::close_gracefully(std::function<void(boost::system::error_code
     after_flush([state = state_, done = std::move(done)] {
         boost::system::error_code ignored;
         state->stream.socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
-        state->stream.expires_after(close_timeout);
+        state->stream.expires_after(state->close_timeout);
         drain(state, std::make_shared<std::array<char, 2048>>(), done);
     });
 }

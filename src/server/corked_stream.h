@@ -9,6 +9,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 #include <array>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,8 +31,9 @@ public:
     using lowest_layer_type = next_layer_type::socket_type;  // a TLS stream on top asks for it
     using executor_type = next_layer_type::executor_type;
 
-    explicit CorkedStream(next_layer_type&& stream)
-        : state_(std::make_shared<State>(std::move(stream))) {}
+    // `close_timeout` bounds close_gracefully.
+    CorkedStream(next_layer_type&& stream, std::chrono::milliseconds close_timeout)
+        : state_(std::make_shared<State>(std::move(stream), close_timeout)) {}
     // The socket closes at once; a send still in flight then ends with an error.
     ~CorkedStream() {
         if (state_) state_->stream.close();
@@ -73,13 +75,14 @@ public:
     // shuts down sending, then reads and drops what the peer still sends until its end of
     // stream, and closes. Closing with unread data would reset the connection, which can
     // destroy the last frames before the peer reads them (a client still sending a frame
-    // over the size limit when its 1009 arrives). Bounded in time; `done` runs after.
+    // over the size limit when its 1009 arrives). Bounded by the close timeout; `done` runs after.
     void close_gracefully(std::function<void(boost::system::error_code)> done);
 
 private:
     struct State {
-        explicit State(next_layer_type&& s) : stream(std::move(s)) {}
+        State(next_layer_type&& s, std::chrono::milliseconds timeout) : stream(std::move(s)), close_timeout(timeout) {}
         next_layer_type stream;
+        std::chrono::milliseconds close_timeout;
         std::string pending;  // written since the last send began
         std::string sending;  // being sent
         bool flush_posted = false;

@@ -1,14 +1,19 @@
 #include "server/http_session.h"
 
 #include <boost/asio/ssl/stream_base.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <type_traits>
 
 #include "presence/version.h"
+#include "protocol/text.h"
 #include "server/admin_api.h"
 #include "server/auth_gate.h"
 #include "server/metrics.h"
@@ -25,7 +30,6 @@ namespace {
 using Request = HttpRequest;
 using Response = HttpResponse;
 
-constexpr std::chrono::seconds request_timeout{30};
 // The admin API's publish carries a message in its body: as large as a client's may be.
 constexpr std::size_t min_request_body = 16 * 1024;
 
@@ -159,10 +163,31 @@ Response too_large(const Request& request, std::size_t limit) {
     return res;
 }
 
-// Over a connection limit: the client may try again later, or from elsewhere.
-Response refusal(const Request& request, Admission refused) {
-    if (refused == Admission::server_full) return refusal(request, http::status::service_unavailable, "server full");
-    return refusal(request, http::status::too_many_requests, "too many connections from this address");
+// Over a connection limit, answered before any request is read: the client may try again
+// later, or from elsewhere.
+Response refusal(Admission refused) {
+    const Request request;  // HTTP/1.1
+    switch (refused) {
+        case Admission::server_full: return refusal(request, http::status::service_unavailable, "server full");
+        case Admission::no_descriptors:
+            return refusal(request, http::status::service_unavailable, "server busy: out of file descriptors");
+        default: return refusal(request, http::status::too_many_requests, "too many connections from this address");
+    }
+}
+
+// A header over the limit, read no further: 414 when even its first line is.
+Response header_too_large(std::string_view received, std::size_t limit) {
+    const std::string size = std::to_string(limit) + " bytes";
+    if (received.find("\r\n") == std::string_view::npos)
+        return refusal(Request{}, http::status::uri_too_long, "the request line is longer than " + size);
+    return refusal(Request{}, http::status::request_header_fields_too_large,
+                   "the request header is larger than " + size);
+}
+
+// RFC 6455 4.2.1: the key is 16 random bytes in Base64. Beast checks only its length.
+bool valid_websocket_key(std::string_view key) {
+    const std::optional<std::string> bytes = protocol::base64_decode(key);
+    return bytes && bytes->size() == 16;
 }
 
 // One line per refusal, at debug level: the periodic warnings count refusals, this one
@@ -184,46 +209,63 @@ Response unauthorized(const Request& request, const std::string& reason) {
 
 }  // namespace
 
-void start_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core, HttpRole role) {
-    boost::system::error_code ec;
-    const boost::asio::ip::address address = socket.remote_endpoint(ec).address();
-    if (ec) return;  // gone already
-    CorkedStream stream{beast::tcp_stream(std::move(socket))};
+void start_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core, HttpRole role,
+                   Admitted admitted) {
+    CorkedStream stream{beast::tcp_stream(std::move(socket)), core->options.close_timeout};
     if (core->tls) {
         TlsStream tls(std::move(stream), *core->tls);
-        std::make_shared<HttpSession<TlsStream>>(std::move(tls), address, std::move(core), role)->run();
+        std::make_shared<HttpSession<TlsStream>>(std::move(tls), std::move(admitted), std::move(core), role)->run();
     } else {
-        std::make_shared<HttpSession<CorkedStream>>(std::move(stream), address, std::move(core), role)->run();
+        std::make_shared<HttpSession<CorkedStream>>(std::move(stream), std::move(admitted), std::move(core), role)
+            ->run();
     }
 }
 
 template <typename Stream>
-HttpSession<Stream>::HttpSession(Stream&& stream, const boost::asio::ip::address& address,
-                                 std::shared_ptr<ServerCore> core, HttpRole role)
-    : stream_(std::move(stream)), address_(address), core_(std::move(core)), role_(role) {}
+HttpSession<Stream>::HttpSession(Stream&& stream, Admitted admitted, std::shared_ptr<ServerCore> core, HttpRole role)
+    : stream_(std::move(stream)), admitted_(std::move(admitted)), core_(std::move(core)), role_(role) {}
 
 template <typename Stream>
 void HttpSession<Stream>::run() {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-        beast::get_lowest_layer(stream_).expires_after(request_timeout);
+        beast::get_lowest_layer(stream_).expires_after(core_->options.http_timeout);
         stream_.async_handshake(boost::asio::ssl::stream_base::server,
                                 [self = this->shared_from_this()](beast::error_code ec) {
                                     if (ec) {
                                         self->outcome_ = ConnectionOutcome::tls_failed;
                                         return self->close();
                                     }
-                                    self->read();
+                                    self->serve();
                                 });
     } else {
-        read();
+        serve();
     }
 }
 
 template <typename Stream>
+boost::asio::ip::address HttpSession<Stream>::address() {
+    beast::error_code ignored;
+    return beast::get_lowest_layer(stream_).socket().remote_endpoint(ignored).address();
+}
+
+template <typename Stream>
+void HttpSession<Stream>::serve() {
+    if (admitted_.admission != Admission::admitted) {
+        outcome_ = ConnectionOutcome::refused;
+        return respond(logged(*core_, address(), refusal(admitted_.admission)));
+    }
+    read();
+}
+
+// The time a request may take runs from the accept, or from the previous answer: it
+// bounds an idle keep-alive connection as well as a slow one.
+template <typename Stream>
 void HttpSession<Stream>::read() {
     parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(core_->options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(max_request_body(core_->options));
-    beast::get_lowest_layer(stream_).expires_after(request_timeout);
+    beast::get_lowest_layer(stream_).expires_after(core_->options.http_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
@@ -231,6 +273,10 @@ void HttpSession<Stream>::read() {
 template <typename Stream>
 void HttpSession<Stream>::on_read(beast::error_code ec) {
     if (ec == http::error::body_limit) return respond(too_large(parser_->get(), max_request_body(core_->options)));
+    if (ec == http::error::header_limit) {
+        const std::string_view received(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+        return respond(header_too_large(received, core_->options.max_header_bytes));
+    }
     if (ec) return end();
     if (role_ == HttpRole::main && beast::websocket::is_upgrade(parser_->get())) return upgrade();
     respond(answer(*core_, parser_->get(), role_));
@@ -239,18 +285,21 @@ void HttpSession<Stream>::on_read(beast::error_code ec) {
 template <typename Stream>
 void HttpSession<Stream>::upgrade() {
     const Request& request = parser_->get();
+    if (!valid_websocket_key(request[http::field::sec_websocket_key]))
+        return respond(refusal(request, http::status::bad_request, "Sec-WebSocket-Key must be 16 bytes in Base64"));
     Entry entry = entry_for(*core_, request.target(), request[http::field::authorization],
                             choose_subprotocol(request[http::field::sec_websocket_protocol]),
                             std::chrono::system_clock::now());
     if (!entry.grant) {
         outcome_ = ConnectionOutcome::refused;
         ++core_->traffic.refused_unauthorized;
-        return respond(logged(*core_, address_, unauthorized(request, entry.refusal)));
+        return respond(logged(*core_, address(), unauthorized(request, entry.refusal)));
     }
-    const Admission admission = core_->admit(address_);
-    outcome_ = admission == Admission::admitted ? ConnectionOutcome::websocket : ConnectionOutcome::refused;
-    if (admission != Admission::admitted) return respond(logged(*core_, address_, refusal(request, admission)));
-    std::make_shared<WebsocketSession<Stream>>(std::move(stream_), address_, core_)
+    outcome_ = ConnectionOutcome::websocket;
+    // What the client sent after its request, its first frames perhaps, is the
+    // WebSocket session's to read.
+    std::string ahead = beast::buffers_to_string(buffer_.data());
+    std::make_shared<WebsocketSession<Stream>>(std::move(stream_), std::move(ahead), std::move(admitted_.slot), core_)
         ->run(parser_->release(), std::move(*entry.grant));
 }
 
@@ -271,11 +320,11 @@ void HttpSession<Stream>::on_write(beast::error_code ec, bool keep_alive) {
 }
 
 // Over TLS, the closing alert goes first, so that the client can tell the end of the
-// connection from a cut (bounded by the request timeout, like everything here).
+// connection from a cut (bounded, like the rest of the close).
 template <typename Stream>
 void HttpSession<Stream>::end() {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-        beast::get_lowest_layer(stream_).expires_after(request_timeout);
+        beast::get_lowest_layer(stream_).expires_after(core_->options.close_timeout);
         stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->close(); });
     } else {
         close();

@@ -140,10 +140,11 @@ void write_service(Exposition& e, const ServerCore& core) {
 
 void write_refusals(Exposition& e, const ServerCore& core) {
     constexpr std::string_view refused = "presence_connections_refused_total";
-    e.family(refused, "counter", "WebSocket upgrades refused: server_full (503), address_full (429), "
-                                 "unauthorized (401).");
+    e.family(refused, "counter", "Connections refused: server_full (503), address_full (429), "
+                                 "no_descriptors (503), unauthorized (401, at the upgrade).");
     e.sample(refused, "reason", "server_full", core.refusals.server_full);
     e.sample(refused, "reason", "address_full", core.refusals.address_full);
+    e.sample(refused, "reason", "no_descriptors", core.refusals.no_descriptors);
     e.sample(refused, "reason", "unauthorized", core.traffic.refused_unauthorized);
 
     LimitsHit hit;

@@ -50,6 +50,8 @@ std::string describe(const LimitsHit& now, const LimitsHit& before, const Refusa
     describe(line, refused.server_full - refused_before.server_full, "connections refused: server full");
     describe(line, refused.address_full - refused_before.address_full,
              "connections refused: too many from one address");
+    describe(line, refused.no_descriptors - refused_before.no_descriptors,
+             "connections refused: out of file descriptors");
     describe(line, now.requests - before.requests, "requests over the rate");
     describe(line, now.channels - before.channels, "subscribes over the channels per member");
     describe(line, now.invitations - before.invitations, "invitations over the rate");

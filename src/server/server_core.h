@@ -25,14 +25,54 @@ namespace presence {
 
 using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 
-// Upgrade requests refused by the connection limits, since the start.
+// Connections refused by the connection limits, since the start.
 struct Refusals {
-    std::uint64_t server_full = 0;   // over max_connections: HTTP 503
-    std::uint64_t address_full = 0;  // over max_connections_per_address: HTTP 429
+    std::uint64_t server_full = 0;     // over max_connections: HTTP 503
+    std::uint64_t address_full = 0;    // over max_connections_per_address: HTTP 429
+    std::uint64_t no_descriptors = 0;  // accepted on the reserve descriptor: HTTP 503
     bool operator==(const Refusals&) const = default;
 };
 
-enum class Admission { admitted, server_full, address_full };
+enum class Admission { admitted, server_full, address_full, no_descriptors };
+
+// What a listener serves. `main`: the WebSocket endpoint, the page and the probes, and
+// /metrics and the admin API unless AdminOptions::address gives them an address of their
+// own; `admin`, on that address: /metrics, the admin API and the probes, nothing else.
+enum class HttpRole { main, admin };
+
+// The connections the limits count, in all and per address. Used on the strand only.
+struct ConnectionCounts {
+    std::size_t total = 0;
+    std::map<boost::asio::ip::address, std::size_t> from;  // only addresses with connections
+};
+
+// One connection's place in the limits, from its accept on: given back when the last one
+// holding it lets it go — its HTTP session, then its WebSocket session, then the members
+// lost with it while they may resume. Holders see it as an opaque std::shared_ptr<const void>.
+class ConnectionSlot {
+public:
+    ConnectionSlot(std::shared_ptr<ConnectionCounts> counts, const boost::asio::ip::address& address)
+        : counts_(std::move(counts)), address_(address) {
+        ++counts_->total;
+        ++counts_->from[address_];
+    }
+    ~ConnectionSlot() {
+        --counts_->total;
+        if (const auto from = counts_->from.find(address_); --from->second == 0) counts_->from.erase(from);
+    }
+    ConnectionSlot(const ConnectionSlot&) = delete;
+    ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+private:
+    std::shared_ptr<ConnectionCounts> counts_;  // not the core's: the core holds slots itself
+    boost::asio::ip::address address_;
+};
+
+// A connection's admission: its slot, or why it has none.
+struct Admitted {
+    Admission admission = Admission::admitted;
+    std::shared_ptr<const void> slot;
+};
 
 // What the transport counts, since the start (/metrics). Messages and bytes are those of
 // WebSocket data frames, payload only.
@@ -117,36 +157,31 @@ struct ServerCore {
         ns.service.disconnect(link);
         after_disconnect();
     }
-    // A connection lost without a closing handshake: its member may resume.
-    void lost(Namespace& ns, Link& link) {
-        ns.service.lose(link);
+    // A connection lost without a closing handshake: its member may resume, and holds
+    // the connection's `slot` meanwhile.
+    void lost(Namespace& ns, Link& link, std::shared_ptr<const void> slot) {
+        ns.service.lose(link, std::move(slot));
         after_disconnect();
     }
     void after_disconnect() {
         if (stopping && connections() == 0 && on_idle) std::exchange(on_idle, nullptr)();
     }
 
-    // Counts a new WebSocket connection from `address`, unless a limit refuses it. Every
-    // admitted one is given back by release() when its session ends.
-    Admission admit(const boost::asio::ip::address& address) {
-        if (options.max_connections != 0 && websockets >= options.max_connections) {
+    // Counts a connection accepted from `address`, unless a limit refuses it. The admin
+    // address serves operators: its connections count, but only the limit per address
+    // refuses them, so that a full server still answers its probes there.
+    Admitted admit(const boost::asio::ip::address& address, HttpRole role) {
+        if (role == HttpRole::main && options.max_connections != 0 && counts->total >= options.max_connections) {
             ++refusals.server_full;
-            return Admission::server_full;
+            return {Admission::server_full, nullptr};
         }
-        const auto from = websockets_from.find(address);
-        if (options.max_connections_per_address != 0 && from != websockets_from.end() &&
+        const auto from = counts->from.find(address);
+        if (options.max_connections_per_address != 0 && from != counts->from.end() &&
             from->second >= options.max_connections_per_address) {
             ++refusals.address_full;
-            return Admission::address_full;
+            return {Admission::address_full, nullptr};
         }
-        ++websockets;
-        ++websockets_from[address];
-        return Admission::admitted;
-    }
-    void release(const boost::asio::ip::address& address) {
-        --websockets;
-        // Only addresses with connections stay: the map is bounded by the connections.
-        if (const auto from = websockets_from.find(address); --from->second == 0) websockets_from.erase(from);
+        return {Admission::admitted, std::make_shared<const ConnectionSlot>(counts, address)};
     }
 
     ServerOptions options;
@@ -158,8 +193,7 @@ struct ServerCore {
     bool stopping = false;
     std::function<void()> on_idle;  // called once
     std::unique_ptr<boost::asio::ssl::context> tls;  // set by Server::start when TLS is on
-    std::size_t websockets = 0;  // admitted WebSocket sessions that have not ended
-    std::map<boost::asio::ip::address, std::size_t> websockets_from;
+    std::shared_ptr<ConnectionCounts> counts = std::make_shared<ConnectionCounts>();
     Refusals refusals;
     Traffic traffic;
     Measures measures;

@@ -22,6 +22,10 @@ std::unique_ptr<ssl::context> make_tls_context(const TlsOptions& options) {
     auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
     context->set_options(ssl::context::default_workarounds | ssl::context::single_dh_use);
     SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+    // The server's order, so that a client offering weaker suites first still gets a strong one.
+    SSL_CTX_set_options(context->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (SSL_CTX_set_cipher_list(context->native_handle(), options.ciphers.c_str()) != 1)
+        throw std::runtime_error("no TLS 1.2 cipher suite matches the list: " + options.ciphers);
     boost::system::error_code ec;
     context->use_certificate_chain_file(options.cert_file, ec);
     if (ec)

@@ -15,8 +15,9 @@ using TlsStream = boost::beast::ssl_stream<CorkedStream>;
 
 inline CorkedStream& corked(TlsStream& stream) { return stream.next_layer(); }
 
-// The context of every TLS connection: TLS 1.2 or later, the certificate chain and key
-// of `options`. Throws std::runtime_error naming the file it cannot use.
+// The context of every TLS connection: TLS 1.2 (with the suites of `options`) or later, the
+// certificate chain and key of `options`. Throws std::runtime_error naming the file it
+// cannot use, or the cipher list that matches nothing.
 std::unique_ptr<boost::asio::ssl::context> make_tls_context(const TlsOptions& options);
 
 }  // namespace presence

@@ -1,6 +1,8 @@
 #include "server/websocket_session.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
@@ -41,9 +43,13 @@ std::string_view choose_subprotocol(std::string_view offered) {
 }
 
 template <typename Stream>
-WebsocketSession<Stream>::WebsocketSession(Stream&& stream, const boost::asio::ip::address& address,
+WebsocketSession<Stream>::WebsocketSession(Stream&& stream, std::string read_ahead, std::shared_ptr<const void> slot,
                                            std::shared_ptr<ServerCore> core)
-    : ws_(std::move(stream)), address_(address), core_(std::move(core)), heartbeat_(core_->strand) {}
+    : ws_(std::move(stream), std::move(read_ahead)),
+      slot_(std::move(slot)),
+      core_(std::move(core)),
+      close_deadline_(core_->strand),
+      heartbeat_(core_->strand) {}
 
 template <typename Stream>
 void WebsocketSession<Stream>::run(Request request, Grant grant) {
@@ -94,6 +100,7 @@ void WebsocketSession<Stream>::read() {
 
 template <typename Stream>
 void WebsocketSession<Stream>::on_read(beast::error_code ec) {
+    if (ec && ws_.next_layer().violation()) return fail();
     if (ec) return finish(ec);
     heard_at_ = Clock::now();
     const std::string_view frame(static_cast<const char*>(buffer_.data().data()), buffer_.size());
@@ -153,7 +160,11 @@ void WebsocketSession<Stream>::send(const Endpoint& from, const Bytes& bytes) {
         }
         ++core_->traffic.slow_consumer_drops;
         from.service().report_error(from, "send queue full");
-        return close(websocket::close_code::policy_error, "send queue full");
+        close(websocket::close_code::policy_error, "send queue full");
+        // Its close frame waits behind a write it may never complete: its members leave
+        // now, as when the application disconnects them. Posted: a fan-out may be calling.
+        boost::asio::post(core_->strand, [self = this->shared_from_this()] { self->leave(); });
+        return;
     }
     queued_bytes_ += outgoing.size();
     queue_.push_back(std::move(outgoing));
@@ -164,7 +175,65 @@ template <typename Stream>
 void WebsocketSession<Stream>::close(unsigned short code, std::string_view reason) {
     if (closing_ || finished_) return;
     closing_.emplace(static_cast<websocket::close_code>(code), reason);
+    await_close(core_->options.close_timeout);
     if (!writing_) write_next();
+}
+
+template <typename Stream>
+void WebsocketSession<Stream>::leave() {
+    if (finished_) return;
+    for (const auto& endpoint : endpoints_) core_->disconnected(endpoint->ns(), *endpoint);
+}
+
+// A close the server began ends within `timeout`, whatever the peer or a write in flight
+// does: then the socket is closed, and the connection counts as closed.
+template <typename Stream>
+void WebsocketSession<Stream>::await_close(std::chrono::milliseconds timeout) {
+    close_deadline_.expires_after(timeout);
+    close_deadline_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+        if (!ec) self->cut();
+    });
+}
+
+template <typename Stream>
+void WebsocketSession<Stream>::cut() {
+    beast::get_lowest_layer(ws_).close();
+    if (!finished_) end(true);
+}
+
+// A frame that FrameCheck refused has failed Beast's stream, so the close frame owed to the
+// peer is written here, under Beast, once no write of Beast's is in flight. The connection
+// ends as when Beast itself finds a protocol error.
+template <typename Stream>
+void WebsocketSession<Stream>::fail() {
+    const FrameCheck::Violation& violation = *ws_.next_layer().violation();
+    report_error(violation.reason);
+    end(false);
+    failing_ = true;
+    await_close(core_->options.close_timeout);
+    if (!writing_) write_failure();
+}
+
+template <typename Stream>
+void WebsocketSession<Stream>::write_failure() {
+    failing_ = false;
+    auto self = this->shared_from_this();
+    const auto teardown = [self](beast::error_code, std::size_t = 0) {
+        using websocket::async_teardown;
+        async_teardown(beast::role_type::server, self->ws_.next_layer(),
+                       [self](beast::error_code) { self->close_deadline_.cancel(); });
+    };
+    // After its own close frame, a peer may be sent nothing more.
+    if (close_sent_) return teardown({});
+    const FrameCheck::Violation& violation = *ws_.next_layer().violation();
+    auto frame = std::make_shared<std::string>();
+    frame->push_back(static_cast<char>(0x88));  // a final close frame
+    frame->push_back(static_cast<char>(2 + violation.reason.size()));
+    frame->push_back(static_cast<char>(violation.code >> 8));
+    frame->push_back(static_cast<char>(violation.code & 0xff));
+    frame->append(violation.reason);
+    boost::asio::async_write(ws_.next_layer().next_layer(), boost::asio::buffer(*frame),
+                             [frame, teardown](beast::error_code ec, std::size_t n) { teardown(ec, n); });
 }
 
 // The service that drops one endpoint has already forgotten it; the other endpoints of a
@@ -186,8 +255,10 @@ void WebsocketSession<Stream>::write_next() {
         // holding the read lock, which our close operation (holding the write lock) then
         // waits for: the two would wait for each other forever.
         ws_.control_callback();
-        ws_.async_close(*closing_,
-                        [self = this->shared_from_this()](beast::error_code) { self->writing_ = false; });
+        ws_.async_close(*closing_, [self = this->shared_from_this()](beast::error_code) {
+            self->writing_ = false;
+            if (self->failing_) self->write_failure();
+        });
         return;
     }
     writing_ = true;
@@ -205,6 +276,7 @@ void WebsocketSession<Stream>::on_write(beast::error_code ec) {
     const std::size_t size = queue_.front().size();
     queued_bytes_ -= size;
     queue_.pop_front();
+    if (failing_) return write_failure();
     if (ec) return;  // the read fails too and ends the session
     ++core_->traffic.messages_sent;
     core_->traffic.bytes_sent += size;
@@ -265,16 +337,16 @@ void WebsocketSession<Stream>::end(bool closed) {
         if (closed)
             core_->disconnected(endpoint->ns(), *endpoint);
         else
-            core_->lost(endpoint->ns(), *endpoint);
+            core_->lost(endpoint->ns(), *endpoint, slot_);
     }
 }
 
-// Ends what the session has running and gives its connection back to the limits; once.
+// Ends what the session has running; once.
 template <typename Stream>
 void WebsocketSession<Stream>::stop() {
     finished_ = true;
     heartbeat_.cancel();
-    core_->release(address_);
+    close_deadline_.cancel();
 }
 
 template class WebsocketSession<CorkedStream>;

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
@@ -10,12 +9,14 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "presence/frame.h"
 #include "server/corked_stream.h"
 #include "server/endpoint.h"
+#include "server/frame_gate.h"
 #include "server/server_core.h"
 
 namespace presence {
@@ -25,13 +26,16 @@ namespace presence {
 // one at a time, from a queue bounded in bytes, and pings a silent peer (the heartbeat).
 // A plain connection reaches one namespace, a broker connection every one its grant may
 // enter (its frames framed with the namespace's id). Runs on the core's strand. It holds
-// one of the connections the limits admit, from its creation to its end.
+// its connection's slot in the limits (ConnectionSlot) until it ends, and hands it to the
+// members it loses.
 template <typename Stream>
 class WebsocketSession final : public std::enable_shared_from_this<WebsocketSession<Stream>>, public Outbox {
 public:
     using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-    WebsocketSession(Stream&& stream, const boost::asio::ip::address& address, std::shared_ptr<ServerCore> core);
+    // `read_ahead`: what the client sent after its upgrade request, read with it.
+    WebsocketSession(Stream&& stream, std::string read_ahead, std::shared_ptr<const void> slot,
+                     std::shared_ptr<ServerCore> core);
     // Accepts the upgrade; the connection may do what `grant` allows.
     void run(Request request, Grant grant);
 
@@ -61,12 +65,17 @@ private:
     void start_heartbeat();
     void wait_heartbeat(Clock::time_point at);
     void on_heartbeat();
+    void leave();
+    void await_close(std::chrono::milliseconds timeout);
+    void cut();
+    void fail();
+    void write_failure();
     void finish(boost::beast::error_code ec);
     void end(bool closed);
     void stop();
 
-    boost::beast::websocket::stream<Stream> ws_;
-    boost::asio::ip::address address_;  // the client's
+    boost::beast::websocket::stream<FrameGate<Stream>> ws_;
+    std::shared_ptr<const void> slot_;
     Grant grant_;  // until the connection is accepted
     std::shared_ptr<ServerCore> core_;
     boost::beast::flat_buffer buffer_;
@@ -78,7 +87,9 @@ private:
     bool connected_ = false;
     bool finished_ = false;
     bool close_sent_ = false;
+    bool failing_ = false;  // a close frame for a FrameCheck violation waits for the write in flight
     std::optional<boost::beast::websocket::close_reason> closing_;
+    boost::asio::steady_timer close_deadline_;  // when a close the server began gives up waiting
     boost::asio::steady_timer heartbeat_;
     Clock::time_point heard_at_;                 // the last frame from the peer, of any kind
     std::optional<Clock::time_point> pinged_at_;  // the ping that waits for an answer

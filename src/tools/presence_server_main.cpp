@@ -51,6 +51,8 @@ struct Durations {
     double user_leave_grace = seconds_of(presence::PresenceOptions{}.user_leave_grace);
     double heartbeat_interval = seconds_of(presence::HeartbeatOptions{}.interval);
     double heartbeat_timeout = seconds_of(presence::HeartbeatOptions{}.timeout);
+    double close_timeout = seconds_of(presence::ServerOptions{}.close_timeout);
+    double http_timeout = seconds_of(presence::ServerOptions{}.http_timeout);
     double webhook_batch_interval = seconds_of(presence::WebhookOptions{}.batch_interval);
     double webhook_retry_delay = seconds_of(presence::WebhookOptions{}.retry_delay);
     double webhook_max_retry_delay = seconds_of(presence::WebhookOptions{}.max_retry_delay);
@@ -76,6 +78,8 @@ void apply(const Extras& x, presence::ServerOptions& options) {
     options.presence.user_leave_grace = seconds(t.user_leave_grace);
     options.heartbeat.interval = seconds(t.heartbeat_interval);
     options.heartbeat.timeout = seconds(t.heartbeat_timeout);
+    options.close_timeout = seconds(t.close_timeout);
+    options.http_timeout = seconds(t.http_timeout);
     options.webhooks.batch_interval = seconds(t.webhook_batch_interval);
     options.webhooks.retry_delay = seconds(t.webhook_retry_delay);
     options.webhooks.max_retry_delay = seconds(t.webhook_max_retry_delay);
@@ -105,10 +109,17 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
         ("max-send-queue-bytes", po::value(&o.max_send_queue_bytes)->default_value(o.max_send_queue_bytes),
          "bytes queued for one client before it is closed as too slow (1008)")
         ("max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
-         "WebSocket connections at once (0 = no limit); over it, HTTP 503")
+         "connections at once, HTTP or WebSocket, counted from their accept (0 = no limit); over it, HTTP 503")
         ("max-connections-per-address",
          po::value(&o.max_connections_per_address)->default_value(o.max_connections_per_address),
-         "WebSocket connections at once from one IP address (0 = no limit); over it, HTTP 429")
+         "connections at once from one IP address, lost members that may resume included (0 = no limit); "
+         "over it, HTTP 429")
+        ("close-timeout", po::value(&t.close_timeout)->default_value(t.close_timeout),
+         "seconds a connection the server closes has to complete the closing handshake before its socket is closed")
+        ("http-timeout", po::value(&t.http_timeout)->default_value(t.http_timeout),
+         "seconds an HTTP connection has to send a complete request, from its accept or the previous answer")
+        ("max-header-bytes", po::value(&o.max_header_bytes)->default_value(o.max_header_bytes),
+         "largest HTTP request header; over it, HTTP 431 (414 for the request line alone)")
         ("heartbeat-interval", po::value(&t.heartbeat_interval)->default_value(t.heartbeat_interval),
          "seconds of silence from a client before it is pinged (0 = no heartbeat)")
         ("heartbeat-timeout", po::value(&t.heartbeat_timeout)->default_value(t.heartbeat_timeout),
@@ -116,6 +127,8 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
         ("tls-cert", po::value(&o.tls.cert_file),
          "PEM certificate chain: serve wss:// and https:// instead of ws:// and http:// (with --tls-key)")
         ("tls-key", po::value(&o.tls.key_file), "PEM private key of that certificate")
+        ("tls-ciphers", po::value(&o.tls.ciphers)->default_value(o.tls.ciphers),
+         "cipher suites TLS 1.2 may use, in OpenSSL's notation (TLS 1.3 keeps OpenSSL's, all AEAD)")
         ("max-name-bytes", po::value(&p.max_name_bytes)->default_value(p.max_name_bytes), "longest member name")
         ("max-info-bytes", po::value(&p.max_info_bytes)->default_value(p.max_info_bytes), "longest member info")
         ("max-channel-bytes", po::value(&p.max_channel_bytes)->default_value(p.max_channel_bytes),

@@ -200,9 +200,10 @@ def kill_and_reap(proc):
 
 
 class ServerProcess:
-    """One presence-server on 127.0.0.1, any free port."""
+    """One presence-server on 127.0.0.1, any free port; `preexec_fn` runs in the child
+    before the server starts (to lower a resource limit, say)."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, preexec_fn=None):
         self.args = [server_path(), "--host", "127.0.0.1", "--port", "0", *args]
         # Multi-node tests (tests/cluster/cluster_harness.py) set these: the node's id, the
         # deployment it belongs to (nodes sharing one Redis key prefix), and whether the
@@ -212,7 +213,7 @@ class ServerProcess:
         self.killed = False
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=self.stderr)
+                                     stdout=subprocess.PIPE, stderr=self.stderr, preexec_fn=preexec_fn)
         self.stdout_lines = []
         try:
             line = self._read_first_line()

@@ -200,10 +200,12 @@ class Exposition:
 
 # --- HTTP --------------------------------------------------------------------------------------
 
-def request(port, method, path, body=None, headers=None, context=None):
-    """(status, headers with lower-case names, body bytes) of one request on a new connection."""
+def request(port, method, path, body=None, headers=None, context=None, source=None):
+    """(status, headers with lower-case names, body bytes) of one request on a new connection,
+    from the loopback address `source` when given (one with a connection count of its own)."""
     if context is None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT,
+                                                source_address=(source, 0) if source else None)
     else:
         connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=TIMEOUT, context=context)
     try:
@@ -228,8 +230,8 @@ def api(port, method, path, body=None, key=KEY, raw=None, headers=None, context=
     return status, got, json.loads(payload)
 
 
-def scrape(port, context=None):
-    status, headers, body = request(port, "GET", "/metrics", context=context)
+def scrape(port, context=None, source=None):
+    status, headers, body = request(port, "GET", "/metrics", context=context, source=source)
     if status != 200 or headers.get("content-type") != METRICS_TYPE:
         raise AssertionError(f"/metrics: {status} {headers}: {body[:200]!r}")
     return Exposition(body.decode("utf-8"))
@@ -304,7 +306,7 @@ class Metrics(Operations):
                 self.assertEqual(m.value(gauge, namespace=guid), 0, (gauge, guid))
         for code in ERROR_CODES:
             self.assertEqual(m.value("presence_errors_total", code=code), 0)
-        for reason in ("server_full", "address_full", "unauthorized"):
+        for reason in ("server_full", "address_full", "no_descriptors", "unauthorized"):
             self.assertEqual(m.value("presence_connections_refused_total", reason=reason), 0)
         for limit in ("request_rate", "channels_per_member", "invitation_rate", "channel_members",
                       "update_rate"):
@@ -577,6 +579,10 @@ class RefusedConnections(Operations):
     SERVER_ARGS = ("--admin-api-key", KEY, "--max-connections-per-address", "1",
                    "--auth-hs256-secret", "0123456789abcdef0123456789abcdef", "--auth-allow-anonymous")
 
+    def metrics(self):
+        # Every connection counts, a scrape's as well: from an address of its own.
+        return scrape(self.port, source="127.0.0.2")
+
     async def test_unauthorized_and_address_full_are_counted(self):
         before = self.metrics()
         with self.assertRaises(InvalidStatusCode) as refused:
@@ -612,8 +618,16 @@ class RefusedConnections(Operations):
 
 
 class ServerFull(Operations):
+    """Scraped on the admin address, which a full server still serves."""
 
-    SERVER_ARGS = ("--max-connections", "1")
+    def start_servers(self):
+        self.admin_port = free_port()
+        server = ServerProcess("--max-connections", "1", "--admin-address", f"127.0.0.1:{self.admin_port}")
+        self.addCleanup(server.stop)
+        return [server]
+
+    def metrics(self):
+        return scrape(self.admin_port)
 
     async def test_server_full_is_counted(self):
         await self.connect("first")

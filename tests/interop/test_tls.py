@@ -1,6 +1,7 @@
 """wss:// and https:// on one port, with throwaway certificates
 (tests/support/make_test_cert.sh): what a client that trusts the authority gets, what one
-that does not, or one that speaks plain ws://, gets; and a server that cannot load its key."""
+that does not, or one that speaks plain ws://, gets; the cipher suites TLS 1.2 agrees on;
+and a server that cannot load its key."""
 
 import asyncio
 import http.client
@@ -123,6 +124,86 @@ class TlsAdminAddress(PresenceTestCase):
         self.assertEqual(request(self.admin_port, "GET", "/readyz", context=self.trusted)[0], 200)
         with self.assertRaises((http.client.HTTPException, ConnectionError)):
             request(self.admin_port, "GET", "/metrics")
+
+
+def make_rsa_cert(test_class):
+    """A self-signed RSA certificate and its key, deleted after the tests of `test_class`:
+    the static-RSA suites need one to be offered at all."""
+    directory = tempfile.mkdtemp(prefix="presence-tls-rsa-")
+    test_class.addClassCleanup(shutil.rmtree, directory, ignore_errors=True)
+    cert, key = os.path.join(directory, "rsa.pem"), os.path.join(directory, "rsa.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True, timeout=START_TIMEOUT)
+    return cert, key
+
+
+def tls12_offering(ciphers):
+    """A client context that speaks TLS 1.2 only, offering `ciphers`; it checks nothing of
+    the certificate: these tests are about the suite agreed on."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(ciphers + ":@SECLEVEL=0")
+    return context
+
+
+class TlsCipherSuites(unittest.TestCase):
+    """TLS 1.2 agrees only on ECDHE key exchange (forward secrecy) with an AEAD cipher,
+    unless --tls-ciphers says otherwise; TLS 1.3 is on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cert, cls.key = make_rsa_cert(cls)
+
+    def serve(self, *args):
+        server = ServerProcess("--tls-cert", self.cert, "--tls-key", self.key, *args)
+        self.addCleanup(server.stop)
+        return server
+
+    def handshake(self, server, context):
+        """The (version, suite) agreed on, or the SSLError of a refusal."""
+        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+            try:
+                with context.wrap_socket(sock) as tls:
+                    return tls.version(), tls.cipher()[0]
+            except ssl.SSLError as refused:
+                return refused
+
+    def test_static_rsa_and_cbc_suites_are_refused(self):
+        server = self.serve()
+        for suite in ("AES128-GCM-SHA256", "AES256-SHA256", "AES128-SHA", "ECDHE-RSA-AES128-SHA",
+                      "ECDHE-RSA-AES256-SHA384"):
+            with self.subTest(suite=suite):
+                self.assertIsInstance(self.handshake(server, tls12_offering(suite)), ssl.SSLError)
+
+    def test_ecdhe_with_an_aead_cipher_is_agreed_on(self):
+        server = self.serve()
+        for suite in ("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+                      "ECDHE-RSA-CHACHA20-POLY1305"):
+            with self.subTest(suite=suite):
+                self.assertEqual(self.handshake(server, tls12_offering(suite)), ("TLSv1.2", suite))
+
+    def test_tls_1_3_is_on(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        self.assertEqual(self.handshake(self.serve(), context)[0], "TLSv1.3")
+
+    def test_the_suites_are_an_option(self):
+        server = self.serve("--tls-ciphers", "ECDHE-RSA-AES128-SHA")
+        self.assertEqual(self.handshake(server, tls12_offering("ECDHE-RSA-AES128-SHA")),
+                         ("TLSv1.2", "ECDHE-RSA-AES128-SHA"))
+        self.assertIsInstance(self.handshake(server, tls12_offering("ECDHE-RSA-AES128-GCM-SHA256")),
+                              ssl.SSLError)
+
+    def test_a_list_that_matches_no_suite_stops_the_start(self):
+        result = subprocess.run([server_path(), "--port", "0", "--tls-cert", self.cert, "--tls-key", self.key,
+                                 "--tls-ciphers", "NO-SUCH-SUITE"],
+                                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=START_TIMEOUT)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("NO-SUCH-SUITE", result.stderr)
 
 
 class TlsFiles(unittest.TestCase):

@@ -22,7 +22,7 @@ TEST(CorkedStream, AReaderThatDoesNotReadHoldsBackTheWritesNotTheirCopies) {
     tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
     tcp::socket reader(io);
     reader.connect(acceptor.local_endpoint());
-    CorkedStream stream(boost::beast::tcp_stream(acceptor.accept()));
+    CorkedStream stream(boost::beast::tcp_stream(acceptor.accept()), std::chrono::seconds(2));
 
     // Written one after the other, as a WebSocket stream writes frames: 32 MiB, more than
     // the kernel's buffers of one loopback connection hold.
