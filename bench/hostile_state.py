@@ -10,7 +10,8 @@ resident set before and after, for two clients that only grow per-connection sta
     python3 bench/hostile_state.py [--server build/src/tools/presence-server] [--seconds 4]
 
 Each scenario runs against a fresh server on a free port of 127.0.0.1 and prints one line:
-the RSS before, after, its growth, and whether the server closed the connection.
+the RSS before, after, its growth and its peak, and whether the server closed the
+connection.
 """
 
 import argparse
@@ -29,10 +30,11 @@ PROTOCOL = "presence.esegece.com"
 PACE = 1 / 180
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """The resident set of `pid` (VmRSS), or its peak so far (VmHWM)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -112,9 +114,9 @@ def run(name, server, args, scenario, seconds):
         time.sleep(0.3)
         before = rss_kib(proc.pid)
         closed, code, sent = asyncio.run(scenario(url, seconds))
-        after = rss_kib(proc.pid)
+        after, peak = rss_kib(proc.pid), rss_kib(proc.pid, "VmHWM")
         print(f"{name:7} RSS before {before / 1024:7.1f} MiB, after {after / 1024:7.1f} MiB, "
-              f"growth {(after - before) / 1024:7.1f} MiB; connection "
+              f"growth {(after - before) / 1024:7.1f} MiB, peak {peak / 1024:7.1f} MiB; connection "
               + (f"closed by the server ({code})" if closed else "still open") + f"; {sent}")
     finally:
         proc.kill()
