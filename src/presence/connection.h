@@ -30,7 +30,8 @@ using Expiries = std::multimap<std::chrono::system_clock::time_point, Connection
 // one it is detached, and what it is sent meanwhile goes to its backlog only.
 //
 // What it holds for its peer (frames waiting for acknowledgment, the ids of its requests,
-// its resume backlog, its pending invitations) counts against one budget of bytes.
+// its resume backlog, its pending invitations, its counts-only channels) counts against
+// one budget of bytes.
 class Connection final : public Peer {
 public:
     Connection(Link& link, std::string session_id, const PresenceOptions& options, Grant grant,
@@ -105,8 +106,8 @@ public:
         return max_state_bytes_ == 0 || state_bytes() + bytes <= max_state_bytes_;
     }
 
-    // Pending invitations, oldest first.
-    const std::deque<Invitation>& invitations() const { return invitations_; }
+    // Pending invitations, oldest first: one taken by its inviter and channel, all those
+    // to a channel, or every one.
     std::optional<Invitation> take_invitation(std::string_view inviter_id, std::string_view channel);
     std::vector<Invitation> take_invitations(std::string_view channel);
     void forget_invitations();
