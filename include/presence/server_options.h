@@ -28,9 +28,9 @@ struct PresenceOptions {
     std::size_t max_pending_invitations = 64;  ///< per invitee; the oldest is forgotten first
     std::size_t max_id_bytes = 64;         ///< the id of a client's frame; longer: error -32602
     /// What the server may hold for one connection (frames waiting for acknowledgment, the ids
-    /// of its requests, its resume backlog, its pending invitations), counted in bytes; over
-    /// it the backlog and the invitations are trimmed first, then the connection is closed
-    /// (1008). 0 = no limit.
+    /// of its requests, its resume backlog, its pending invitations, its counts-only
+    /// channels), counted in bytes; over it the backlog and the invitations are trimmed
+    /// first, then the connection is closed (1008). 0 = no limit.
     std::size_t max_connection_state_bytes = 4 * 1024 * 1024;
     // Each of the limits below: 0 = no limit (docs/security.md).
     /// Per connection, a token bucket refilled at this rate; over it: error 41.
