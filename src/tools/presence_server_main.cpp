@@ -150,7 +150,8 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
         ("max-connection-state-bytes",
          po::value(&p.max_connection_state_bytes)->default_value(p.max_connection_state_bytes),
          "bytes held for one connection: frames it has not acknowledged, the ids of its requests, its resume "
-         "backlog, its pending invitations (0 = no limit); over it the connection is closed with 1008")
+         "backlog, its pending invitations, its counts-only channels (0 = no limit); over it the connection is "
+         "closed with 1008")
         ("max-channel-members", po::value(&p.max_channel_members)->default_value(p.max_channel_members),
          "members one channel may hold, over every node (0 = no limit); over it: error 44")
         ("ack", po::bool_switch(&p.ack.enabled), "acknowledgment: re-send what clients do not acknowledge")
