@@ -26,12 +26,21 @@ struct PresenceOptions {
     std::size_t max_channel_bytes = 256;   ///< channel name
     std::size_t max_invalid_frames = 16;   ///< in a row, before the connection is closed (1008)
     std::size_t max_pending_invitations = 64;  ///< per invitee; the oldest is forgotten first
+    std::size_t max_id_bytes = 64;         ///< the id of a client's frame; longer: error -32602
+    /// What the server may hold for one connection (frames waiting for acknowledgment, the ids
+    /// of its requests, its resume backlog, its pending invitations, its counts-only
+    /// channels), counted in bytes; over it the backlog and the invitations are trimmed
+    /// first, then the connection is closed (1008). 0 = no limit.
+    std::size_t max_connection_state_bytes = 4 * 1024 * 1024;
     // Each of the limits below: 0 = no limit (docs/security.md).
     /// Per connection, a token bucket refilled at this rate; over it: error 41.
     double max_requests_per_second = 200;
     std::size_t request_burst = 400;  ///< the bucket's size
     std::size_t max_channels_per_member = 100;    ///< per member; over it: error 42
-    std::size_t max_invitations_per_minute = 60;  ///< per member; over it: error 43
+    std::size_t max_invitations_per_minute = 60;  ///< per member, each invitee counts; over it: error 43
+    std::size_t max_invitees = 50;  ///< per invitation; more: error -32602
+    /// Per invitee, from every inviter; over it the invitation is not delivered.
+    std::size_t max_invitations_received_per_minute = 60;
     /// Per connection, a token bucket for updates of the member's name and info
     /// (the member update extension); over it: error 45.
     double max_info_updates_per_second = 1;

@@ -12,19 +12,23 @@ void Backlog::push(const Bytes& bytes) {
     ++next_;
     ++kept_;
     kept_bytes_ += bytes->size();
-    while (kept_bytes_ > max_bytes_ && kept_ > 0) drop_oldest();
+    while (kept_bytes_ > max_bytes_ && drop_oldest()) {
+    }
 }
 
 void Backlog::restart() {
-    while (kept_ > 0) drop_oldest();
+    while (drop_oldest()) {
+    }
     next_ = 0;
 }
 
-void Backlog::drop_oldest() {
+bool Backlog::drop_oldest() {
+    if (kept_ == 0) return false;
     Bytes& oldest = slots_[(next_ - kept_) % slots_.size()];
     kept_bytes_ -= oldest->size();
     oldest.reset();
     --kept_;
+    return true;
 }
 
 }  // namespace presence

@@ -30,8 +30,12 @@ public:
         for (std::uint64_t n = first; n < next_; ++n) send(slots_[n % slots_.size()]);
     }
 
+    // The bytes of the kept frames.
+    std::size_t bytes() const { return kept_bytes_; }
+    // Forgets the oldest kept frame; false when none is kept.
+    bool drop_oldest();
+
 private:
-    void drop_oldest();
 
     std::vector<Bytes> slots_;
     std::size_t max_bytes_;

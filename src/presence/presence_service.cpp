@@ -91,9 +91,19 @@ Message context_of(const protocol::Decoded& decoded) {
     return context;
 }
 
-// A connection is taken over only by a claimant with the same identity.
-bool same_identity(const Grant& a, const Grant& b) {
-    return a.restricted == b.restricted && a.id == b.id && a.user == b.user;
+// A connection is taken over only by a claimant whose grant fixes the same member id and
+// the same user (or neither): its member stays who it was. What it may do is the
+// claimant's to say (take_over).
+bool same_identity(const Grant& a, const Grant& b) { return a.id == b.id && a.user == b.user; }
+
+bool has_ended(const Grant& grant) {
+    return grant.expires && *grant.expires <= std::chrono::system_clock::now();
+}
+
+// Whether `claimant` may take `held` over (see same_identity); a grant that ended leaves
+// nothing to take, even before end_grants has seen it.
+bool may_take_over(const Connection& held, const Connection& claimant) {
+    return !has_ended(held.grant()) && same_identity(held.grant(), claimant.grant());
 }
 
 bool joins(Change change) { return change == Change::member_new || change == Change::channel_member_new; }
@@ -130,9 +140,9 @@ Bytes PresenceService::make_aside(const Message& message) const {
 void PresenceService::connect(Link& link, Grant grant) {
     // A grant that fixes the member id makes it the session id, the one id a member may join with.
     std::string session_id = grant.id.value_or(protocol::new_guid());
-    auto owned = std::make_unique<Connection>(link, std::move(session_id), options_, std::move(grant));
+    auto owned = std::make_unique<Connection>(link, std::move(session_id), options_, std::move(grant), limits_hit_);
     Connection& c = *owned;
-    if (c.grant.expires) c.expiry = expiries_.emplace(*c.grant.expires, &c);
+    if (c.grant().expires) c.expiry = expiries_.emplace(*c.grant().expires, &c);
     connections_.emplace(&link, std::move(owned));
     Message session = message_of(Method::session);
     session.text = c.session_id();
@@ -144,7 +154,7 @@ void PresenceService::disconnect(Link& link) {
     const auto it = connections_.find(&link);
     if (it == connections_.end()) return;
     Connection& c = *it->second;
-    if (c.resumable()) resumable_.erase(c.resume_token());
+    resumable_.erase(c.resume_token());
     if (c.member()) remove_member(c);
     notify(hooks_.on_disconnect, c.session_id());
     forget(c);
@@ -189,12 +199,19 @@ void PresenceService::end_detached(std::unique_ptr<Connection> c) {
     change_views(*c, [&c] { c->drop_views(); });
 }
 
-// A detached connection whose grant ends is left to its grace period.
+// A member whose grant ends is gone, not lost: its departure is announced before the
+// close, so that a peer that answers the close with a reset leaves nothing to resume.
 void PresenceService::end_grants(std::chrono::system_clock::time_point now) {
     while (!expiries_.empty() && expiries_.begin()->first <= now) {
         Connection& c = *expiries_.begin()->second;
         forget(c);
         report_error(c, "token expired");
+        if (!c.attached()) {
+            end_detached(std::move(detached_.extract(c.resume_token()).mapped().connection));
+            continue;
+        }
+        resumable_.erase(c.resume_token());
+        if (c.member()) remove_member(c);
         c.close(close_policy_violation, "token expired");
     }
 }
@@ -250,6 +267,7 @@ void PresenceService::receive(Link& link, std::string_view frame) {
     if (it == connections_.end()) return;
     Connection& c = *it->second;
     protocol::Decoded decoded = protocol::decode(frame);
+    if (!remembers_id(c, decoded)) return;
     const auto reply = [&c](std::string ack) { c.send(std::make_shared<const std::string>(std::move(ack))); };
     if (!protocol::admit(decoded, c.unacknowledged, c.seen_ids, reply)) return;
     if (!c.requests.take(protocol::Clock::now())) {
@@ -263,6 +281,25 @@ void PresenceService::receive(Link& link, std::string_view frame) {
     const std::size_t invalid_before = c.invalid_in_a_row;
     dispatch(c, decoded.message);
     if (c.invalid_in_a_row == invalid_before) c.invalid_in_a_row = 0;
+}
+
+// A request's id is remembered, for acknowledgment, only when it is short enough and fits
+// in what the connection may hold; otherwise the request is refused, unacknowledged.
+bool PresenceService::remembers_id(Connection& c, const protocol::Decoded& decoded) {
+    const std::string& id = decoded.ok() ? decoded.message.id : decoded.error->id;
+    if (id.size() > options_.max_id_bytes) {
+        reject(c, context_of(decoded), ErrorCode::invalid_params,
+               "id is longer than " + std::to_string(options_.max_id_bytes) + " bytes");
+        return false;
+    }
+    const bool acknowledgment = decoded.ok() && decoded.message.method == Method::acknowledgment;
+    if (id.empty() || acknowledgment || c.seen_ids.remembers(id) ||
+        c.has_room_for(protocol::SeenIds::cost(id)))
+        return true;
+    reject(c, context_of(decoded), ErrorCode::invalid_params,
+           "id not remembered: this connection holds the most it may (" +
+               std::to_string(options_.max_connection_state_bytes) + " bytes)");
+    return false;
 }
 
 void PresenceService::dispatch(Connection& c, const Message& request) {
@@ -312,7 +349,7 @@ void PresenceService::hello(Connection& c, const Message& request) {
     c.deliver(make_frame(std::move(answer)));
     if (!can_resume || !names(request.text, extension::resume)) return;
     // Numbering starts after the token frame, on both sides; a second hello starts it again.
-    if (c.resumable()) resumable_.erase(c.resume_token());
+    resumable_.erase(c.resume_token());
     c.make_resumable(protocol::new_guid(), options_.resume.backlog_frames, options_.resume.backlog_bytes);
     resumable_[c.resume_token()] = c.link();
     Message token = message_of(Method::resume_token);
@@ -339,7 +376,7 @@ void PresenceService::resume(Connection& c, const Message& request) {
 // still looks alive (the client saw it die first): that link is dropped unannounced.
 std::unique_ptr<Connection> PresenceService::claim(const std::string& token, const Connection& claimant) {
     if (const auto it = detached_.find(token); it != detached_.end()) {
-        if (!same_identity(it->second.connection->grant, claimant.grant)) return nullptr;
+        if (!may_take_over(*it->second.connection, claimant)) return nullptr;
         std::unique_ptr<Connection> owned = std::move(it->second.connection);
         detached_.erase(it);
         return owned;
@@ -348,7 +385,8 @@ std::unique_ptr<Connection> PresenceService::claim(const std::string& token, con
     if (it == resumable_.end()) return nullptr;
     Link* old = it->second;
     const auto owner = connections_.find(old);
-    if (!same_identity(owner->second->grant, claimant.grant)) return nullptr;
+    const Connection& held = *owner->second;
+    if (!held.resumable() || !may_take_over(held, claimant)) return nullptr;
     std::unique_ptr<Connection> owned = std::move(owner->second);
     connections_.erase(owner);
     resumable_.erase(it);
@@ -358,13 +396,19 @@ std::unique_ptr<Connection> PresenceService::claim(const std::string& token, con
 }
 
 // The resumed connection moves onto the fresh one's link, and the fresh one ends. The
-// client gets what it missed, or, when the backlog no longer holds it, the member lists
-// of its channels to start again from.
+// resumed connection may do what the fresh one's credentials allow, until they end: never
+// more. The client gets what it missed, or, when the backlog no longer holds it, the
+// member lists of its channels to start again from; then the channels the new grant does
+// not allow are left.
 void PresenceService::take_over(Connection& fresh, std::unique_ptr<Connection> resumed, std::uint64_t received) {
     Link& link = *fresh.link();
     const std::string fresh_session = fresh.session_id();
     forget(fresh);
+    change_views(fresh, [&fresh] { fresh.drop_views(); });
     Connection& c = *resumed;
+    forget(c);
+    c.set_grant(fresh.grant());
+    if (c.grant().expires) c.expiry = expiries_.emplace(*c.grant().expires, &c);
     c.attach(link);
     c.hold.reset();  // the new link's connection is counted by its own transport
     resumable_[c.resume_token()] = &link;
@@ -374,18 +418,24 @@ void PresenceService::take_over(Connection& fresh, std::unique_ptr<Connection> r
     Message answer = message_of(Method::resume);
     answer.member = c.member();
     Backlog& backlog = c.backlog();
-    if (backlog.holds_from(received)) {
-        answer.text = std::string(extension::resumed);
-        c.send_aside(make_aside(answer));
-        backlog.replay_from(received, [&c](const Bytes& bytes) { c.send_aside(bytes); });
-        return;
-    }
-    backlog.restart();
-    answer.text = std::string(extension::resync);
+    const bool resynced = !backlog.holds_from(received);
+    answer.text = std::string(resynced ? extension::resync : extension::resumed);
+    if (resynced) backlog.restart();
     c.send_aside(make_aside(answer));
-    if (!c.member()) return;
+    if (!resynced) backlog.replay_from(received, [&c](const Bytes& bytes) { c.send_aside(bytes); });
+    keep_to_grant(c);
+    if (!resynced || !c.member()) return;
     for (const std::string& channel : engine_.channels_of(c.member()->id))
         c.deliver(members_frame(*c.member(), channel));
+}
+
+// Leaves, announced, what the connection's grant no longer allows.
+void PresenceService::keep_to_grant(Connection& c) {
+    change_views(c, [&c] { c.keep_counts_to_grant(); });
+    if (!c.member()) return;
+    const Member self = *c.member();
+    for (const std::string& channel : engine_.channels_of(self.id))
+        if (!c.grant().may_join(channel)) remove_from_channel(self, channel);
 }
 
 void PresenceService::join(Connection& c, const Message& request) {
@@ -393,9 +443,16 @@ void PresenceService::join(Connection& c, const Message& request) {
     Member member = request.member.value_or(Member{});
     if (member.id.empty()) member.id = c.session_id();
     if (member.id != c.session_id()) return answer_error(c, request, ErrorCode::member_not_exists);
-    if (c.grant.name) member.name = *c.grant.name;
-    if (c.grant.info) member.info = *c.grant.info;
-    if (c.grant.user) member.user = *c.grant.user;
+    // A declared user other than the one the grant fixes would speak for someone else: the
+    // users view would never see that user leave.
+    const std::optional<std::string>& user = c.grant().user;
+    if (user && !member.user.empty() && member.user != *user)
+        return reject(c, request, ErrorCode::invalid_params,
+                      user->empty() ? "member.user is not allowed: the connection has no user"
+                                    : "member.user differs from the user of the connection's token");
+    if (c.grant().name) member.name = *c.grant().name;
+    if (c.grant().info) member.info = *c.grant().info;
+    if (user) member.user = *user;
     if (!fits(c, request, member)) return;
     if (!allowed(hooks_.before_new_member, member))
         return answer_error(c, request, ErrorCode::new_member_denied, {}, &member);
@@ -416,7 +473,7 @@ void PresenceService::remove_member(Connection& c) {
     for (const std::string& channel : engine_.channels_of(self.id)) remove_from_channel(self, channel);
     engine_.remove_member(self.id, announcement(Change::member_remove, self, ""));
     c.set_member(std::nullopt);
-    c.invitations.clear();
+    c.forget_invitations();
     notify(hooks_.on_remove_member, self);
 }
 
@@ -438,8 +495,8 @@ void PresenceService::subscribe(Connection& c, const Message& request) {
 
 std::optional<ErrorCode> PresenceService::try_subscribe(const Connection& c, const Member& self,
                                                         const std::string& channel) {
+    if (!c.grant().may_join(channel)) return ErrorCode::subscription_denied;
     if (engine_.is_subscribed(channel, self.id)) return ErrorCode::subscription_already_exists;
-    if (!c.grant.may_join(channel)) return ErrorCode::subscription_denied;
     if (at_limit(engine_.channels_of(self.id).size(), options_.max_channels_per_member)) {
         ++limits_hit_.channels;
         return ErrorCode::too_many_channels;
@@ -462,6 +519,8 @@ void PresenceService::unsubscribe(Connection& c, const Message& request) {
     const Member* self = self_of(c, request);
     if (!self || !valid_channel(c, request, true)) return;
     const std::string& channel = *request.channel;
+    // Nobody is in a channel its grant does not allow: whether it exists is not told.
+    if (!c.grant().may_join(channel)) return answer_error(c, request, ErrorCode::subscription_not_exists);
     if (!engine_.channel_exists(channel)) return answer_error(c, request, ErrorCode::channel_not_exists);
     if (!engine_.is_subscribed(channel, self->id))
         return answer_error(c, request, ErrorCode::subscription_not_exists);
@@ -473,12 +532,16 @@ void PresenceService::publish(Connection& c, const Message& request) {
     if (!self || !valid_channel(c, request, false)) return;
     if (!request.text) return reject(c, request, ErrorCode::invalid_params, "message.text is required");
     const std::string channel = request.channel.value_or("");
+    // Publishing to a channel takes being in it, so a channel the grant does not let the
+    // member join is as forbidden as one it may not publish to, whether it exists or not.
+    const bool granted = c.grant().may_publish(channel) && (channel.empty() || c.grant().may_join(channel));
+    if (!granted) return answer_error(c, request, ErrorCode::publish_denied);
     if (!channel.empty()) {
         if (!engine_.channel_exists(channel)) return answer_error(c, request, ErrorCode::channel_not_exists);
         if (!engine_.is_subscribed(channel, self->id))
             return answer_error(c, request, ErrorCode::subscription_not_exists);
     }
-    if (!c.grant.may_publish(channel) || !allowed(hooks_.before_publish, channel, *self, *request.text))
+    if (!allowed(hooks_.before_publish, channel, *self, *request.text))
         return answer_error(c, request, ErrorCode::publish_denied);
     Message out = message_of(Method::publish_msg);
     out.member = *self;
@@ -494,15 +557,20 @@ void PresenceService::get_members(Connection& c, const Message& request) {
     if (may_list(c, request, *self, channel)) c.deliver(members_frame(*self, channel));
 }
 
-// Answers the error when `self` may not list `channel`. A list must not be older than the
-// diffs that follow it, so the channel's pending diff goes first.
+// Answers the error when `self` may not list `channel`; a channel its grant does not allow
+// is refused whether it exists or not. A list must not be older than the diffs that follow
+// it, so the channel's pending diff goes first.
 bool PresenceService::may_list(Connection& c, const Message& request, const Member& self,
                                const std::string& channel) {
+    if (!c.grant().may_join(channel)) {
+        answer_error(c, request, ErrorCode::send_members_denied);
+        return false;
+    }
     if (!channel.empty() && !engine_.channel_exists(channel)) {
         answer_error(c, request, ErrorCode::channel_not_exists);
         return false;
     }
-    if (!c.grant.may_join(channel) || !allowed(hooks_.before_send_members, channel, self)) {
+    if (!allowed(hooks_.before_send_members, channel, self)) {
         answer_error(c, request, ErrorCode::send_members_denied);
         return false;
     }
@@ -533,7 +601,7 @@ void PresenceService::get_members_page(Connection& c, const Message& request) {
 void PresenceService::get_count(Connection& c, const Message& request) {
     if (!self_of(c, request) || !valid_channel(c, request, false)) return;
     const std::string channel = request.channel.value_or("");
-    if (!c.grant.may_join(channel)) return answer_error(c, request, ErrorCode::send_members_denied);
+    if (!c.grant().may_join(channel)) return answer_error(c, request, ErrorCode::send_members_denied);
     if (c.has_views()) flush_diff(channel);
     c.deliver(count_frame(channel, View::any));
 }
@@ -544,11 +612,16 @@ void PresenceService::set_counts_only(Connection& c, const Message& request) {
     const std::string mode = request.text.value_or("");
     if (mode != extension::on && mode != extension::off)
         return reject(c, request, ErrorCode::invalid_params, "message.text must be \"on\" or \"off\"");
-    if (!c.grant.may_join(channel)) return answer_error(c, request, ErrorCode::send_members_denied);
+    if (!c.grant().may_join(channel)) return answer_error(c, request, ErrorCode::send_members_denied);
+    bool taken = true;
     change_views(c, [&] {
-        if (mode == extension::on) c.counts_only.insert(channel);
-        else c.counts_only.erase(channel);
+        if (mode == extension::on) taken = c.take_counts_only(channel);
+        else c.drop_counts_only(channel);
     });
+    if (!taken)
+        return reject(c, request, ErrorCode::invalid_params,
+                      "counts only not taken: this connection holds the most it may (" +
+                          std::to_string(options_.max_connection_state_bytes) + " bytes)");
     c.deliver(count_frame(channel, View::any));
 }
 
@@ -569,14 +642,14 @@ FramePtr PresenceService::count_frame(const std::string& channel, View view) con
 template <typename Edit>
 void PresenceService::change_views(Connection& c, Edit edit) {
     const bool viewed = c.has_views();
-    const bool counted = !c.counts_only.empty();
+    const bool counted = c.takes_counts();
     const bool users = c.users;
     edit();
     const auto recount = [](bool before, bool after, std::size_t& count) {
         if (before != after) after ? ++count : --count;
     };
     recount(viewed, c.has_views(), viewers_);
-    recount(counted, !c.counts_only.empty(), counters_);
+    recount(counted, c.takes_counts(), counters_);
     recount(users, c.users, user_viewers_);
     if (viewers_ == 0) pending_diffs_.clear();
     if (user_viewers_ > 0) return;
@@ -587,6 +660,9 @@ void PresenceService::change_views(Connection& c, Edit edit) {
 void PresenceService::changed(Change change, const Member& member, std::string_view channel) {
     if (!member.user.empty()) count_user(change, member, channel);
     if (viewers_ == 0) return;
+    // Changes gather for the diff interval from the first one on.
+    const bool first_change = pending_diffs_.empty();
+    if (first_change) next_flush_ = protocol::Clock::now() + options_.diff_interval;
     auto [it, fresh] = pending_diffs_.try_emplace(std::string(channel));
     PendingDiff& diff = it->second;
     auto [entry, first] = diff.entries.try_emplace(member.id);
@@ -594,13 +670,21 @@ void PresenceService::changed(Change change, const Member& member, std::string_v
     if (joins(change)) entry->second.joined = member;
     else if (entry->second.joined) entry->second.joined.reset();
     else entry->second.left = member;
+    if (first_change && wake_) wake_();
 }
 
 void PresenceService::flush_views(protocol::Clock::time_point now) {
     flush_leaves(now);
     if (now < next_flush_ || options_.diff_interval.count() <= 0) return;
-    next_flush_ = now + options_.diff_interval;
     while (!pending_diffs_.empty()) flush_diff(std::string(pending_diffs_.begin()->first));
+}
+
+std::optional<protocol::Clock::time_point> PresenceService::next_flush() const {
+    std::optional<protocol::Clock::time_point> next;
+    if (!pending_leaves_.empty()) next = pending_leaves_.front().deadline;
+    if (!pending_diffs_.empty() && options_.diff_interval.count() > 0)
+        next = std::min(next.value_or(next_flush_), next_flush_);
+    return next;
 }
 
 // Encoded once for the channel and fanned out to this node's members, each of whom takes
@@ -680,6 +764,7 @@ void PresenceService::announce_user(Change change, const Member& member, std::st
     const auto deadline = protocol::Clock::now() + options_.user_leave_grace;
     pending_leaves_.push_back({key, std::string(channel), std::move(frame), deadline});
     leave_index_.emplace(std::move(key), std::prev(pending_leaves_.end()));
+    if (pending_leaves_.size() == 1 && wake_) wake_();
 }
 
 void PresenceService::flush_leaves(protocol::Clock::time_point now) {
@@ -704,33 +789,38 @@ void PresenceService::invite(Connection& c, const Message& request) {
     if (!self || !valid_channel(c, request, true)) return;
     if (!request.members || request.members->empty())
         return reject(c, request, ErrorCode::invalid_params, "members[] must name the invitees");
+    if (options_.max_invitees != 0 && request.members->size() > options_.max_invitees)
+        return reject(c, request, ErrorCode::invalid_params,
+                      "members[] names more than " + std::to_string(options_.max_invitees) + " invitees");
     const Member inviter = *self;
-    if (!c.grant.may_join(*request.channel)) return answer_error(c, request, ErrorCode::invitation_denied);
+    if (!c.grant().may_join(*request.channel)) return answer_error(c, request, ErrorCode::invitation_denied);
+    // However many invitees are refused, one error answers the invitation: about the first.
+    std::optional<std::pair<ErrorCode, Member>> refusal;
     for (const Member& wanted : *request.members) {
         const Member* invitee = engine_.find_member(wanted.id);
-        if (!invitee) {
-            const Member unknown{wanted.id, {}, {}};
-            answer_error(c, request, ErrorCode::member_not_exists, {}, &unknown);
-            continue;
-        }
-        invite_one(c, inviter, *request.channel, *invitee, request);
+        const std::optional<ErrorCode> error = invite_one(c, inviter, *request.channel, invitee);
+        if (error && !refusal) refusal.emplace(*error, invitee ? *invitee : Member{wanted.id, {}, {}});
     }
+    if (refusal) answer_error(c, request, refusal->first, {}, &refusal->second);
 }
 
-void PresenceService::invite_one(Connection& c, const Member& self, const std::string& channel,
-                                 const Member& invitee, const Message& request) {
-    if (!allowed(hooks_.before_invite, channel, self, invitee))
-        return answer_error(c, request, ErrorCode::invitation_denied, {}, &invitee);
+// Every invitee named costs the inviter one invitation of its rate, a member or not, so
+// that naming ids that are no members is no cheaper.
+std::optional<ErrorCode> PresenceService::invite_one(Connection& c, const Member& self, const std::string& channel,
+                                                     const Member* invitee) {
     if (!c.invitations_sent.take(protocol::Clock::now())) {
         ++limits_hit_.invitations;
-        return answer_error(c, request, ErrorCode::too_many_invitations, {}, &invitee);
+        return ErrorCode::too_many_invitations;
     }
+    if (!invitee) return ErrorCode::member_not_exists;
+    if (!allowed(hooks_.before_invite, channel, self, *invitee)) return ErrorCode::invitation_denied;
     Message invitation = message_of(Method::channel_invitation);
     invitation.member = self;
     invitation.channel = channel;
     const auto frame = make_frame(std::move(invitation));
     frame->invitation = Invitation{self.id, channel, c.said_hello};
-    engine_.send_to_member(invitee.id, frame);
+    engine_.send_to_member(invitee->id, frame);
+    return std::nullopt;
 }
 
 void PresenceService::refuse_invitation(Connection& c, const Message& request) {
@@ -739,15 +829,9 @@ void PresenceService::refuse_invitation(Connection& c, const Message& request) {
     const std::string inviter = request.member ? request.member->id : std::string();
     if (request.text.value_or("") != extension::refused)
         return reject(c, request, ErrorCode::invalid_params, "message.text must be \"refused\"");
-    auto& pending = c.invitations;
-    const auto it = std::find_if(pending.begin(), pending.end(), [&](const Invitation& p) {
-        return p.inviter_id == inviter && p.channel == *request.channel;
-    });
-    if (it == pending.end())
-        return reject(c, request, ErrorCode::invalid_params, "no pending invitation from that member");
-    const Invitation invitation = *it;
-    pending.erase(it);
-    answer_invitation(invitation, *c.member(), extension::refused, std::nullopt);
+    const std::optional<Invitation> invitation = c.take_invitation(inviter, *request.channel);
+    if (!invitation) return reject(c, request, ErrorCode::invalid_params, "no pending invitation from that member");
+    answer_invitation(*invitation, *c.member(), extension::refused, std::nullopt);
 }
 
 // The fields the request carries change; those the grant fixes stay, as at join. Every
@@ -757,8 +841,8 @@ void PresenceService::update_member(Connection& c, const Message& request) {
     const Member* self = self_of(c, request);
     if (!self) return;
     Member member = *self;
-    if (request.member && request.carried.name && !c.grant.name) member.name = request.member->name;
-    if (request.member && request.carried.info && !c.grant.info) member.info = request.member->info;
+    if (request.member && request.carried.name && !c.grant().name) member.name = request.member->name;
+    if (request.member && request.carried.info && !c.grant().info) member.info = request.member->info;
     if (!fits(c, request, member)) return;
     if (!c.info_updates.take(protocol::Clock::now())) {
         ++limits_hit_.updates;
@@ -775,6 +859,7 @@ FramePtr PresenceService::update_announcement(const Member& member) {
     announce.member = member;
     auto frame = make_frame(std::move(announce));
     frame->view = View::update;
+    frame->about = member.id;
     return frame;
 }
 
@@ -789,15 +874,8 @@ void PresenceService::updated(const Member& member) {
 
 void PresenceService::settle_invitations(Connection& invitee, const std::string& channel,
                                          std::optional<ErrorCode> error) {
-    auto& pending = invitee.invitations;
-    for (auto it = pending.begin(); it != pending.end();) {
-        if (it->channel != channel) {
-            ++it;
-            continue;
-        }
-        answer_invitation(*it, *invitee.member(), extension::accepted, error);
-        it = pending.erase(it);
-    }
+    for (const Invitation& invitation : invitee.take_invitations(channel))
+        answer_invitation(invitation, *invitee.member(), extension::accepted, error);
 }
 
 void PresenceService::answer_invitation(const Invitation& invitation, const Member& invitee,

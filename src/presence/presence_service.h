@@ -2,8 +2,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -11,6 +13,7 @@
 #include "engine/engine.h"
 #include "presence/connection.h"
 #include "presence/error_codes.h"
+#include "presence/limits_hit.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
 #include "protocol/message.h"
@@ -22,23 +25,7 @@ namespace presence {
 // comes from the thread (or strand) that owns this object.
 class PresenceService final : private EngineListener {
 public:
-    // Requests refused because a limit was reached, since the start.
-    struct LimitsHit {
-        std::uint64_t requests = 0;     // over the request rate
-        std::uint64_t channels = 0;     // a member in too many channels
-        std::uint64_t invitations = 0;  // over the invitation rate
-        std::uint64_t channel_full = 0;
-        std::uint64_t updates = 0;      // over the member update rate
-        bool operator==(const LimitsHit&) const = default;
-        LimitsHit& operator+=(const LimitsHit& more) {
-            requests += more.requests;
-            channels += more.channels;
-            invitations += more.invitations;
-            channel_full += more.channel_full;
-            updates += more.updates;
-            return *this;
-        }
-    };
+    using LimitsHit = presence::LimitsHit;
 
     // Error frames answered, by code, since the start.
     class ErrorsAnswered {
@@ -105,8 +92,12 @@ public:
     // Re-sends what is due for acknowledgment on every connection.
     void resend_unacknowledged(protocol::Clock::time_point now);
     // Sends the diffs and counts of the channels that changed, once the diff interval has
-    // passed since the last time they were sent, and the users' leaves whose grace ended.
+    // passed since the first change, and the users' leaves whose grace ended.
     void flush_views(protocol::Clock::time_point now);
+    // When flush_views next has something to send; none while nothing waits.
+    std::optional<protocol::Clock::time_point> next_flush() const;
+    // `wake` is called whenever next_flush() may have come earlier.
+    void on_next_flush(std::function<void()> wake) { wake_ = std::move(wake); }
 
     const Engine& engine() const { return engine_; }
     std::size_t connections() const { return connections_.size(); }
@@ -122,10 +113,12 @@ public:
 private:
     using Message = protocol::Message;
 
+    bool remembers_id(Connection& c, const protocol::Decoded& decoded);
     void dispatch(Connection& c, const Message& request);
     void hello(Connection& c, const Message& request);
     void resume(Connection& c, const Message& request);
     void take_over(Connection& fresh, std::unique_ptr<Connection> resumed, std::uint64_t received);
+    void keep_to_grant(Connection& c);
     std::unique_ptr<Connection> claim(const std::string& token, const Connection& claimant);
     void end_detached(std::unique_ptr<Connection> c);
     // Before a connection object is destroyed.
@@ -156,8 +149,8 @@ private:
     void update_member(Connection& c, const Message& request);
 
     std::optional<ErrorCode> try_subscribe(const Connection& c, const Member& self, const std::string& channel);
-    void invite_one(Connection& c, const Member& self, const std::string& channel,
-                    const Member& invitee, const Message& request);
+    std::optional<ErrorCode> invite_one(Connection& c, const Member& self, const std::string& channel,
+                                        const Member* invitee);
     void remove_from_channel(const Member& self, const std::string& channel);
     void remove_member(Connection& c);
     void settle_invitations(Connection& invitee, const std::string& channel,
@@ -230,7 +223,8 @@ private:
     std::size_t viewers_ = 0;  // connections that asked for diffs or counts
     std::size_t counters_ = 0;  // connections that asked for counts only, of some channel
     StringMap<PendingDiff> pending_diffs_;
-    protocol::Clock::time_point next_flush_{};
+    protocol::Clock::time_point next_flush_{};  // of the pending diffs
+    std::function<void()> wake_;
     std::unordered_map<std::string, Link*> resumable_;  // token → link, attached ones
     std::unordered_map<std::string, Detached> detached_;  // token → lost connection
     Expiries expiries_;

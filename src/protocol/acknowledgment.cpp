@@ -6,12 +6,14 @@ namespace presence::protocol {
 
 void AckQueue::track(std::string id, Bytes bytes, Clock::time_point now) {
     pending_.push_back(Pending{std::move(id), std::move(bytes), now, 0});
+    bytes_ += cost(pending_.back());
 }
 
 bool AckQueue::acknowledge(std::string_view id) {
     const auto it = std::find_if(pending_.begin(), pending_.end(),
                                  [&](const Pending& p) { return p.id == id; });
     if (it == pending_.end()) return false;
+    bytes_ -= cost(*it);
     pending_.erase(it);
     return true;
 }
@@ -25,6 +27,7 @@ void AckQueue::resend_due(Clock::time_point now, const AckOptions& options,
             continue;
         }
         if (options.max_retries != 0 && it->retries >= options.max_retries) {
+            bytes_ -= cost(*it);
             const std::string id = std::move(it->id);
             it = pending_.erase(it);
             give_up(id);
@@ -38,9 +41,12 @@ void AckQueue::resend_due(Clock::time_point now, const AckOptions& options,
 }
 
 bool SeenIds::first_time(const std::string& id) {
-    if (!ids_.insert(id).second) return false;
+    if (ids_.contains(id)) return false;
     order_.push_back(id);
+    ids_.insert(order_.back());
+    bytes_ += cost(id);
     if (order_.size() > capacity_) {
+        bytes_ -= cost(order_.front());
         ids_.erase(order_.front());
         order_.pop_front();
     }

@@ -36,6 +36,9 @@ public:
                     const std::function<void(const std::string& id)>& give_up);
 
     std::size_t size() const { return pending_.size(); }
+    // What the pending messages hold, each counted whole: a frame shared with other
+    // queues stays in memory as long as this one holds it.
+    std::size_t bytes() const { return bytes_; }
 
 private:
     struct Pending {
@@ -44,22 +47,36 @@ private:
         Clock::time_point sent;
         std::size_t retries = 0;
     };
+    static std::size_t cost(const Pending& p) { return sizeof(Pending) + p.id.size() + p.bytes->size(); }
+
     std::deque<Pending> pending_;
+    std::size_t bytes_ = 0;
 };
 
 // The receiver's side: ids already handled, so a re-sent message has one effect only.
-// Remembers the most recent `capacity` ids.
+// Remembers the most recent `capacity` ids, each stored once.
 class SeenIds {
 public:
     explicit SeenIds(std::size_t capacity = 1024) : capacity_(capacity) {}
 
     // true the first time `id` is seen.
     bool first_time(const std::string& id);
+    bool remembers(std::string_view id) const { return ids_.contains(id); }
+
+    // What remembering `id` costs, its share of the index included.
+    static std::size_t cost(std::string_view id) { return id.size() + entry_overhead; }
+    std::size_t bytes() const { return bytes_; }
 
 private:
+    // The string in the order, its view and hash node in the index.
+    static constexpr std::size_t entry_overhead = sizeof(std::string) + sizeof(std::string_view) + 4 * sizeof(void*);
+
     std::size_t capacity_;
-    std::unordered_set<std::string> ids_;
+    // Views of the strings of `order_`, whose elements never move: a deque keeps its
+    // elements in place when it grows or shrinks at either end.
+    std::unordered_set<std::string_view> ids_;
     std::deque<std::string> order_;
+    std::size_t bytes_ = 0;
 };
 
 // The receiver's side of acknowledgment, the same at both ends: an acknowledgment

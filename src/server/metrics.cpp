@@ -151,12 +151,15 @@ void write_refusals(Exposition& e, const ServerCore& core) {
     for (const auto& ns : core.namespaces) hit += ns->service.limits_hit();
     constexpr std::string_view limits = "presence_limits_hit_total";
     e.family(limits, "counter", "Requests refused by a limit: request_rate (error 41), channels_per_member (42), "
-                                "invitation_rate (43), channel_members (44), update_rate (45).");
+                                "invitation_rate (43), channel_members (44), update_rate (45); invitations_received "
+                                "(not delivered), connection_state (closed, 1008).");
     e.sample(limits, "limit", "request_rate", hit.requests);
     e.sample(limits, "limit", "channels_per_member", hit.channels);
     e.sample(limits, "limit", "invitation_rate", hit.invitations);
     e.sample(limits, "limit", "channel_members", hit.channel_full);
     e.sample(limits, "limit", "update_rate", hit.updates);
+    e.sample(limits, "limit", "invitations_received", hit.invitations_received);
+    e.sample(limits, "limit", "connection_state", hit.state_budget);
 }
 
 // --- The process, read from /proc as the Prometheus client libraries read it ------------

@@ -57,6 +57,9 @@ std::string describe(const LimitsHit& now, const LimitsHit& before, const Refusa
     describe(line, now.invitations - before.invitations, "invitations over the rate");
     describe(line, now.channel_full - before.channel_full, "subscribes to full channels");
     describe(line, now.updates - before.updates, "member updates over the rate");
+    describe(line, now.invitations_received - before.invitations_received,
+             "invitations not delivered: the invitee was sent too many");
+    describe(line, now.state_budget - before.state_budget, "connections closed for holding too much");
     return line;
 }
 
@@ -123,27 +126,21 @@ struct Server::Impl {
         return shortest;
     }
 
-    // At the shortest diff interval of the namespaces: each sends its diffs, and the users'
-    // leaves whose grace ended, when due.
-    void schedule_diffs(std::chrono::milliseconds interval) {
-        diff_timer.expires_after(interval);
-        diff_timer.async_wait([this, interval](boost::system::error_code ec) {
+    // Armed for the first moment a namespace has diffs or users' leaves to send, and not
+    // at all while none has; each service calls it when that moment may have come earlier.
+    void schedule_flush() {
+        std::optional<protocol::Clock::time_point> next;
+        for (const auto& ns : core->namespaces)
+            if (const auto at = ns->service.next_flush()) next = std::min(next.value_or(*at), *at);
+        if (!next || (flush_at && *flush_at <= *next)) return;
+        flush_at = next;
+        diff_timer.expires_at(*next);
+        diff_timer.async_wait([this](boost::system::error_code ec) {
             if (ec) return;
+            flush_at.reset();
             for (const auto& ns : core->namespaces) ns->service.flush_views(protocol::Clock::now());
-            schedule_diffs(interval);
+            schedule_flush();
         });
-    }
-
-    std::optional<std::chrono::milliseconds> diff_interval() const {
-        std::optional<std::chrono::milliseconds> shortest;
-        for (const auto& ns : core->namespaces) {
-            const PresenceOptions& o = ns->service.options();
-            // Without diffs, leaves still wait out their grace to within a tenth of a second.
-            auto interval = o.diff_interval;
-            if (interval.count() <= 0 && o.user_leave_grace.count() > 0) interval = std::chrono::milliseconds(100);
-            if (interval.count() > 0) shortest = std::min(shortest.value_or(interval), interval);
-        }
-        return shortest;
     }
 
     void schedule_housekeeping() {
@@ -182,6 +179,7 @@ struct Server::Impl {
         core->stopping = true;
         stop_listening();
         ack_timer.cancel();
+        for (const auto& ns : core->namespaces) ns->service.on_next_flush(nullptr);
         diff_timer.cancel();
         housekeeping_timer.cancel();
         core->on_idle = [this] { idle.set_value(); };
@@ -237,6 +235,7 @@ struct Server::Impl {
     std::shared_ptr<ServerCore> core;
     asio::steady_timer ack_timer;
     asio::steady_timer diff_timer;
+    std::optional<protocol::Clock::time_point> flush_at;  // when diff_timer is armed for
     asio::steady_timer housekeeping_timer;
     LimitsHit logged_limits;
     Refusals logged_refusals;
@@ -280,7 +279,7 @@ void Server::start() {
         if (s.admin_listener) s.admin_listener->run();
         for (const auto& ns : s.core->namespaces) ns->engine->start();
         if (const auto interval = s.resend_interval()) s.schedule_resends(*interval);
-        if (const auto interval = s.diff_interval()) s.schedule_diffs(*interval);
+        for (const auto& ns : s.core->namespaces) ns->service.on_next_flush([&s] { s.schedule_flush(); });
         s.schedule_housekeeping();
     });
     s.started = true;

@@ -153,6 +153,19 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
         ("max-pending-invitations",
          po::value(&p.max_pending_invitations)->default_value(p.max_pending_invitations),
          "invitations one member may have pending; the oldest is forgotten first")
+        ("max-invitees", po::value(&p.max_invitees)->default_value(p.max_invitees),
+         "invitees one invitation may name (0 = no limit); more: error -32602")
+        ("max-invitations-received-per-minute",
+         po::value(&p.max_invitations_received_per_minute)->default_value(p.max_invitations_received_per_minute),
+         "invitations one member may be sent per minute, from every inviter (0 = no limit); over it they "
+         "are not delivered")
+        ("max-id-bytes", po::value(&p.max_id_bytes)->default_value(p.max_id_bytes),
+         "longest id of a client's frame; longer: error -32602")
+        ("max-connection-state-bytes",
+         po::value(&p.max_connection_state_bytes)->default_value(p.max_connection_state_bytes),
+         "bytes held for one connection: frames it has not acknowledged, the ids of its requests, its resume "
+         "backlog, its pending invitations, its counts-only channels (0 = no limit); over it the connection is "
+         "closed with 1008")
         ("max-channel-members", po::value(&p.max_channel_members)->default_value(p.max_channel_members),
          "members one channel may hold, over every node (0 = no limit); over it: error 44")
         ("ack", po::bool_switch(&p.ack.enabled), "acknowledgment: re-send what clients do not acknowledge")

@@ -702,10 +702,15 @@ class Client:
                                     [[Answer(ERROR_MEMBER_CHANNEL, channel, [3], c.session_id)]])
         for id in known:
             self.soak.invitations[(c.session_id, id, channel)] = c.member
-        # Whether a known invitee is a member right now depends on the others.
+        # One error 3 answers the invitation, about the first invitee refused. Whether a
+        # known invitee is a member right now depends on the others: the error is about the
+        # first unknown one or about a known one before it.
+        refused = [Answer(ERROR_MEMBER_CHANNEL, channel, [3], id) for id in invitees]
+        first_unknown = next((i for i, id in enumerate(invitees) if id in unknown), None)
+        if first_unknown is None:
+            return await self.valid(f"invite {len(invitees)} to {channel}", f, [], optional=refused)
         await self.valid(f"invite {len(invitees)} to {channel}", f,
-                         [[Answer(ERROR_MEMBER_CHANNEL, channel, [3], id) for id in unknown]],
-                         optional=[Answer(ERROR_MEMBER_CHANNEL, channel, [3], id) for id in known])
+                         [[AnyOf(*refused[:first_unknown + 1])]])
 
     async def impersonate(self):
         """A request in another member's name: error 3, nothing changes for anyone."""

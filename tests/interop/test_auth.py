@@ -111,6 +111,8 @@ class Hs256Tokens(TokenCase):
             tab = await self.connect_with("alice", token=token)
             await self.session_of(tab)
             await tab.send(frame(MEMBER_NEW, member={"id": tab.session_id, "name": "x", "user": "mallory"}))
+            self.assertEqual((await tab.recv())["error"]["code"], -32602)  # no other user
+            await tab.send(frame(MEMBER_NEW, member={"id": tab.session_id, "name": "x"}))
             tab.member = {"id": tab.session_id, "name": "Alice", "info": "", "user": "alice"}
             await tab.expect(frame(MEMBER_NEW, member=tab.member))
             tabs.append(tab)

@@ -88,5 +88,62 @@ class InvitationRate(PresenceTestCase):
         await z.barrier()
 
 
+class InvitationsPerRequest(PresenceTestCase):
+
+    SERVER_ARGS = ("--max-invitees", "3")
+
+    async def test_an_invitation_naming_too_many_invitees_gets_one_error(self):
+        x = await self.joined("x")
+        y = await self.joined("y", others=[x])
+        await x.send(x.request(INVITATION, channel="room",
+                               members=[{"id": y.session_id}] + [{"id": f"nobody-{i}"} for i in range(3)]))
+        await x.expect(frame(ERROR_MEMBER_CHANNEL, member=x.member, channel="room",
+                             error={"code": -32602, "text": "members[] names more than 3 invitees"}))
+        await x.barrier()
+        await y.barrier()
+
+    async def test_invitees_that_are_no_members_get_one_error(self):
+        x = await self.joined("x")
+        y = await self.joined("y", others=[x])
+        await x.send(x.request(INVITATION, channel="room",
+                               members=[{"id": "nobody-0"}, {"id": y.session_id}, {"id": "nobody-1"}]))
+        await y.expect(frame(INVITATION, member=x.member, channel="room"))
+        await x.expect(frame(ERROR_MEMBER_CHANNEL, member={"id": "nobody-0", "name": "", "info": ""},
+                             channel="room", error=sgc_error(3)))
+        await x.barrier()
+
+
+class InvitationRateCountsEveryInvitee(PresenceTestCase):
+
+    SERVER_ARGS = ("--max-invitations-per-minute", "2")
+
+    async def test_invitees_that_are_no_members_use_up_the_rate(self):
+        x = await self.joined("x")
+        y = await self.joined("y", others=[x])
+        await x.send(x.request(INVITATION, channel="room", members=[{"id": "nobody-0"}, {"id": "nobody-1"}]))
+        await x.expect(frame(ERROR_MEMBER_CHANNEL, member={"id": "nobody-0", "name": "", "info": ""},
+                             channel="room", error=sgc_error(3)))
+        await x.send(x.request(INVITATION, channel="room", members=[{"id": y.session_id}]))
+        await x.expect(frame(ERROR_MEMBER_CHANNEL, member=y.member, channel="room", error=sgc_error(43)))
+        await y.barrier()
+
+
+class InvitationsReceived(PresenceTestCase):
+
+    SERVER_ARGS = ("--max-invitations-received-per-minute", "2")
+
+    async def test_a_member_is_sent_so_many_invitations_at_most(self):
+        x = await self.joined("x")
+        y = await self.joined("y", others=[x])
+        z = await self.joined("z", others=[x, y])
+        for inviter, channel in ((x, "one"), (y, "two"), (x, "three")):
+            await inviter.send(inviter.request(INVITATION, channel=channel, members=[{"id": z.session_id}]))
+            await inviter.barrier()
+        await z.expect(frame(INVITATION, member=x.member, channel="one"))
+        await z.expect(frame(INVITATION, member=y.member, channel="two"))
+        await z.barrier()
+        await logged(self.server, "limits: 1 invitations not delivered: the invitee was sent too many")
+
+
 if __name__ == "__main__":
     unittest.main()

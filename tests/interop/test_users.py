@@ -101,5 +101,22 @@ class DebouncedLeaves(UsersCase):
             {"id": reloaded.member["id"], "name": "bob", "info": "page"}]}, listed)
 
 
+class LeavesWithALongDiffInterval(UsersCase):
+
+    # A leave waits out its grace, not the diff interval: with a minute between diffs it
+    # still comes within the test's wait.
+    SERVER_ARGS = ("--user-leave-grace", "0.2", "--diff-interval", "60")
+
+    async def test_a_leave_is_told_at_the_end_of_its_grace(self):
+        users = await self.watcher("users", hello="users")
+        plain = await self.watcher("plain", others=[users])
+        page = await self.tab("carol", "page", plain)
+        await users.expect(frame(MEMBER_NEW, member=page.member))
+        await users.expect(frame(CHANNEL_MEMBER_NEW, member=page.member, channel="room"))
+        await self.left(page, plain)
+        await users.expect(frame(CHANNEL_MEMBER_REMOVE, member=page.member, channel="room"))
+        await users.expect(frame(MEMBER_REMOVE, member=page.member))
+
+
 if __name__ == "__main__":
     unittest.main()

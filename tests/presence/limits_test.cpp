@@ -95,6 +95,57 @@ TEST_F(LimitsTest, AFullChannelRefusesNewcomers) {
     EXPECT_EQ(engine.member_count("room"), 1u);
 }
 
+// Each invitee named takes one invitation of the rate, a member or not; the invitation is
+// answered with one error, about the first invitee refused.
+TEST_F(LimitsTest, EveryNamedInviteeCountsAgainstTheRateAndOneErrorAnswers) {
+    PresenceOptions o = no_limits();
+    o.max_invitations_per_minute = 3;
+    start(o);
+    join(a);
+    join(b);
+    const std::size_t frames = a.frames.size();
+    send(a, "sgc@presence@channel@invitation",
+         R"("channel":{"name":"room"},"members":[{"id":"x"},{"id":"y"},{"id":"z"},{"id":")" + id_of(b) + R"("}])");
+    EXPECT_TRUE(b.of(Method::channel_invitation).empty());
+    ASSERT_EQ(a.frames.size(), frames + 1);
+    EXPECT_EQ(last_error(a), 3);
+    EXPECT_EQ(a.last().member->id, "x");
+    EXPECT_EQ(service->limits_hit().invitations, 1u);
+}
+
+TEST_F(LimitsTest, AnInvitationNamesAtMostSoManyInvitees) {
+    PresenceOptions o = no_limits();
+    o.max_invitees = 2;
+    start(o);
+    join(a);
+    join(b);
+    const std::string invitees = R"({"id":")" + id_of(b) + R"("},{"id":"x"})";
+    send(a, "sgc@presence@channel@invitation", R"("channel":{"name":"room"},"members":[)" + invitees + ",{\"id\":\"y\"}]");
+    EXPECT_EQ(last_error(a), -32602);
+    EXPECT_EQ(a.last().error->text, "members[] names more than 2 invitees");
+    EXPECT_TRUE(b.of(Method::channel_invitation).empty());
+    send(a, "sgc@presence@channel@invitation", R"("channel":{"name":"room"},"members":[)" + invitees + "]");
+    EXPECT_EQ(b.of(Method::channel_invitation).size(), 1u);
+    EXPECT_EQ(last_error(a), 3);
+}
+
+// However many inviters there are, a member is sent so many invitations at most.
+TEST_F(LimitsTest, AMemberIsSentSoManyInvitationsAtMost) {
+    PresenceOptions o = no_limits();
+    o.max_invitations_received_per_minute = 2;
+    start(o);
+    join(a);
+    join(b);
+    join(c);
+    const std::string to_c = R"("members":[{"id":")" + id_of(c) + R"("}])";
+    send(a, "sgc@presence@channel@invitation", R"("channel":{"name":"one"},)" + to_c);
+    send(b, "sgc@presence@channel@invitation", R"("channel":{"name":"two"},)" + to_c);
+    send(a, "sgc@presence@channel@invitation", R"("channel":{"name":"three"},)" + to_c);
+    ASSERT_EQ(c.of(Method::channel_invitation).size(), 2u);
+    EXPECT_EQ(c.of(Method::channel_invitation)[1].channel, "two");
+    EXPECT_EQ(service->limits_hit().invitations_received, 1u);
+}
+
 TEST_F(LimitsTest, InvitationsOverTheRateAreRefusedPerInvitee) {
     PresenceOptions o = no_limits();
     o.max_invitations_per_minute = 1;
@@ -154,6 +205,90 @@ TEST_F(LimitsTest, AGrantLimitsChannels) {
     EXPECT_TRUE(b.of(Method::channel_invitation).empty());
 }
 
+// A forbidden channel gets the same answer whether it exists or not.
+TEST_F(LimitsTest, AGrantRefusesAChannelBeforeSayingWhetherItExists) {
+    start(no_limits());
+    join(a, team_grant());
+    join(b);
+    subscribe(b, "staff");
+    const auto answers = [&](std::string_view method, std::string_view more = {}) {
+        std::vector<int> codes;
+        for (const std::string channel : {"staff", "nowhere"}) {
+            send(a, method, R"("channel":{"name":")" + channel + "\"}" + std::string(more));
+            codes.push_back(last_error(a));
+        }
+        return codes;
+    };
+    EXPECT_EQ(answers("sgc@presence@channel@member@new"), (std::vector<int>{10, 10}));
+    EXPECT_EQ(answers("sgc@presence@channel@member@remove"), (std::vector<int>{12, 12}));
+    EXPECT_EQ(answers("sgc@presence@publish@msg", R"(,"message":{"text":"hi"})"), (std::vector<int>{20, 20}));
+    EXPECT_EQ(answers("sgc@presence@get@members"), (std::vector<int>{30, 30}));
+    EXPECT_EQ(answers("ext@presence@get@members@page", R"(,"message":{"text":"10"})"), (std::vector<int>{30, 30}));
+    EXPECT_EQ(answers("ext@presence@get@count"), (std::vector<int>{30, 30}));
+    EXPECT_EQ(answers("ext@presence@get@users"), (std::vector<int>{30, 30}));
+    EXPECT_EQ(answers("sgc@presence@channel@invitation", R"(,"members":[{"id":"x"}])"), (std::vector<int>{40, 40}));
+}
+
+// A member whose grant does not let it list every member hears nothing of presence as a
+// whole: only of the members of the channels it may be in, and of its own changes.
+TEST_F(LimitsTest, ARestrictedMemberHearsOnlyOfItsChannels) {
+    start(no_limits());
+    service->connect(a, team_grant());
+    send(a, "ext@presence@hello", R"("message":{"text":"updates"})");
+    send(a, "sgc@presence@member@new");
+    subscribe(a, "team:a");
+    join(b);
+    subscribe(b, "elsewhere");
+    send(b, "ext@presence@member@update", R"("member":{"info":"new"})");
+    subscribe(b, "team:a");
+    send(b, "sgc@presence@member@remove");
+    send(a, "ext@presence@member@update", R"("member":{"info":"mine"})");
+
+    ASSERT_EQ(a.of(Method::member_new).size(), 1u);
+    EXPECT_EQ(a.of(Method::member_new)[0].member->id, "alice");
+    EXPECT_TRUE(a.of(Method::member_remove).empty());
+    EXPECT_EQ(a.of(Method::channel_member_new).size(), 2u);
+    EXPECT_EQ(a.of(Method::channel_member_remove).size(), 1u);
+    ASSERT_EQ(a.of(Method::update_member).size(), 1u);
+    EXPECT_EQ(a.of(Method::update_member)[0].member->id, "alice");
+}
+
+TEST_F(LimitsTest, ARestrictedMemberTakesDiffsOfItsChannelsOnly) {
+    start(no_limits());
+    service->connect(a, team_grant());
+    send(a, "ext@presence@hello", R"("message":{"text":"diffs"})");
+    send(a, "sgc@presence@member@new");
+    subscribe(a, "team:a");
+    join(b);
+    subscribe(b, "team:a");
+    service->flush_views(*service->next_flush());
+    const auto diffs = a.of(Method::diff);
+    ASSERT_EQ(diffs.size(), 1u);
+    EXPECT_EQ(diffs[0].channel, "team:a");
+}
+
+// With tokens every grant fixes the user ("" for none): a member cannot declare another.
+TEST_F(LimitsTest, AGrantsUserCannotBeDeclaredOtherwise) {
+    start(no_limits());
+    Grant g = team_grant();
+    g.user = "alice";
+    service->connect(a, g);
+    send(a, "sgc@presence@member@new", R"("member":{"name":"n","user":"bob"})");
+    EXPECT_EQ(last_error(a), -32602);
+    EXPECT_EQ(engine.find_member("alice"), nullptr);
+    send(a, "sgc@presence@member@new", R"("member":{"name":"n","user":"alice"})");
+    EXPECT_EQ(engine.find_member("alice")->user, "alice");
+
+    Grant anonymous;
+    anonymous.restricted = true;
+    anonymous.user = "";
+    service->connect(b, anonymous);
+    send(b, "sgc@presence@member@new", R"("member":{"name":"n","user":"bob"})");
+    EXPECT_EQ(last_error(b), -32602);
+    send(b, "sgc@presence@member@new", R"("member":{"name":"n"})");
+    EXPECT_EQ(engine.find_member(id_of(b))->user, "");
+}
+
 TEST_F(LimitsTest, AGrantKeepsTheNameItFixesAcrossAnUpdate) {
     start(no_limits());
     join(a, team_grant());
@@ -193,6 +328,7 @@ TEST_F(LimitsTest, AConnectionIsClosedWhenItsGrantEnds) {
     EXPECT_EQ(a.closed, 0);
     service->end_grants(now + std::chrono::seconds(61));
     EXPECT_EQ(a.closed, 1008);
+    EXPECT_EQ(engine.find_member("alice"), nullptr) << "gone before the close";
     service->disconnect(a);
     service->end_grants(now + std::chrono::seconds(120));  // nothing left to end
     EXPECT_EQ(engine.find_member("alice"), nullptr);

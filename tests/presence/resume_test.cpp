@@ -24,8 +24,8 @@ protected:
     }
 
     // Connects, says hello (asking to resume when `resume`), joins and enters "room".
-    std::string join(RecordingLink& link, bool resume) {
-        service.connect(link);
+    std::string join(RecordingLink& link, bool resume, Grant grant = {}) {
+        service.connect(link, std::move(grant));
         if (resume) {
             service.receive(link, request_frame("ext@presence@hello", R"("message":{"text":"resume"})"));
             EXPECT_EQ(link.last().method, Method::resume_token);
@@ -40,8 +40,8 @@ protected:
                                     R"("channel":{"name":"room"},"message":{"text":")" + text + "\"}"));
     }
 
-    void resume(RecordingLink& link, const std::string& token, std::size_t received) {
-        service.connect(link);
+    void resume(RecordingLink& link, const std::string& token, std::size_t received, Grant grant = {}) {
+        service.connect(link, std::move(grant));
         service.receive(link, request_frame("ext@presence@resume",
                                     R"("message":{"text":")" + token + ":" + std::to_string(received) + "\"}"));
     }
@@ -57,11 +57,35 @@ protected:
         return n;
     }
 
+    void subscribe(RecordingLink& link, const std::string& channel) {
+        service.receive(link, request_frame("sgc@presence@channel@member@new",
+                                            R"("channel":{"name":")" + channel + "\"}"));
+    }
+
+    static std::string id_of(const RecordingLink& link) { return *link.of(Method::session).at(0).text; }
+
     ServerHooks hooks;
     MemoryEngine engine;
     PresenceService service;
     RecordingLink a, a2, b;
 };
+
+// A grant of every channel, as a token with `"channels":["*"]` gives.
+Grant wide(std::optional<std::string> id = std::nullopt) {
+    Grant g;
+    g.restricted = true;
+    g.id = std::move(id);
+    g.join = {"*"};
+    g.publish = {"*"};
+    return g;
+}
+
+Grant only(std::string channel, std::optional<std::string> id = std::nullopt) {
+    Grant g = wide(std::move(id));
+    g.join = {channel};
+    g.publish = {std::move(channel)};
+    return g;
+}
 
 TEST_F(ResumeTest, ALostMemberResumesUnseenAndGetsWhatItMissed) {
     const std::string token = join(a, true);
@@ -181,12 +205,115 @@ TEST_F(ResumeTest, HelloNamesTheFeaturesAndPingIsAnswered) {
     EXPECT_EQ(a.last().method, Method::pong);
 }
 
+// A peer that answers the close of its ended grant with a reset must not leave a member
+// that anyone may resume.
+TEST_F(ResumeTest, AMemberWhoseGrantEndsIsGoneNotLost) {
+    const auto now = std::chrono::system_clock::now();
+    Grant ending = wide();
+    ending.expires = now + std::chrono::seconds(60);
+    const std::string token = join(a, true, ending);
+    join(b, false);
+    service.end_grants(now + std::chrono::seconds(61));
+    EXPECT_EQ(a.closed, 1008);
+    EXPECT_EQ(b.of(Method::channel_member_remove).size(), 1u);
+    ASSERT_EQ(b.of(Method::member_remove).size(), 1u);
+    EXPECT_EQ(a.of(Method::member_remove).size(), 1u) << "its departure comes before the close";
+    service.lose(a);
+    EXPECT_EQ(service.detached(), 0u);
+    resume(a2, token, numbered(a));
+    EXPECT_EQ(a2.last().text, "expired");
+    EXPECT_EQ(engine.find_member(id_of(a)), nullptr);
+}
+
+TEST_F(ResumeTest, ALostMemberWhoseGrantEndsLeavesBeforeItsGrace) {
+    const auto now = std::chrono::system_clock::now();
+    Grant ending = wide();
+    ending.expires = now + std::chrono::seconds(60);
+    const std::string token = join(a, true, ending);
+    join(b, false);
+    service.lose(a);
+    ASSERT_EQ(service.detached(), 1u);
+    service.end_grants(now + std::chrono::seconds(61));
+    EXPECT_EQ(service.detached(), 0u);
+    EXPECT_EQ(b.of(Method::member_remove).size(), 1u);
+    resume(a2, token, 0);
+    EXPECT_EQ(a2.last().text, "expired");
+}
+
+// The resumed member may do what the new connection's credentials allow, until they end;
+// the channels they do not allow are left, and everyone there is told.
+TEST_F(ResumeTest, AResumeTakesTheGrantOfTheNewConnection) {
+    const std::string token = join(a, true, wide("alice"));
+    subscribe(a, "lobby");
+    join(b, false);
+    subscribe(b, "lobby");
+    service.lose(a);
+
+    const auto now = std::chrono::system_clock::now();
+    Grant narrower = only("lobby", "alice");
+    narrower.expires = now + std::chrono::seconds(60);
+    RecordingLink unfixed;
+    resume(unfixed, token, 0);
+    EXPECT_EQ(unfixed.last().text, "expired") << "its grant does not fix the id alice";
+    resume(a2, token, numbered(a), narrower);
+    ASSERT_EQ(a2.of(Method::resume).back().text, "resumed");
+    ASSERT_EQ(b.of(Method::channel_member_remove).size(), 1u);
+    EXPECT_EQ(b.of(Method::channel_member_remove)[0].channel, "room");
+    EXPECT_EQ(a2.of(Method::channel_member_remove).size(), 1u);
+    EXPECT_TRUE(engine.is_subscribed("lobby", "alice"));
+    EXPECT_FALSE(engine.is_subscribed("room", "alice"));
+
+    service.receive(a2, request_frame("sgc@presence@publish@msg", R"("message":{"text":"to all"})"));
+    EXPECT_EQ(a2.last().error->code, 20);
+    subscribe(a2, "room");
+    EXPECT_EQ(a2.last().error->code, 10);
+
+    service.end_grants(now + std::chrono::seconds(61));
+    EXPECT_EQ(a2.closed, 1008);
+    EXPECT_EQ(b.of(Method::member_remove).size(), 1u);
+}
+
+// Without a token-fixed id, a member is known by its resume token: a claimant whose grant
+// fixes another user (or a user where there was none) does not take it.
+TEST_F(ResumeTest, AResumeWithAnotherUserIsRefused) {
+    Grant alice = wide();
+    alice.user = "alice";
+    const std::string token = join(a, true, alice);
+    service.lose(a);
+    Grant bob = wide();
+    bob.user = "bob";
+    resume(a2, token, 0, bob);
+    EXPECT_EQ(a2.last().text, "expired");
+    RecordingLink anonymous;
+    Grant nobody = only("lobby");
+    nobody.user = "";
+    resume(anonymous, token, 0, nobody);
+    EXPECT_EQ(anonymous.last().text, "expired");
+    EXPECT_EQ(service.detached(), 1u);
+}
+
+// A connection that asked for views before resuming counts no more once it is replaced.
+TEST_F(ResumeTest, TheViewsOfTheReplacedConnectionAreDropped) {
+    const std::string token = join(a, true);
+    const std::size_t received = numbered(a);
+    service.lose(a);
+    EXPECT_FALSE(service.next_flush());
+    service.connect(a2);
+    service.receive(a2, request_frame("ext@presence@hello", R"("message":{"text":"diffs"})"));
+    service.receive(a2, request_frame("ext@presence@resume",
+                                      R"("message":{"text":")" + token + ":" + std::to_string(received) + "\"}"));
+    ASSERT_EQ(a2.of(Method::resume).back().text, "resumed");
+    join(b, false);
+    EXPECT_FALSE(service.next_flush()) << "no connection takes diffs";
+}
+
 TEST_F(ResumeTest, AShutdownEndsTheMembersWaitingToResume) {
     join(a, true);
     join(b, false);
     service.lose(a);
     service.close_all(1001, "bye");
-    EXPECT_EQ(b.of(Method::member_remove).size(), 1u);
+    EXPECT_EQ(b.closed, 1001);
+    EXPECT_EQ(engine.find_member(id_of(a)), nullptr);
     EXPECT_EQ(service.detached(), 0u);
 }
 

@@ -206,6 +206,33 @@ TEST(SeenIds, DefaultCapacityIs1024Ids) {
     EXPECT_TRUE(seen.first_time("0")) << "the oldest is forgotten first";
 }
 
+TEST(SeenIds, CountsTheBytesOfTheIdsItRemembers) {
+    SeenIds seen(2);
+    EXPECT_EQ(seen.bytes(), 0u);
+    seen.first_time("a");
+    seen.first_time("bb");
+    EXPECT_EQ(seen.bytes(), SeenIds::cost("a") + SeenIds::cost("bb"));
+    seen.first_time("bb");
+    seen.first_time("cccc");  // pushes "a" out
+    EXPECT_EQ(seen.bytes(), SeenIds::cost("bb") + SeenIds::cost("cccc"));
+    EXPECT_FALSE(seen.remembers("a"));
+    EXPECT_TRUE(seen.remembers("cccc"));
+}
+
+TEST(AckQueue, CountsTheBytesOfWhatIsPending) {
+    AckQueue q;
+    const AckQueue::Bytes frame = bytes(std::string(1000, 'x'));
+    q.track("a", frame, t0);
+    q.track("b", frame, t0);
+    const std::size_t two = q.bytes();
+    EXPECT_GE(two, 2000u) << "a frame shared by both counts for each";
+    EXPECT_TRUE(q.acknowledge("a"));
+    EXPECT_EQ(q.bytes(), two / 2);
+    resend_due(q, t0 + 1h, options(1));
+    resend_due(q, t0 + 2h, options(1));  // "b" is given up
+    EXPECT_EQ(q.bytes(), 0u);
+}
+
 TEST(Admit, SettlesAcknowledgmentsAnswersIdsAndLetsEachIdThroughOnce) {
     AckQueue sent;
     SeenIds seen;

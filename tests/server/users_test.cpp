@@ -14,10 +14,12 @@ using protocol::Method;
 
 class UsersTest : public ::testing::Test {
 protected:
-    void start(std::chrono::milliseconds leave_grace) {
+    void start(std::chrono::milliseconds leave_grace,
+               std::chrono::milliseconds diff_interval = PresenceOptions{}.diff_interval) {
         ServerOptions options;
         options.port = 0;
         options.presence.user_leave_grace = leave_grace;
+        options.presence.diff_interval = diff_interval;
         server = std::make_unique<Server>(options);
         server->start();
     }
@@ -142,6 +144,19 @@ TEST_F(UsersTest, ALeaveIsToldOnceTheGraceHasPassed) {
     first->close();
     EXPECT_EQ(users->expect(Method::channel_member_remove).member->user, "carol");
     EXPECT_EQ(users->expect(Method::member_remove).member->user, "carol");
+}
+
+// The leave waits for its grace, not for the diff interval, which is an hour here: it
+// comes long before the test's wait runs out.
+TEST_F(UsersTest, ALeaveIsToldAtTheEndOfTheGraceHoweverLongTheDiffInterval) {
+    start(std::chrono::milliseconds(50), std::chrono::hours(1));
+    auto users = watcher("users", "users");
+    auto first = tab("dave", "page");
+    EXPECT_EQ(users->expect(Method::member_new).member->id, first->session_id());
+    EXPECT_EQ(users->expect(Method::channel_member_new).member->id, first->session_id());
+    first->close();
+    EXPECT_EQ(users->expect(Method::channel_member_remove).member->user, "dave");
+    EXPECT_EQ(users->expect(Method::member_remove).member->user, "dave");
 }
 
 TEST_F(UsersTest, ADeclaredUserIsCheckedLikeAName) {
