@@ -214,10 +214,7 @@ class TheEndOfAGrant(GrantCase):
 class RestrictedMembers(GrantCase):
 
     async def test_a_member_whose_token_lists_channels_hears_only_of_them(self):
-        r = await self.connect_with("restricted", hs256(sub="r", channels=["team:*"]))
-        await r.send(frame(HELLO, text="updates"))
-        self.assertEqual((await r.recv())["method"], HELLO)
-        await r.join("restricted")
+        r = await self.member_with("restricted", hs256(sub="r", channels=["team:*"]), hello="updates")
         await r.subscribe("team:a")
         b = await self.member_with("bob", hs256(sub="bob", channels=["*"]), hello="updates")
         await b.send(frame(UPDATE, member={"info": "away"}))

@@ -141,7 +141,7 @@ class TokenTest(ProcessTest):
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
         self.assertIn('"sub":"alice"', done.stdout)
         self.assertRegex(done.stdout, r"expires: \S+Z \(in \d+ s\)")
-        self.assertIn("verdict: accepted: member id alice; may join lobby; may publish lobby", done.stdout)
+        self.assertIn("verdict: accepted: member id alice; user alice; may join lobby; may publish lobby", done.stdout)
 
         refused = self.check(tampered(token), "--secret-file", self.secret_file)
         self.assertEqual(refused.returncode, 1)
