@@ -400,6 +400,7 @@ void PresenceService::join(Connection& c, const Message& request) {
     if (!engine_.add_member(member, c, announcement(Change::member_new, member, "")))
         return answer_error(c, request, ErrorCode::member_already_exists, {}, &member);
     c.set_member(member);
+    ++activity_.joins;
     notify(hooks_.on_new_member, member);
 }
 
@@ -415,6 +416,7 @@ void PresenceService::remove_member(Connection& c) {
     engine_.remove_member(self.id, announcement(Change::member_remove, self, ""));
     c.set_member(std::nullopt);
     c.invitations.clear();
+    ++activity_.leaves;
     notify(hooks_.on_remove_member, self);
 }
 
@@ -483,6 +485,7 @@ void PresenceService::publish(Connection& c, const Message& request) {
     out.channel = channel;
     out.text = *request.text;
     engine_.publish(channel, make_frame(std::move(out)));
+    ++activity_.publishes;
 }
 
 void PresenceService::get_members(Connection& c, const Message& request) {
@@ -843,6 +846,7 @@ bool PresenceService::broadcast(std::string_view text, std::string_view channel)
     out.channel = std::string(channel);
     out.text = std::string(text);
     engine_.publish(channel, make_frame(std::move(out)));
+    ++activity_.publishes;
     return true;
 }
 
