@@ -240,5 +240,26 @@ class NodesSharingRedis(PresenceTestCase):
             await x.barrier()
 
 
+class ProblemOfTheEngine(PresenceTestCase):
+    """/api/info says what /readyz says while Redis is away, and nothing once it is back."""
+
+    def start_servers(self):
+        return cluster_harness.start_deployment(self, 1, ("--admin-api-key", KEY), node_timeout=1)
+
+    def problem(self):
+        status, _, info = api(self.server.port, "GET", "/api/info")
+        self.assertEqual(status, 200)
+        return info.get("problem")
+
+    async def test_problem_while_redis_is_away(self):
+        self.assertIsNone(self.problem())
+        self.redis.kill()
+        await cluster_harness.await_ready(self.server, 503)
+        self.assertIn("Redis", self.problem())
+        self.redis.restart()
+        await cluster_harness.await_ready(self.server, 200)
+        self.assertIsNone(self.problem())
+
+
 if __name__ == "__main__":
     unittest.main()

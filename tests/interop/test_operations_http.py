@@ -383,6 +383,8 @@ class AdminApi(Operations):
         self.assertEqual(headers["cache-control"], "no-store")
         self.assertRegex(info.pop("version"), r"^\d+\.\d+\.\d+")
         self.assertIsInstance(info.pop("uptime_seconds"), int)
+        self.assertEqual(info.pop("nodes"), [{"id": "n7", "members": 2, "self": True}])
+        self.assertEqual(set(info.pop("totals")), {"joins", "leaves", "publishes", "deliveries", "errors"})
         self.assertEqual(info, {"node_id": "n7", "engine": "memory", "connections": 2,
                                 "members": 2, "channels": 1, "namespaces": ["", SALES]})
 

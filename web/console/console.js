@@ -168,7 +168,9 @@ async function poll() {
     ]);
     if (!key) return;  // signed out meanwhile
     draw(info, channels.channels, wanted === selected ? members?.members : undefined);
-    showState('live', 'Live', `Updated ${new Date().toLocaleTimeString()}`);
+    const updated = `Updated ${new Date().toLocaleTimeString()}`;
+    if (info.problem) showState('degraded', 'Degraded', updated);
+    else showState('live', 'Live', updated);
     showBanner(info.problem ? `Engine trouble: ${info.problem}` : '', 'warn');
   } catch (e) {
     if (e.status === 401) return signOut('The server no longer accepts this key (401). Enter the admin key again.');
@@ -280,6 +282,7 @@ function drawCharts() {
     card.dataset.total = lastInfo.totals[name];
     card.querySelector('.total').textContent = `${number.format(lastInfo.totals[name])} since start`;
     const peak = Math.max(0, ...samples.filter((v) => v !== null));
+    card.dataset.peak = peak;
     card.querySelector('.peak').textContent = `peak ${rateText(peak)}/s`;
     plot(card.querySelector('svg'), samples, peak);
   }
@@ -421,7 +424,10 @@ function drawDetail() {
 function drawMembers(members) {
   drawDetail();
   const total = countOf(selected);
-  syncList($('member-list'), members, (m) => m.id, memberItem, (li, m) => {
+  // A page is in the order of the ids; a whole list reads better by name.
+  const whole = members.length < shown;
+  const byName = (a, b) => (a.name || '').localeCompare(b.name || '') || a.id.localeCompare(b.id);
+  syncList($('member-list'), whole ? [...members].sort(byName) : members, (m) => m.id, memberItem, (li, m) => {
     li.dataset.memberName = m.name;
     li.querySelector('.name').textContent = m.name || '(no name)';
     li.querySelector('.info').textContent = m.info;
@@ -435,8 +441,8 @@ function drawMembers(members) {
   } else {
     $('detail-empty').textContent = 'Choose a channel, or everyone, to see its members.';
   }
-  $('member-more').hidden = members.length >= total || members.length < shown;
-  $('member-more-text').textContent = `Showing ${number.format(members.length)} of ${number.format(total)}, by id.`;
+  $('member-more').hidden = whole || members.length >= total;
+  $('member-more-text').textContent = `The first ${number.format(members.length)} of ${number.format(total)}, by id.`;
 }
 
 function hue(text) {
@@ -446,8 +452,8 @@ function hue(text) {
 }
 
 function memberItem(m) {
-  const button = el('button', { class: 'danger small', type: 'button', 'data-testid': 'disconnect',
-                                'aria-label': `Disconnect ${m.name || m.id}` }, 'Disconnect');
+  const button = el('button', { class: 'danger small', type: 'button', 'data-testid': 'disconnect' });
+  arm(button, m, false);
   button.addEventListener('click', () => disconnect(button, m));
   return el('li', { class: 'member', 'data-testid': 'member', dataset: { memberId: m.id } },
     el('span', { class: 'avatar', 'aria-hidden': 'true' }),
@@ -455,15 +461,19 @@ function memberItem(m) {
     button);
 }
 
+function arm(button, m, armed) {
+  const who = m.name || m.id;
+  button.toggleAttribute('data-armed', armed);
+  button.textContent = armed ? 'Confirm' : 'Disconnect';
+  button.setAttribute('aria-label', armed ? `Confirm: disconnect ${who}` : `Disconnect ${who}`);
+}
+
 // The first click arms the button, the second (within ARMED_FOR) disconnects.
 async function disconnect(button, m) {
-  if (!button.dataset.armed) {
-    button.dataset.armed = 'true';
-    button.textContent = 'Confirm';
+  if (!button.hasAttribute('data-armed')) {
+    arm(button, m, true);
     setTimeout(() => {
-      if (!button.isConnected || button.disabled) return;
-      delete button.dataset.armed;
-      button.textContent = 'Disconnect';
+      if (!button.disabled) arm(button, m, false);
     }, ARMED_FOR);
     return;
   }
@@ -474,8 +484,7 @@ async function disconnect(button, m) {
   } catch (e) {
     status(`Could not disconnect ${m.name || m.id}: ${e.message}.`, 'bad');
     button.disabled = false;
-    delete button.dataset.armed;
-    button.textContent = 'Disconnect';
+    arm(button, m, false);
   }
   refresh();
 }
