@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <initializer_list>
@@ -185,24 +186,10 @@ std::optional<Refusal> info(const Call& call) {
     return std::nullopt;
 }
 
-std::optional<Refusal> channels(const Call& call) {
-    Refusal refusal;
-    const auto params = parse_query(call.query, {"namespace"}, refusal);
-    if (!params) return refusal;
-    const Namespace* ns = namespace_of(call.core, *params, refusal);
-    if (!ns) return refusal;
-    json::array list;
-    for (const ChannelSummary& channel : ns->engine->channels())
-        list.push_back(json::object{{"name", channel.name}, {"members", channel.members}});
-    answer_json(call.res, {{"channels", std::move(list)}});
-    return std::nullopt;
-}
-
-// A positive whole number, or nullopt after a refusal; `absent` when not given.
-std::optional<std::size_t> count_parameter(const Fields& fields, std::string_view name, std::size_t absent,
-                                           Refusal& refusal) {
+// The parameter `name`, a whole number above 0; 0 when not given, nullopt after a refusal.
+std::optional<std::size_t> positive(const Fields& fields, std::string_view name, Refusal& refusal) {
     const auto it = fields.find(name);
-    if (it == fields.end()) return absent;
+    if (it == fields.end()) return 0;
     const std::string& text = it->second;
     std::size_t value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -213,15 +200,53 @@ std::optional<std::size_t> count_parameter(const Fields& fields, std::string_vie
     return value;
 }
 
+// Whether `name` holds `part`, ASCII letters matched whatever their case.
+bool holds(std::string_view name, std::string_view part) {
+    const auto same = [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); };
+    return std::search(name.begin(), name.end(), part.begin(), part.end(), same) != name.end();
+}
+
+// Without `top`, every channel by name; with it, the `top` largest, then by name: a console
+// polls the largest of many channels without the server listing them all. `match` keeps
+// the names that hold it; `total` counts the channels kept before `top` cuts, `everyone`
+// the namespace's members.
+std::optional<Refusal> channels(const Call& call) {
+    Refusal refusal;
+    const auto params = parse_query(call.query, {"namespace", "top", "match"}, refusal);
+    if (!params) return refusal;
+    const Namespace* ns = namespace_of(call.core, *params, refusal);
+    if (!ns) return refusal;
+    const auto top = positive(*params, "top", refusal);
+    if (!top) return refusal;
+    std::vector<ChannelSummary> found = ns->engine->channels();
+    if (const std::string match = field(*params, "match"); !match.empty())
+        std::erase_if(found, [&match](const ChannelSummary& c) { return !holds(c.name, match); });
+    const std::size_t total = found.size();
+    if (*top != 0) {
+        const auto larger = [](const ChannelSummary& a, const ChannelSummary& b) {
+            return a.members != b.members ? a.members > b.members : a.name < b.name;
+        };
+        const std::size_t kept = std::min(*top, found.size());
+        std::partial_sort(found.begin(), found.begin() + kept, found.end(), larger);
+        found.resize(kept);
+    }
+    json::array list;
+    for (const ChannelSummary& channel : found)
+        list.push_back(json::object{{"name", channel.name}, {"members", channel.members}});
+    answer_json(call.res, {{"channels", std::move(list)}, {"total", total}, {"everyone", ns->engine->count_members()}});
+    return std::nullopt;
+}
+
 // Without `limit`, every member; with it, a page in the order of the ids, after `after`:
 // a console shows the first members of a large channel without the server listing all.
+// `total` counts them all.
 std::optional<Refusal> members(const Call& call) {
     Refusal refusal;
     const auto params = parse_query(call.query, {"channel", "namespace", "limit", "after"}, refusal);
     if (!params) return refusal;
     const Namespace* ns = namespace_of(call.core, *params, refusal);
     if (!ns) return refusal;
-    const auto limit = count_parameter(*params, "limit", 0, refusal);
+    const auto limit = positive(*params, "limit", refusal);
     if (!limit) return refusal;
     const std::string channel = field(*params, "channel");
     const std::string after = field(*params, "after");
@@ -232,7 +257,8 @@ std::optional<Refusal> members(const Call& call) {
                                 : channel.empty() ? engine.all_members()
                                                   : engine.members(channel))
         list.push_back(protocol::member_object(member));
-    answer_json(call.res, {{"members", std::move(list)}});
+    const std::size_t total = channel.empty() ? engine.count_members() : engine.member_count(channel);
+    answer_json(call.res, {{"members", std::move(list)}, {"total", total}});
     return std::nullopt;
 }
 

@@ -184,15 +184,49 @@ class MembersInPages(Operations):
         for channel in ("room", ""):
             query = f"channel={channel}&" if channel else ""
             status, _, first = api(self.port, "GET", f"/api/members?{query}limit=2")
-            self.assertEqual((status, first), (200, {"members": [by_id[i] for i in ids[:2]]}), channel)
+            self.assertEqual((status, first), (200, {"members": [by_id[i] for i in ids[:2]], "total": 5}), channel)
             _, _, second = api(self.port, "GET", f"/api/members?{query}limit=2&after={ids[1]}")
-            self.assertEqual(second, {"members": [by_id[i] for i in ids[2:4]]}, channel)
+            self.assertEqual(second, {"members": [by_id[i] for i in ids[2:4]], "total": 5}, channel)
             _, _, last = api(self.port, "GET", f"/api/members?{query}limit=10&after={ids[3]}")
-            self.assertEqual(last, {"members": [by_id[ids[4]]]}, channel)
+            self.assertEqual(last, {"members": [by_id[ids[4]]], "total": 5}, channel)
         for query in ("limit=0", "limit=-1", "limit=x", "limit=", "limit=2x", f"after={ids[0]}"):
             self.assert_api_error(api(self.port, "GET", f"/api/members?{query}"), 400)
         for c in clients:
             await c.barrier()
+
+
+class ChannelsLargestFirst(Operations):
+
+    async def test_top_gives_the_largest_and_match_filters_the_names(self):
+        a = await self.joined("a")
+        b = await self.joined("b", others=[a])
+        c = await self.joined("c", others=[a, b])
+        for channel in ("room-a", "room-b", "lobby", "Zed"):
+            await a.subscribe(channel)
+        for channel in ("room-a", "room-b", "lobby"):
+            await b.subscribe(channel, others=[a])
+        await c.subscribe("room-a", others=[a, b])
+
+        def channels(query):
+            status, _, body = api(self.port, "GET", f"/api/channels?{query}")
+            self.assertEqual(status, 200, query)
+            return [(ch["name"], ch["members"]) for ch in body.pop("channels")], body
+
+        self.assertEqual(channels(""), ([("Zed", 1), ("lobby", 2), ("room-a", 3), ("room-b", 2)],
+                                        {"total": 4, "everyone": 3}))
+        # Ties by name; `total` counts every channel, `top` or not.
+        self.assertEqual(channels("top=3"), ([("room-a", 3), ("lobby", 2), ("room-b", 2)],
+                                             {"total": 4, "everyone": 3}))
+        self.assertEqual(channels("top=10")[0], [("room-a", 3), ("lobby", 2), ("room-b", 2), ("Zed", 1)])
+        # Names that hold the text, whatever the case of its letters.
+        self.assertEqual(channels("match=ROOM"), ([("room-a", 3), ("room-b", 2)], {"total": 2, "everyone": 3}))
+        self.assertEqual(channels("match=room&top=1"), ([("room-a", 3)], {"total": 2, "everyone": 3}))
+        self.assertEqual(channels("match=z"), ([("Zed", 1)], {"total": 1, "everyone": 3}))
+        self.assertEqual(channels("match=nowhere"), ([], {"total": 0, "everyone": 3}))
+        for query in ("top=0", "top=-2", "top=x"):
+            self.assert_api_error(api(self.port, "GET", f"/api/channels?{query}"), 400, "top")
+        for x in (a, b, c):
+            await x.barrier()
 
 
 class NodesSharingRedis(PresenceTestCase):

@@ -6,7 +6,7 @@
 const PERIOD = 1000;             // ms between two polls
 const SAMPLES = 60;              // points per chart: a minute
 const PAGE = 100;                // members shown at first, and added by "Show more"
-const CHANNELS_SHOWN = 100;      // rows of the channel list; a filter finds the others
+const CHANNELS_SHOWN = 100;      // the largest channels listed; a filter finds the others
 const ARMED_FOR = 4000;          // ms a disconnect button waits for its confirmation
 const KEY_STORE = 'presence-admin-key';
 const RATES = [
@@ -76,7 +76,7 @@ let namespace = '';
 let selected = null;        // the channel whose members are shown; '' for everyone
 let shown = PAGE;           // how many of its members are asked for
 let lastInfo = null;
-let lastChannels = [];
+let lastChannels = { channels: [], total: 0, everyone: 0 };  // the answer of /api/channels
 const history = new Map(RATES.map(([name]) => [name, []]));  // name -> rates, oldest first
 let previous = null;        // { at, totals } of the last poll
 let timer = null;
@@ -161,13 +161,14 @@ async function poll() {
   polling = true;
   try {
     const wanted = selected;
+    const match = $('channel-filter').value.trim();
     const [info, channels, members] = await Promise.all([
       api('info'),
-      api(`channels?${query({ namespace })}`),
+      api(`channels?${query({ namespace, top: CHANNELS_SHOWN, match })}`),
       wanted === null ? null : api(`members?${query({ channel: wanted, namespace, limit: shown })}`),
     ]);
     if (!key) return;  // signed out meanwhile
-    draw(info, channels.channels, wanted === selected ? members?.members : undefined);
+    draw(info, channels, wanted === selected ? members : undefined);
     const updated = `Updated ${new Date().toLocaleTimeString()}`;
     if (info.problem) showState('degraded', 'Degraded', updated);
     else showState('live', 'Live', updated);
@@ -343,15 +344,14 @@ function syncList(list, items, keyOf, create, update) {
 
 // ---- Channels ----
 
+// The largest channels (matching the filter), as the server picked them; everyone first.
 function drawChannels() {
-  const filter = $('channel-filter').value.trim().toLowerCase();
-  const sorted = [...lastChannels].sort((a, b) => b.members - a.members || a.name.localeCompare(b.name));
-  const matching = sorted.filter((c) => c.name.toLowerCase().includes(filter));
-  const rows = matching.slice(0, CHANNELS_SHOWN);
-  const biggest = Math.max(1, ...rows.map((c) => c.members));
-  const everyone = filter ? [] : [{ name: '', members: lastInfo.members, everyone: true }];
-  $('channel-count').textContent = number.format(lastChannels.length);
-  syncList($('channel-list'), [...everyone, ...rows], (c) => (c.everyone ? '' : `#${c.name}`), channelItem, (li, c) => {
+  const { channels, total, everyone } = lastChannels;
+  const filtered = $('channel-filter').value.trim() !== '';
+  const biggest = Math.max(1, ...channels.map((c) => c.members));
+  const rows = [...(filtered ? [] : [{ name: '', members: everyone, everyone: true }]), ...channels];
+  $('channel-count').textContent = number.format(total);
+  syncList($('channel-list'), rows, (c) => (c.everyone ? '' : `#${c.name}`), channelItem, (li, c) => {
     const button = li.firstElementChild;
     button.setAttribute('aria-pressed', String(selected === c.name));
     button.dataset.members = c.members;
@@ -359,14 +359,9 @@ function drawChannels() {
     li.querySelector('.bar > span').style.setProperty('--share', c.everyone ? 1 : c.members / biggest);
   });
   const more = $('channel-more');
-  more.hidden = matching.length <= rows.length && (matching.length > 0 || !filter);
-  more.textContent = matching.length > rows.length
-    ? `${number.format(matching.length - rows.length)} more; filter to find one.`
-    : lastChannels.length ? 'No channel matches.' : '';
-  if (!lastChannels.length && !filter) {
-    more.hidden = false;
-    more.textContent = 'No channel has a member.';
-  }
+  if (total > channels.length) more.textContent = `${number.format(total - channels.length)} more, smaller; filter to find one.`;
+  else if (!total) more.textContent = filtered ? 'No channel matches.' : 'No channel has a member.';
+  more.hidden = total > 0 && total <= channels.length;
 }
 
 function channelItem(c) {
@@ -383,7 +378,8 @@ function choose(channel) {
   shown = PAGE;
   $('member-list').replaceChildren();
   status('');
-  drawDetail();
+  const { channels, everyone } = lastChannels;
+  drawDetail(channel === '' ? everyone : channels.find((c) => c.name === channel)?.members ?? 0);
   drawChannels();
   refresh();
 }
@@ -407,23 +403,17 @@ function drawNodes(info) {
 
 // ---- Members of the chosen channel ----
 
-function countOf(channel) {
-  if (channel === '') return lastInfo?.members ?? 0;
-  return lastChannels.find((c) => c.name === channel)?.members ?? 0;
-}
-
-function drawDetail() {
+function drawDetail(total = 0) {
   const chosen = selected !== null;
   $('detail-name').textContent = !chosen ? 'Members' : selected === '' ? 'Everyone' : `#${selected}`;
   $('detail-empty').hidden = chosen;
   $('publish-form').hidden = !chosen;
   $('publish-label').textContent = selected === '' ? 'Publish to everyone' : `Publish to #${selected}`;
-  $('detail-count').textContent = number.format(chosen ? countOf(selected) : 0);
+  $('detail-count').textContent = number.format(total);
 }
 
-function drawMembers(members) {
-  drawDetail();
-  const total = countOf(selected);
+function drawMembers({ members, total }) {
+  drawDetail(total);
   // A page is in the order of the ids; a whole list reads better by name.
   const whole = members.length < shown;
   const byName = (a, b) => (a.name || '').localeCompare(b.name || '') || a.id.localeCompare(b.id);
@@ -519,7 +509,7 @@ function status(text, kind = '') {
 $('key-form').addEventListener('submit', signIn);
 $('sign-out').addEventListener('click', () => signOut());
 $('publish-form').addEventListener('submit', publish);
-$('channel-filter').addEventListener('input', () => lastInfo && drawChannels());
+$('channel-filter').addEventListener('input', () => key && refresh());
 $('member-more-button').addEventListener('click', () => {
   shown += PAGE;
   refresh();

@@ -156,6 +156,11 @@ test('the console shows what the API says; a channel\'s members; disconnect; pub
   const list = await page.$$eval('[data-testid="channel"]', (items) => items.map((li) => [li.dataset.channel,
     Number(li.querySelector('button').dataset.members)]));
   assert.deepEqual(list, [['', 3], ['lobby', 2], ['ops', 1]]);
+  // The filter asks the server for the matching channels.
+  await page.getByLabel('Filter channels').fill('OP');
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="channel"]')]
+    .map((li) => li.dataset.channel).join(',') === 'ops', null, { timeout: TIMEOUT, polling: 50 });
+  await page.getByLabel('Filter channels').fill('');
 
   // A channel's members.
   await channel(page, 'lobby').click();
