@@ -75,9 +75,8 @@ const query = (params) => new URLSearchParams(Object.entries(params).filter(([, 
 let namespace = '';
 let selected = null;        // the channel whose members are shown; '' for everyone
 let shown = PAGE;           // how many of its members are asked for
-let lastInfo = null;
 let lastChannels = { channels: [], total: 0, everyone: 0 };  // the answer of /api/channels
-const history = new Map(RATES.map(([name]) => [name, []]));  // name -> rates, oldest first
+const samplesOf = new Map(RATES.map(([name]) => [name, []]));  // name -> rates per second, oldest first
 let previous = null;        // { at, totals } of the last poll
 let timer = null;
 let polling = false;
@@ -102,7 +101,7 @@ async function signIn(event) {
     const info = await api('info');
     sessionStorage.setItem(KEY_STORE, key);
     $('key-input').value = '';
-    open(info);
+    showConsole(info);
   } catch (e) {
     key = '';
     showState('signed-out', 'Signed out');
@@ -119,11 +118,11 @@ function refusal(e) {
   return `The server answered ${e.status}: ${e.message}`;
 }
 
-function open(info) {
+function showConsole(info) {
   $('key-section').hidden = true;
   $('console').hidden = false;
   $('sign-out').hidden = false;
-  history.forEach((samples) => samples.splice(0));
+  samplesOf.forEach((samples) => samples.splice(0));
   previous = null;
   showNamespaces(info.namespaces);
   refresh();
@@ -199,7 +198,6 @@ function showBanner(text, kind) {
 // ---- Drawing ----
 
 function draw(info, channels, members) {
-  lastInfo = info;
   lastChannels = channels;
   drawServer(info);
   setValue('connections', info.connections);
@@ -209,7 +207,7 @@ function draw(info, channels, members) {
   $('engine').textContent = info.engine === 'redis' ? 'sharing Redis' : 'memory engine';
   $('members-note').textContent = info.engine === 'redis' ? 'every node' : 'this node';
   addSamples(info.totals);
-  drawCharts();
+  drawCharts(info.totals);
   drawChannels();
   drawNodes(info);
   if (members !== undefined) drawMembers(members);
@@ -257,7 +255,7 @@ function addSamples(totals) {
     const seconds = (at - previous.at) / 1000;
     for (const [name] of RATES) {
       const change = totals[name] - previous.totals[name];
-      const samples = history.get(name);
+      const samples = samplesOf.get(name);
       samples.push(change >= 0 && seconds > 0 ? change / seconds : null);
       if (samples.length > SAMPLES) samples.shift();
     }
@@ -272,16 +270,16 @@ function rateText(rate) {
   return number.format(Math.round(rate));
 }
 
-function drawCharts() {
+function drawCharts(totals) {
   const charts = $('charts');
   if (!charts.children.length) charts.append(...RATES.map(([name, title]) => chartCard(name, title)));
   for (const [name] of RATES) {
     const card = charts.querySelector(`[data-rate="${name}"]`);
-    const samples = history.get(name);
+    const samples = samplesOf.get(name);
     const now = samples.at(-1);
     card.querySelector('.rate').textContent = rateText(now);
-    card.dataset.total = lastInfo.totals[name];
-    card.querySelector('.total').textContent = `${number.format(lastInfo.totals[name])} since start`;
+    card.dataset.total = totals[name];
+    card.querySelector('.total').textContent = `${number.format(totals[name])} since start`;
     const peak = Math.max(0, ...samples.filter((v) => v !== null));
     card.dataset.peak = peak;
     card.querySelector('.peak').textContent = `peak ${rateText(peak)}/s`;
@@ -377,7 +375,7 @@ function choose(channel) {
   selected = channel;
   shown = PAGE;
   $('member-list').replaceChildren();
-  status('');
+  showStatus('');
   const { channels, everyone } = lastChannels;
   drawDetail(channel === '' ? everyone : channels.find((c) => c.name === channel)?.members ?? 0);
   drawChannels();
@@ -470,9 +468,9 @@ async function disconnect(button, m) {
   button.disabled = true;
   try {
     await api('disconnect', { id: m.id, namespace });
-    status(`Disconnected ${m.name || '(no name)'} (${m.id}).`, 'ok');
+    showStatus(`Disconnected ${m.name || '(no name)'} (${m.id}).`, 'ok');
   } catch (e) {
-    status(`Could not disconnect ${m.name || m.id}: ${e.message}.`, 'bad');
+    showStatus(`Could not disconnect ${m.name || m.id}: ${e.message}.`, 'bad');
     button.disabled = false;
     arm(button, m, false);
   }
@@ -488,17 +486,17 @@ async function publish(event) {
   try {
     const answer = await api('publish', { text: input.value, ...(channel ? { channel } : {}), namespace });
     const to = channel ? `#${channel}` : 'everyone';
-    status(`Published to ${to}: ${number.format(answer.members)} member${answer.members === 1 ? '' : 's'} reached.`, 'ok');
+    showStatus(`Published to ${to}: ${number.format(answer.members)} member${answer.members === 1 ? '' : 's'} reached.`, 'ok');
     input.value = '';
   } catch (e) {
-    status(`Could not publish: ${e.message}.`, 'bad');
+    showStatus(`Could not publish: ${e.message}.`, 'bad');
   } finally {
     button.disabled = false;
   }
   refresh();
 }
 
-function status(text, kind = '') {
+function showStatus(text, kind = '') {
   const node = $('action-status');
   node.textContent = text;
   node.dataset.kind = kind;
@@ -524,7 +522,7 @@ document.addEventListener('visibilitychange', () => {
 
 if (key) {
   showState('connecting', 'Connecting…');
-  api('info').then(open, (e) => (e.status === 401 ? signOut(refusal(e)) : open({ namespaces: [''] })));
+  api('info').then(showConsole, (e) => (e.status === 401 ? signOut(refusal(e)) : showConsole({ namespaces: [''] })));
 } else {
   $('key-input').focus();
 }
