@@ -157,7 +157,8 @@ class InfoForTheConsole(Operations):
         # The same figures as /metrics gives.
         m = self.metrics()
         self.assertEqual(after["deliveries"], m.value("presence_fanout_deliveries_total"))
-        self.assertEqual(after["errors"], sum(v for (name, _), v in m.samples.items() if name == "presence_errors_total"))
+        errors = [v for (name, _), v in m.samples.items() if name == "presence_errors_total"]
+        self.assertEqual(after["errors"], sum(errors))
         await a.barrier()
 
     async def test_one_node_is_this_one_with_every_namespace_s_members(self):
