@@ -104,7 +104,8 @@ async function signIn(event) {
     showConsole(info);
   } catch (e) {
     key = '';
-    showState('signed-out', 'Signed out');
+    if (e.status === 401) showState('refused', 'Key refused');
+    else showState('signed-out', 'Signed out');
     $('key-error').textContent = refusal(e);
   } finally {
     $('key-button').disabled = false;
