@@ -1,6 +1,13 @@
 # Writes OUT, a C++ source holding every file of FILES (absolute paths; served under
-# /<file name>) with its content type and an ETag, so that the server binary carries
-# its web page and browser client with it. Run by the build: cmake -P embed_web.cmake.
+# PREFIX<file name>, PREFIX "/" unless given) with its content type and an ETag, found by
+# the function FUNCTION (web_assets unless given), so that the server binary carries its
+# web pages and browser client with it. Run by the build: cmake -P embed_web.cmake.
+if(NOT DEFINED PREFIX)
+  set(PREFIX "/")
+endif()
+if(NOT DEFINED FUNCTION)
+  set(FUNCTION web_assets)
+endif()
 set(types_html "text/html; charset=utf-8")
 set(types_js "text/javascript; charset=utf-8")
 set(types_ts "text/plain; charset=utf-8")
@@ -24,7 +31,7 @@ foreach(file IN LISTS FILES)
   string(SUBSTRING "${sha1}" 0 16 tag)
   string(APPEND arrays "constexpr char file_${index}[] = {${bytes}};\n")
   string(APPEND entries
-    "    {\"/${name}\", \"${type}\", \"\\\"${tag}\\\"\", {file_${index}, sizeof file_${index}}},\n")
+    "    {\"${PREFIX}${name}\", \"${type}\", \"\\\"${tag}\\\"\", {file_${index}, sizeof file_${index}}},\n")
   math(EXPR index "${index} + 1")
 endforeach()
 
@@ -40,7 +47,7 @@ ${entries}};
 
 }  // namespace
 
-std::span<const WebAsset> web_assets() { return assets; }
+std::span<const WebAsset> ${FUNCTION}() { return assets; }
 
 }  // namespace presence
 ")

@@ -18,6 +18,14 @@ namespace presence {
 // died, or the shared view was rebuilt after an outage.
 enum class Change { member_new, member_remove, channel_member_new, channel_member_remove };
 
+// A node sharing the view, and how many members it serves (summed by the caller over
+// namespaces, whose engines are apart).
+struct NodeSummary {
+    std::string id;
+    std::size_t members = 0;
+    bool operator==(const NodeSummary&) const = default;
+};
+
 // The presence rules, as an engine sees them.
 class EngineListener {
 public:
@@ -95,6 +103,9 @@ public:
     virtual const LatencyHistogram* round_trips() const { return nullptr; }
     // This node's id among the nodes sharing the view; "" for an engine of one node.
     virtual std::string node_id() const { return {}; }
+    // Every node sharing the view, this one first, the others by id; a node is known from
+    // the shared view even while it has no members.
+    virtual std::vector<NodeSummary> nodes() const { return {{node_id(), count_members()}}; }
 
     // Delivers to the channel's members, or to every member when `channel` is empty.
     virtual void publish(std::string_view channel, const FramePtr& frame) = 0;

@@ -459,6 +459,7 @@ void PresenceService::join(Connection& c, const Message& request) {
     if (!engine_.add_member(member, c, announcement(Change::member_new, member, "")))
         return answer_error(c, request, ErrorCode::member_already_exists, {}, &member);
     c.set_member(member);
+    ++activity_.joins;
     notify(hooks_.on_new_member, member);
 }
 
@@ -474,6 +475,7 @@ void PresenceService::remove_member(Connection& c) {
     engine_.remove_member(self.id, announcement(Change::member_remove, self, ""));
     c.set_member(std::nullopt);
     c.forget_invitations();
+    ++activity_.leaves;
     notify(hooks_.on_remove_member, self);
 }
 
@@ -548,6 +550,7 @@ void PresenceService::publish(Connection& c, const Message& request) {
     out.channel = channel;
     out.text = *request.text;
     engine_.publish(channel, make_frame(std::move(out)));
+    ++activity_.publishes;
 }
 
 void PresenceService::get_members(Connection& c, const Message& request) {
@@ -923,6 +926,7 @@ bool PresenceService::broadcast(std::string_view text, std::string_view channel)
     out.channel = std::string(channel);
     out.text = std::string(text);
     engine_.publish(channel, make_frame(std::move(out)));
+    ++activity_.publishes;
     return true;
 }
 

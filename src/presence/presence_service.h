@@ -54,6 +54,20 @@ public:
         std::array<std::uint64_t, codes.size()> counts_{};
     };
 
+    // What this node's members did, since the start: for operators (the admin API).
+    struct Activity {
+        std::uint64_t joins = 0;
+        std::uint64_t leaves = 0;     // whatever the reason: leave, close, loss, expiry
+        std::uint64_t publishes = 0;  // the application's broadcasts included
+        bool operator==(const Activity&) const = default;
+        Activity& operator+=(const Activity& more) {
+            joins += more.joins;
+            leaves += more.leaves;
+            publishes += more.publishes;
+            return *this;
+        }
+    };
+
     PresenceService(Engine& engine, PresenceOptions options, const ServerHooks& hooks);
 
     // Connections are known by their link. connect() sends the session frame;
@@ -105,6 +119,7 @@ public:
     std::size_t detached() const { return detached_.size(); }
     const LimitsHit& limits_hit() const { return limits_hit_; }
     const ErrorsAnswered& errors_answered() const { return errors_answered_; }
+    const Activity& activity() const { return activity_; }
     // Frames re-sent for want of an acknowledgment, and frames dropped after the last retry.
     std::uint64_t ack_resends() const { return ack_resends_; }
     std::uint64_t ack_drops() const { return ack_drops_; }
@@ -230,6 +245,7 @@ private:
     Expiries expiries_;
     LimitsHit limits_hit_;
     ErrorsAnswered errors_answered_;
+    Activity activity_;
     std::uint64_t ack_resends_ = 0;
     std::uint64_t ack_drops_ = 0;
 };

@@ -8,11 +8,14 @@
 #include <boost/json.hpp>
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <charconv>
 #include <chrono>
 #include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "auth/token_verifier.h"
 #include "presence/version.h"
@@ -116,6 +119,44 @@ struct Call {
     HttpResponse& res;
 };
 
+// Counters since the start, summed over the namespaces: a console draws their rates.
+json::object totals(const ServerCore& core) {
+    using Errors = PresenceService::ErrorsAnswered;
+    PresenceService::Activity activity;
+    std::uint64_t deliveries = 0, errors = 0;
+    for (const auto& ns : core.namespaces) {
+        activity += ns->service.activity();
+        deliveries += ns->engine->deliveries();
+        const Errors& answered = ns->service.errors_answered();
+        for (std::size_t i = 0; i < Errors::codes.size(); ++i) errors += answered.at(i);
+    }
+    return {{"joins", activity.joins},
+            {"leaves", activity.leaves},
+            {"publishes", activity.publishes},
+            {"deliveries", deliveries},
+            {"errors", errors}};
+}
+
+// Every node sharing the view, its members summed over the namespaces; this one first.
+json::array nodes(const ServerCore& core, const std::string& self) {
+    std::vector<NodeSummary> all;
+    for (const auto& ns : core.namespaces)
+        for (const NodeSummary& node : ns->engine->nodes()) {
+            const auto known = std::find_if(all.begin(), all.end(), [&](const auto& n) { return n.id == node.id; });
+            if (known == all.end())
+                all.push_back(node);
+            else
+                known->members += node.members;
+        }
+    std::sort(all.begin() + 1, all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    json::array list;
+    for (const NodeSummary& node : all)
+        list.push_back(json::object{{"id", &node == &all.front() ? self : node.id},
+                                    {"members", node.members},
+                                    {"self", &node == &all.front()}});
+    return list;
+}
+
 std::optional<Refusal> info(const Call& call) {
     Refusal refusal;
     if (!parse_query(call.query, {}, refusal)) return refusal;
@@ -128,42 +169,96 @@ std::optional<Refusal> info(const Call& call) {
         namespaces.emplace_back(ns->guid);
     }
     const auto uptime = std::chrono::steady_clock::now() - core.started_steady;
-    const std::string node = core.namespaces.front()->engine->node_id();
-    answer_json(call.res, {{"version", version()},
-                           {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
-                           {"node_id", node.empty() ? core.options.engine.node_id : node},
-                           {"engine", core.shared_engine() ? "redis" : "memory"},
-                           {"connections", core.connections()},
-                           {"members", members},
-                           {"channels", channels},
-                           {"namespaces", std::move(namespaces)}});
+    const std::string engine_node = core.namespaces.front()->engine->node_id();
+    const std::string node = engine_node.empty() ? core.options.engine.node_id : engine_node;
+    json::object answer{{"version", version()},
+                        {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
+                        {"node_id", node},
+                        {"engine", core.shared_engine() ? "redis" : "memory"},
+                        {"connections", core.connections()},
+                        {"members", members},
+                        {"channels", channels},
+                        {"namespaces", std::move(namespaces)},
+                        {"nodes", nodes(core, node)},
+                        {"totals", totals(core)}};
+    if (const std::string problem = core.trouble(); !problem.empty()) answer["problem"] = problem;
+    answer_json(call.res, answer);
     return std::nullopt;
 }
 
+// The parameter `name`, a whole number above 0; 0 when not given, nullopt after a refusal.
+std::optional<std::size_t> positive(const Fields& fields, std::string_view name, Refusal& refusal) {
+    const auto it = fields.find(name);
+    if (it == fields.end()) return 0;
+    const std::string& text = it->second;
+    std::size_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value == 0) {
+        refusal = {http::status::bad_request, "query parameter " + quoted(name) + " must be a whole number above 0"};
+        return std::nullopt;
+    }
+    return value;
+}
+
+// Whether `name` holds `part`, ASCII letters matched whatever their case.
+bool holds(std::string_view name, std::string_view part) {
+    const auto same = [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); };
+    return std::search(name.begin(), name.end(), part.begin(), part.end(), same) != name.end();
+}
+
+// Without `top`, every channel by name; with it, the `top` largest, then by name: a console
+// polls the largest of many channels without the server listing them all. `match` keeps
+// the names that hold it; `total` counts the channels kept before `top` cuts, `everyone`
+// the namespace's members.
 std::optional<Refusal> channels(const Call& call) {
     Refusal refusal;
-    const auto params = parse_query(call.query, {"namespace"}, refusal);
+    const auto params = parse_query(call.query, {"namespace", "top", "match"}, refusal);
     if (!params) return refusal;
     const Namespace* ns = namespace_of(call.core, *params, refusal);
     if (!ns) return refusal;
+    const auto top = positive(*params, "top", refusal);
+    if (!top) return refusal;
+    std::vector<ChannelSummary> found = ns->engine->channels();
+    if (const std::string match = field(*params, "match"); !match.empty())
+        std::erase_if(found, [&match](const ChannelSummary& c) { return !holds(c.name, match); });
+    const std::size_t total = found.size();
+    if (*top != 0) {
+        const auto larger = [](const ChannelSummary& a, const ChannelSummary& b) {
+            return a.members != b.members ? a.members > b.members : a.name < b.name;
+        };
+        const std::size_t kept = std::min(*top, found.size());
+        std::partial_sort(found.begin(), found.begin() + kept, found.end(), larger);
+        found.resize(kept);
+    }
     json::array list;
-    for (const ChannelSummary& channel : ns->engine->channels())
+    for (const ChannelSummary& channel : found)
         list.push_back(json::object{{"name", channel.name}, {"members", channel.members}});
-    answer_json(call.res, {{"channels", std::move(list)}});
+    answer_json(call.res, {{"channels", std::move(list)}, {"total", total}, {"everyone", ns->engine->count_members()}});
     return std::nullopt;
 }
 
+// Without `limit`, every member; with it, a page in the order of the ids, after `after`:
+// a console shows the first members of a large channel without the server listing all.
+// `total` counts them all.
 std::optional<Refusal> members(const Call& call) {
     Refusal refusal;
-    const auto params = parse_query(call.query, {"channel", "namespace"}, refusal);
+    const auto params = parse_query(call.query, {"channel", "namespace", "limit", "after"}, refusal);
     if (!params) return refusal;
     const Namespace* ns = namespace_of(call.core, *params, refusal);
     if (!ns) return refusal;
+    const auto limit = positive(*params, "limit", refusal);
+    if (!limit) return refusal;
     const std::string channel = field(*params, "channel");
+    const std::string after = field(*params, "after");
+    if (!after.empty() && *limit == 0) return Refusal{http::status::bad_request, "\"after\" needs \"limit\""};
+    const Engine& engine = *ns->engine;
     json::array list;
-    for (const Member& member : channel.empty() ? ns->engine->all_members() : ns->engine->members(channel))
+    for (const Member& member : *limit != 0       ? engine.members_page(channel, after, *limit)
+                                : channel.empty() ? engine.all_members()
+                                                  : engine.members(channel))
         list.push_back(protocol::member_object(member));
-    answer_json(call.res, {{"members", std::move(list)}});
+    const std::size_t total = channel.empty() ? engine.count_members() : engine.member_count(channel);
+    answer_json(call.res, {{"members", std::move(list)}, {"total", total}});
     return std::nullopt;
 }
 
@@ -260,6 +355,7 @@ bool presents_key(std::string_view authorization, std::string_view key) {
 
 void answer_api(ServerCore& core, const HttpRequest& request, HttpResponse& res) {
     res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
     if (!presents_key(request[http::field::authorization], core.options.admin.api_key)) {
         res.set(http::field::www_authenticate, "Bearer");
         return api_error(res, http::status::unauthorized, "the admin key is missing or wrong");

@@ -15,6 +15,7 @@
 #include "presence/version.h"
 #include "protocol/text.h"
 #include "server/admin_api.h"
+#include "server/admin_console.h"
 #include "server/auth_gate.h"
 #include "server/metrics.h"
 #include "server/tls.h"
@@ -116,9 +117,10 @@ Response answer(ServerCore& core, const Request& request, HttpRole role) {
     const std::string_view path = path_of(target);
     const AdminOptions& admin = core.options.admin;
     const bool operators_here = admin.address.empty() || role == HttpRole::admin;
+    const bool api_here = operators_here && !admin.api_key.empty();
     const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
     if (is_api(path)) {
-        if (operators_here && !admin.api_key.empty())
+        if (api_here)
             answer_api(core, request, res);
         else
             api_error(res, http::status::not_found, "no admin API here");
@@ -131,6 +133,9 @@ Response answer(ServerCore& core, const Request& request, HttpRole role) {
         readiness(core, res);
     } else if (path == "/metrics" && operators_here && admin.metrics) {
         metrics(core, res);
+    } else if (const WebAsset* page = api_here ? console_asset(path) : nullptr) {
+        serve(*page, request, res);
+        guard_console(res);
     } else if (const WebAsset* asset = role == HttpRole::main ? find_asset(target) : nullptr) {
         serve(*asset, request, res);
     } else {

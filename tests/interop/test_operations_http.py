@@ -457,6 +457,8 @@ class AdminApi(Operations):
         self.assertEqual(headers["cache-control"], "no-store")
         self.assertRegex(info.pop("version"), r"^\d+\.\d+\.\d+")
         self.assertIsInstance(info.pop("uptime_seconds"), int)
+        self.assertEqual(info.pop("nodes"), [{"id": "n7", "members": 2, "self": True}])
+        self.assertEqual(set(info.pop("totals")), {"joins", "leaves", "publishes", "deliveries", "errors"})
         self.assertEqual(info, {"node_id": "n7", "engine": "memory", "connections": 2,
                                 "members": 2, "channels": 1, "namespaces": ["", SALES]})
 
@@ -465,9 +467,9 @@ class AdminApi(Operations):
         await a.subscribe("lobby")
         self.assertEqual(api(self.port, "GET", "/api/channels")[::2],
                          (200, {"channels": [{"name": "lobby", "members": 1},
-                                             {"name": "room", "members": 2}]}))
+                                             {"name": "room", "members": 2}], "total": 2, "everyone": 2}))
         self.assertEqual(api(self.port, "GET", f"/api/channels?namespace={SALES}")[::2],
-                         (200, {"channels": []}))
+                         (200, {"channels": [], "total": 0, "everyone": 0}))
         self.assert_api_error(api(self.port, "GET", "/api/channels?namespace=nowhere"), 404, "nowhere")
 
     async def test_members_of_a_channel_of_all_and_of_an_unusual_name(self):
@@ -478,12 +480,12 @@ class AdminApi(Operations):
         self.assertEqual(status, 200)
         self.assertCountEqual(body["members"], [a.member, b.member])
         self.assertEqual(api(self.port, "GET", "/api/members?channel=" + urllib.parse.quote(name, safe=""))[::2],
-                         (200, {"members": [b.member]}))
+                         (200, {"members": [b.member], "total": 1}))
         status, _, body = api(self.port, "GET", "/api/members")
         self.assertCountEqual(body["members"], [a.member, b.member])
-        self.assertEqual(api(self.port, "GET", "/api/members?channel=empty")[::2], (200, {"members": []}))
+        self.assertEqual(api(self.port, "GET", "/api/members?channel=empty")[::2], (200, {"members": [], "total": 0}))
         self.assertEqual(api(self.port, "GET", f"/api/members?namespace={SALES}&channel=room")[::2],
-                         (200, {"members": []}))
+                         (200, {"members": [], "total": 0}))
 
     async def test_publish_reaches_a_channel_or_everyone_as_broadcast_does(self):
         a, b = await self.members_in_room()
@@ -693,7 +695,8 @@ class AdminAddress(Operations):
         a = await self.joined("alice")
         m = scrape(self.admin_port)
         self.assertEqual(m.value("presence_connections", namespace=""), 1)
-        self.assertEqual(api(self.admin_port, "GET", "/api/members")[::2], (200, {"members": [a.member]}))
+        self.assertEqual(api(self.admin_port, "GET", "/api/members")[::2],
+                         (200, {"members": [a.member], "total": 1}))
         for port in (self.admin_port, self.port):
             for path in ("/healthz", "/readyz"):
                 self.assertEqual(request(port, "GET", path)[0], 200, (port, path))

@@ -244,6 +244,9 @@ void RedisEngine::reconcile(StringMap<Remote> seen, const StringSet& nodes) {
         for (const std::string& channel : remote.channels)
             if (!replica_.is_subscribed(channel, id)) enter_channel(member, channel);
     }
+    for (const std::string& node : nodes) node_members_.try_emplace(node, 0);
+    std::erase_if(node_members_,
+                  [&nodes](const auto& node) { return node.second == 0 && !nodes.contains(node.first); });
 }
 
 void RedisEngine::schedule_heartbeat() {
@@ -354,6 +357,7 @@ void RedisEngine::drop_node(std::string_view node, bool reaped_here) {
     for (const auto& [id, owner] : node_of_)
         if (owner == node) ids.push_back(id);
     for (const std::string& id : ids) vanish(id, reaped_here);
+    if (const auto known = node_members_.find(node); known != node_members_.end()) node_members_.erase(known);
     if (reaped_here && !ids.empty())
         log(LogLevel::warning, "node " + std::string(node) + " stopped renewing its liveness; removed its " +
             std::to_string(ids.size()) + " members");
@@ -364,11 +368,21 @@ void RedisEngine::drop_node(std::string_view node, bool reaped_here) {
 void RedisEngine::add_remote(const Member& member, std::string_view node) {
     replica_.insert_member(member, nullptr);
     node_of_.insert_or_assign(member.id, std::string(node));
+    ++node_members_[std::string(node)];
 }
 
 void RedisEngine::remove_remote(const std::string& id) {
     replica_.erase_member(id);
-    node_of_.erase(id);
+    const auto owner = node_of_.find(id);
+    if (const auto count = node_members_.find(owner->second); count != node_members_.end()) --count->second;
+    node_of_.erase(owner);
+}
+
+std::vector<NodeSummary> RedisEngine::nodes() const {
+    std::vector<NodeSummary> out{{options_.node_id, local_.size()}};
+    for (const auto& [node, members] : node_members_) out.push_back({node, members});
+    std::sort(out.begin() + 1, out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return out;
 }
 
 // A remote member's update learned without its frame: made and announced here.

@@ -72,6 +72,7 @@ public:
     std::optional<std::chrono::steady_clock::duration> round_trip() const override { return round_trip_; }
     const LatencyHistogram* round_trips() const override { return &round_trips_; }
     std::string node_id() const override { return options_.node_id; }
+    std::vector<NodeSummary> nodes() const override;
 
     void publish(std::string_view channel, const FramePtr& frame) override;
     void publish_local(std::string_view channel, const FramePtr& frame) override { replica_.publish(channel, frame); }
@@ -126,6 +127,9 @@ private:
     MemoryEngine replica_;
     StringSet local_;                 // ids of this node's members
     StringMap<std::string> node_of_;  // remote member id -> its node
+    // Every other node of the last snapshot or since, with its members in node_of_: kept
+    // here so that a node without members is known too, and nodes() counts nothing.
+    StringMap<std::size_t> node_members_;
 
     bool stopped_ = false;
     bool reachable_ = false;    // both connections up, the shared view rebuilt
