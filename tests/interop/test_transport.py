@@ -8,6 +8,7 @@ answered; out of file descriptors, the server tells a client so and recovers."""
 import asyncio
 import http.client
 import json
+import re
 import resource
 import socket
 import time
@@ -18,7 +19,7 @@ from websockets.exceptions import InvalidStatusCode
 
 from presence_harness import (
     CHANNEL_MEMBER_NEW, HELLO, MEMBER_NEW, MEMBER_REMOVE, PROTOCOL, SERVER_FEATURES, TIMEOUT,
-    Client, PresenceTestCase, ServerProcess, frame)
+    SANITIZER_MARKERS, Client, PresenceTestCase, ServerProcess, frame)
 from raw_websocket import RawWebSocket, wait_until
 from test_operations_http import KEY, api
 from test_rfc6455 import assert_server_well
@@ -300,6 +301,11 @@ class DefaultHeaderLimit(unittest.TestCase):
         self.assertEqual(body, b"the request header is larger than 16384 bytes\n")
 
 
+FALSE_VPTR_REPORT = (r"[^\n]*: runtime error: member (?:call on|access within) address 0x[0-9a-f]+ "
+                     r"which does not point to an object of type '[^']+'\n"
+                     r"0x[0-9a-f]+: note: object has invalid vptr\n<memory cannot be printed>\n")
+
+
 class OutOfDescriptors(unittest.TestCase):
     """A server whose descriptor table is full: a new client is told so (503), and once
     descriptors are free again the server serves as before."""
@@ -311,7 +317,17 @@ class OutOfDescriptors(unittest.TestCase):
         self.server = ServerProcess(
             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
         self.addCleanup(self.server.stop)
-        self.addCleanup(assert_server_well, self, self.server)
+        self.addCleanup(self.assert_server_well)
+
+    def assert_server_well(self):
+        """As everywhere, but for the one report a sanitized server makes falsely here:
+        UndefinedBehaviorSanitizer checks a virtual call by probing memory through a pipe of
+        its own, and with no descriptor left that probe fails, so every virtual call looks
+        like one on a wild pointer ("invalid vptr", "memory cannot be printed")."""
+        self.assertTrue(self.server.alive(), self.server.stderr_text())
+        text = re.sub(FALSE_VPTR_REPORT, "", self.server.stderr_text())
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, text)
 
     def test_a_client_is_told_and_the_server_recovers(self):
         held = []
