@@ -106,7 +106,7 @@ struct Server::Impl {
     void schedule_resends(std::chrono::milliseconds interval) {
         ack_timer.expires_after(interval);
         ack_timer.async_wait([this, interval](boost::system::error_code ec) {
-            if (ec) return;
+            if (ec || core->stopping) return;  // a tick already due when stop() cancelled it
             for (const auto& ns : core->namespaces)
                 if (ns->service.options().ack.enabled) ns->service.resend_unacknowledged(protocol::Clock::now());
             schedule_resends(interval);
@@ -126,7 +126,7 @@ struct Server::Impl {
     void schedule_diffs(std::chrono::milliseconds interval) {
         diff_timer.expires_after(interval);
         diff_timer.async_wait([this, interval](boost::system::error_code ec) {
-            if (ec) return;
+            if (ec || core->stopping) return;  // a tick already due when stop() cancelled it
             for (const auto& ns : core->namespaces) ns->service.flush_views(protocol::Clock::now());
             schedule_diffs(interval);
         });
@@ -147,7 +147,7 @@ struct Server::Impl {
     void schedule_housekeeping() {
         housekeeping_timer.expires_after(housekeeping_period);
         housekeeping_timer.async_wait([this](boost::system::error_code ec) {
-            if (ec) return;
+            if (ec || core->stopping) return;  // a tick already due when stop() cancelled it
             for (const auto& ns : core->namespaces) {
                 ns->service.expire(protocol::Clock::now());
                 ns->service.end_grants(std::chrono::system_clock::now());

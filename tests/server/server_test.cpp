@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -373,6 +376,55 @@ TEST(ServerOnAnIoContext, RunsOnTheApplicationsThreadsAndLetsThemReturnAfterStop
     // With every connection gone and nothing listening, run() has no work left: a server
     // that kept some would hang this join until the test's time-out.
     for (std::thread& t : threads) t.join();
+}
+
+// A tick of the server's clock whose completion is already queued when the server stops
+// must not arm the clock again: the application's io_context would never run out of work,
+// and a thread that joins the one running it would wait for ever. The loop is held until a
+// join frame and a tick of the diff clock are both due, so that the loop takes them in the
+// same turn, the frame first (sockets before timers): the hook it runs stops the server
+// while the tick waits behind it.
+TEST(ServerOnAnIoContext, AStopWhileATickIsDueLeavesTheLoopNoWork) {
+    boost::asio::io_context io;
+    auto work = boost::asio::make_work_guard(io);
+    ServerOptions options;
+    options.port = 0;
+    options.presence.diff_interval = 50ms;
+    Server* server = nullptr;
+    ServerHooks hooks;
+    hooks.on_new_member = [&server](const Member&) { server->stop(); };
+    Server stopping(io, options, hooks);
+    server = &stopping;
+    stopping.start();
+    std::promise<void> ran_out;
+    std::thread runner([&io, &ran_out] {
+        io.run();
+        ran_out.set_value();
+    });
+    TestPeer alice(stopping.port());
+
+    std::promise<void> held;
+    std::promise<void> release;
+    boost::asio::post(io, [&held, released = release.get_future()] {
+        held.set_value();
+        released.wait();
+    });
+    held.get_future().wait();
+    Message join = request(Method::member_new);
+    join.member = alice.member();
+    alice.send(join);
+    // The clock's next tick is due within one interval of the hold's start: four make
+    // sure of it (a longer hold changes nothing).
+    std::this_thread::sleep_for(4 * options.presence.diff_interval);
+    release.set_value();
+
+    alice.close();
+    stopping.stop();
+    work.reset();
+    const bool returned = ran_out.get_future().wait_for(30s) == std::future_status::ready;
+    EXPECT_TRUE(returned) << "the server left work in the io_context after stop()";
+    if (!returned) io.stop();
+    runner.join();
 }
 
 TEST_F(ServerTest, AcceptsAnyProtocolEndingWithThePresenceName) {
