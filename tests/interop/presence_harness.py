@@ -403,10 +403,10 @@ class Client:
         obj = json.loads(data)
         return decode_all(obj) if self.decode else obj
 
-    async def expect(self, expected, msg=None):
+    async def expect(self, expected, msg=None, timeout=TIMEOUT):
         """The next frame equals `expected`, keys in the same order (the wire's key order:
         jsonrpc, method, member, channel, message, error, members, id; id, name, info)."""
-        got = await self.recv()
+        got = await self.recv(timeout)
         self.t.assertEqual(got, expected, msg or f"{self.name}: unexpected frame")
         self.t.assertEqual(json.dumps(got), json.dumps(expected),
                            f"{self.name}: keys out of the wire's order")
@@ -430,8 +430,9 @@ class Client:
         except ConnectionClosed:
             pass
 
-    async def expect_closed(self, code):
-        """Reads until the server closes; returns the frames that came first."""
+    async def expect_closed(self, code, timeout=TIMEOUT):
+        """Reads until the server closes (each read bounded by `timeout`); returns the frames
+        that came first."""
         frames = []
         probe = getattr(self, "probe_id", None)
         while True:
@@ -439,9 +440,9 @@ class Client:
                 data = self.stash.popleft()
             else:
                 try:
-                    data = await asyncio.wait_for(self.ws.recv(), TIMEOUT)
+                    data = await asyncio.wait_for(self.ws.recv(), timeout)
                 except asyncio.TimeoutError:
-                    raise AssertionError(f"{self.name}: not closed within {TIMEOUT}s") from None
+                    raise AssertionError(f"{self.name}: not closed within {timeout}s") from None
                 except ConnectionClosed:
                     break
             f = json.loads(data) if isinstance(data, str) else data
