@@ -34,11 +34,11 @@ class Heartbeat(PresenceTestCase):
         answer = await c.recv()
         self.assertEqual(answer.get("method"), SEND_MEMBERS, answer)
         self.assertCountEqual(answer["members"], [b.member, c.member])
-        await b.barrier()
         # alice's client never learns; it is cut loose here rather than left waiting for a
-        # closing handshake that cannot come.
+        # closing handshake that cannot come (nor asked to sync with the other node).
         a.ws.transport.abort()
         self.clients.remove(a)
+        await b.barrier()
 
 
 class HeartbeatOptions(unittest.TestCase):
