@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes each target of fuzz/ for SECONDS (default 60) with libFuzzer, AddressSanitizer and
+# Fuzzes each target of fuzz/ for SECONDS (default 45) with libFuzzer, AddressSanitizer and
 # UndefinedBehaviorSanitizer, starting from a copy of its corpus and regressions (the
-# repository is never written to). Prints executions, coverage and any crash; fails on a
-# crash. Needs clang (scripts/install-test-deps.sh installs it).
+# repository is never written to), with its dictionary (fuzz/<target>.dict, else
+# fuzz/protocol.dict). Prints executions, coverage and any crash; fails on a crash. Needs
+# clang (scripts/install-test-deps.sh installs it).
 #
 #   scripts/fuzz.sh [SECONDS]
 #
@@ -28,9 +29,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=${1:-60}
+seconds=${1:-45}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
-targets=(decode service)
+targets=(decode service token handshake)
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DPRESENCE_FUZZ=ON -DPRESENCE_SANITIZE=address,undefined -DPRESENCE_BUILD_TESTS=OFF
@@ -47,9 +48,11 @@ for target in "${targets[@]}"; do
   mkdir -p "$run" "$artifacts"
   cp fuzz/corpus/"$target"/* "$run"/
   [ -d fuzz/regressions/"$target" ] && cp fuzz/regressions/"$target"/* "$run"/
+  dict=fuzz/$target.dict
+  [ -f "$dict" ] || dict=fuzz/protocol.dict
   status=0
   "$build/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=25 -print_final_stats=1 \
-    -dict=fuzz/protocol.dict -artifact_prefix="$artifacts" "$run" >"$log" 2>&1 || status=$?
+    -dict="$dict" -artifact_prefix="$artifacts" "$run" >"$log" 2>&1 || status=$?
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   per_second=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
   coverage=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*' "$log" | tail -n 1 || true)

@@ -111,7 +111,7 @@ struct Server::Impl {
     void schedule_resends(std::chrono::milliseconds interval) {
         ack_timer.expires_after(interval);
         ack_timer.async_wait([this, interval](boost::system::error_code ec) {
-            if (ec) return;
+            if (ec || core->stopping) return;  // a tick already due when stop() cancelled it
             for (const auto& ns : core->namespaces)
                 if (ns->service.options().ack.enabled) ns->service.resend_unacknowledged(protocol::Clock::now());
             schedule_resends(interval);
@@ -129,6 +129,7 @@ struct Server::Impl {
     // Armed for the first moment a namespace has diffs or users' leaves to send, and not
     // at all while none has; each service calls it when that moment may have come earlier.
     void schedule_flush() {
+        if (core->stopping) return;
         std::optional<protocol::Clock::time_point> next;
         for (const auto& ns : core->namespaces)
             if (const auto at = ns->service.next_flush()) next = std::min(next.value_or(*at), *at);
@@ -136,7 +137,7 @@ struct Server::Impl {
         flush_at = next;
         diff_timer.expires_at(*next);
         diff_timer.async_wait([this](boost::system::error_code ec) {
-            if (ec) return;
+            if (ec || core->stopping) return;  // a tick already due when stop() cancelled it
             flush_at.reset();
             for (const auto& ns : core->namespaces) ns->service.flush_views(protocol::Clock::now());
             schedule_flush();
@@ -146,7 +147,7 @@ struct Server::Impl {
     void schedule_housekeeping() {
         housekeeping_timer.expires_after(housekeeping_period);
         housekeeping_timer.async_wait([this](boost::system::error_code ec) {
-            if (ec) return;
+            if (ec || core->stopping) return;  // a tick already due when stop() cancelled it
             for (const auto& ns : core->namespaces) {
                 ns->service.expire(protocol::Clock::now());
                 ns->service.end_grants(std::chrono::system_clock::now());

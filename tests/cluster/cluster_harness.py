@@ -19,6 +19,7 @@ import json
 import os
 import random
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -200,8 +201,13 @@ class RedisProcess:
 # --- /healthz and /readyz --------------------------------------------------------------
 
 def probe(server, path):
-    """(HTTP status, decoded JSON body) of GET `path` (/healthz or /readyz) on `server`."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
+    """(HTTP status, decoded JSON body) of GET `path` (/healthz or /readyz) on `server`,
+    over https for a node with TLS (whose test certificate is not checked here)."""
+    if "--tls-cert" in server.args:
+        conn = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=TIMEOUT,
+                                           context=ssl._create_unverified_context())
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
     try:
         conn.request("GET", path)
         res = conn.getresponse()

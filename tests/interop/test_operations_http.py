@@ -22,8 +22,9 @@ import websockets
 from websockets.exceptions import InvalidStatusCode
 
 from presence_harness import (
-    CHANNEL_MEMBER_REMOVE, ERROR_MEMBER_CHANNEL, MEMBER_REMOVE, PARSE_ERROR, PROTOCOL,
-    PUBLISH, START_TIMEOUT, TIMEOUT, PresenceTestCase, ServerProcess, frame, server_path)
+    CHANNEL_MEMBER_REMOVE, ERROR_MEMBER_CHANNEL, HELLO, MEMBER_REMOVE, PARSE_ERROR, PROTOCOL,
+    PUBLISH, SERVER_FEATURES, START_TIMEOUT, TIMEOUT, PresenceTestCase, ServerProcess, frame,
+    server_path)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLUSTER = os.path.normpath(os.path.join(HERE, "..", "cluster"))
@@ -37,6 +38,7 @@ SALES = "sales"
 METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # The member of a message published by the application (API or Server::broadcast).
 NOBODY = {"id": "", "name": "", "info": ""}
+RESUME = "ext@presence@resume"
 # Labels that would make one series per member or per channel: none may appear.
 UNBOUNDED_LABELS = {"member", "member_id", "id", "name", "session", "channel"}
 # Metric families every server exposes, with their type.
@@ -524,6 +526,28 @@ class AdminApi(Operations):
         self.assert_api_error(api(self.port, "POST", "/api/disconnect",
                                   {"id": b.session_id, "namespace": SALES}), 404)
         await b.barrier()
+
+    async def test_disconnect_ends_a_member_waiting_to_resume(self):
+        a = await self.connect("alice")
+        await a.send(frame(HELLO, text="invitation-response,resume"))
+        await a.expect(frame(HELLO, text=SERVER_FEATURES))
+        token = (await a.recv())["message"]["text"]
+        await a.join("alice")
+        b = await self.joined("bob", others=[a])
+        await a.subscribe("room")
+        await b.subscribe("room", others=[a])
+        a.ws.transport.abort()  # lost: the server keeps alice for the grace period
+        self.clients.remove(a)
+        await b.barrier()  # nobody is told of it
+        self.assertEqual(api(self.port, "POST", "/api/disconnect", {"id": a.session_id})[::2],
+                         (200, {"disconnected": True}))
+        await b.expect(frame(CHANNEL_MEMBER_REMOVE, member=a.member, channel="room"))
+        await b.expect(frame(MEMBER_REMOVE, member=a.member))
+        await b.barrier()
+        again = await self.connect("alice again")
+        await again.send(frame(RESUME, text=f"{token}:0"))
+        await again.expect(frame(RESUME, text="expired"))
+        self.assert_api_error(api(self.port, "POST", "/api/disconnect", {"id": a.session_id}), 404)
 
     def test_bad_requests_are_400(self):
         for path, raw in (("/api/publish", b"{not json"),

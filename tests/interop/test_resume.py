@@ -14,10 +14,11 @@ PONG = "ext@presence@pong"
 UNCOUNTED = (RESUME, RESUME_TOKEN, PONG)
 
 
-def counted(client):
-    """How many frames `client` read after its resume token, as the extension counts them."""
-    raw = [f for f in client.raw]
-    start = max(i for i, f in enumerate(raw) if RESUME_TOKEN in f) + 1
+def counted(client, since=RESUME_TOKEN):
+    """How many frames `client` read after its resume token (or another method), as the
+    extension counts them (those the harness read to sync with other nodes included)."""
+    raw = [f for f in client.wire]
+    start = max(i for i, f in enumerate(raw) if f'"method":"{since}"' in f) + 1
     return sum(1 for f in raw[start:] if not any(f'"method":"{m}"' in f for m in UNCOUNTED))
 
 
@@ -34,11 +35,27 @@ class ResumeCase(PresenceTestCase):
         await c.join(name, others=others)
         return c, token["message"]["text"]
 
-    async def resume(self, token, received, name="again"):
-        """A new connection that asks to resume `token` after `received` counted frames."""
-        c = await self.connect(name)
+    async def resume(self, token, received, name="again", lost=None):
+        """A new connection that asks to resume `token` after `received` counted frames, to
+        the node of `lost` (the client whose member it resumes) when given: a node resumes
+        the members it holds."""
+        c = await self.connect(name, node=self.servers.index(lost.server) if lost else None)
         await c.send(frame(RESUME, text=f"{token}:{received}"))
         return c
+
+    def lose(self, client):
+        """Ends `client`'s connection without a closing handshake: the server keeps its
+        member for the grace period. The harness no longer uses that client."""
+        client.ws.transport.abort()
+        self.clients.remove(client)
+
+    @staticmethod
+    def resumed(again, lost):
+        """`again` has resumed the member of `lost`: it is that member now."""
+        again.member = lost.member
+        again.session_id = lost.session_id
+        again.announced = lost.announced
+        again.known = set(lost.known)
 
     async def room_of_two(self, url=None):
         a, token = await self.resumable("ann", url=url)
@@ -55,14 +72,14 @@ class Resume(ResumeCase):
         await a.send(frame(PING))
         await a.expect(frame(PONG))  # not counted: a replay would repeat a frame otherwise
         received = counted(a)
-        a.ws.transport.abort()  # no closing handshake: the server keeps ann for the grace period
+        self.lose(a)  # no closing handshake: the server keeps ann for the grace period
         await b.send(b.request(PUBLISH, channel="room", text="while away"))
         await b.expect(frame(PUBLISH, member=b.member, channel="room", text="while away"))
 
-        a2 = await self.resume(token, received)
+        a2 = await self.resume(token, received, lost=a)
         await a2.expect(frame(RESUME, member=a.member, text="resumed"))
         await a2.expect(frame(PUBLISH, member=b.member, channel="room", text="while away"))
-        a2.member = a.member
+        self.resumed(a2, a)
         await a2.barrier()
         await b.barrier()  # bob saw no leave and no join
 
@@ -74,30 +91,32 @@ class Resume(ResumeCase):
         a, b, token = await self.room_of_two(url=proxy.url)
         received = counted(a)
         proxy.cut()  # ann's socket is reset; the server's side stays open and silent
+        self.clients.remove(a)
         await b.send(b.request(PUBLISH, channel="room", text="into the void"))
         await b.expect(frame(PUBLISH, member=b.member, channel="room", text="into the void"))
 
-        a2 = await self.resume(token, received)
+        a2 = await self.resume(token, received, lost=a)
         await a2.expect(frame(RESUME, member=a.member, text="resumed"))
         await a2.expect(frame(PUBLISH, member=b.member, channel="room", text="into the void"))
-        a2.member = a.member
+        self.resumed(a2, a)
         await a2.barrier()
         await b.barrier()
 
     async def test_the_token_survives_a_second_loss(self):
         a, b, token = await self.room_of_two()
         received = counted(a)
-        a.ws.transport.abort()
-        a2 = await self.resume(token, received)
+        self.lose(a)
+        a2 = await self.resume(token, received, lost=a)
         await a2.expect(frame(RESUME, member=a.member, text="resumed"))
+        self.resumed(a2, a)
         await b.send(b.request(PUBLISH, channel="room", text="one"))
         await b.expect(frame(PUBLISH, member=b.member, channel="room", text="one"))
         await a2.expect(frame(PUBLISH, member=b.member, channel="room", text="one"))
-        a2.ws.transport.abort()
+        self.lose(a2)
 
-        a3 = await self.resume(token, received + 1)
+        a3 = await self.resume(token, received + counted(a2, since=RESUME), lost=a2)
         await a3.expect(frame(RESUME, member=a.member, text="resumed"))
-        a3.member = a.member
+        self.resumed(a3, a2)
         await a3.barrier()
         await b.barrier()
 
@@ -136,18 +155,18 @@ class ResumeAfterTooLongAGap(ResumeCase):
     async def test_the_member_stays_and_gets_fresh_member_lists(self):
         a, b, token = await self.room_of_two()
         received = counted(a)
-        a.ws.transport.abort()
+        self.lose(a)
         for i in range(3):
             await b.send(b.request(PUBLISH, channel="room", text=f"m{i}"))
             await b.expect(frame(PUBLISH, member=b.member, channel="room", text=f"m{i}"))
 
-        a2 = await self.resume(token, received)
+        a2 = await self.resume(token, received, lost=a)
         await a2.expect(frame(RESUME, member=a.member, text="resync"))
         members = await a2.recv()
         self.assertEqual(members["method"], SEND_MEMBERS, members)
         self.assertEqual(members["channel"], {"name": "room"})
         self.assertCountEqual(members["members"], [a.member, b.member])
-        a2.member = a.member
+        self.resumed(a2, a)
         await a2.barrier()
         await b.barrier()
 

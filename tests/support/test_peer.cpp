@@ -41,6 +41,11 @@ void TestPeer::send(const protocol::Message& message, bool base64) {
 }
 
 std::optional<std::string> TestPeer::next(std::chrono::milliseconds timeout) {
+    if (!passed_over_.empty()) {
+        std::string frame = std::move(passed_over_.front());
+        passed_over_.pop_front();
+        return frame;
+    }
     std::optional<std::string> frame;
     bool done = false;
     ws_.async_read(buffer_, [&](beast::error_code ec, std::size_t) {
@@ -74,6 +79,29 @@ protocol::Message TestPeer::expect(Method method, std::chrono::milliseconds time
     return decoded.message;
 }
 
+protocol::Message TestPeer::await(Method method, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::deque<std::string> before;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        std::optional<std::string> frame = left.count() > 0 ? next(left) : std::nullopt;
+        if (!frame) {
+            std::string seen;
+            for (const std::string& f : before) seen += "\n  " + f;
+            ADD_FAILURE() << "no " << protocol::method_name(method) << " frame; came before:" << seen;
+            passed_over_.insert(passed_over_.begin(), before.begin(), before.end());
+            return {};
+        }
+        protocol::Decoded decoded = protocol::decode(*frame);
+        if (decoded.ok() && decoded.message.method == method) {
+            passed_over_.insert(passed_over_.begin(), before.begin(), before.end());
+            return decoded.message;
+        }
+        before.push_back(std::move(*frame));
+    }
+}
+
 int TestPeer::expect_close(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (close_code_ == 0 && std::chrono::steady_clock::now() < deadline) {
@@ -95,13 +123,13 @@ void TestPeer::join(const std::string& name, const std::string& info) {
     protocol::Message m = request(Method::member_new);
     m.member = member();
     send(m);
-    const protocol::Message announced = expect(Method::member_new);
+    const protocol::Message announced = await(Method::member_new);
     EXPECT_EQ(announced.member, member());
 }
 
 void TestPeer::subscribe(const std::string& channel) {
     send(request(Method::channel_member_new, channel));
-    const protocol::Message announced = expect(Method::channel_member_new);
+    const protocol::Message announced = await(Method::channel_member_new);
     EXPECT_EQ(announced.channel, channel);
     EXPECT_EQ(announced.member, member());
 }

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { PresenceClient } from '../../../web/presence.js';
-import { joined, newClient, next, record, serverFor, startServer, within } from './support.mjs';
+import {
+  countedWebSocket, joined, newClient, next, reconnectingClient, record, serverFor, startServer, within,
+} from './support.mjs';
 
 test('connect() goes connecting → connected and resolves once joined', async (t) => {
   const server = await serverFor(t);
@@ -55,12 +57,19 @@ test('members see each other arrive and leave; close() ends in closed', async (t
 
 test('after close() the client does not come back', async (t) => {
   const server = await serverFor(t);
-  const [ann, bob] = await joined(t, server, { name: 'Ann' },
-    { name: 'Bob', reconnect: { enabled: true, initialDelay: 1, maxDelay: 1 } });
+  const reconnect = { enabled: true, initialDelay: 1, maxDelay: 1 };
+  const bobSockets = countedWebSocket();
+  const [ann, bob] = await joined(t, server, { name: 'Ann' }, { name: 'Bob', reconnect, WebSocket: bobSockets.WebSocket });
   const states = record(bob, 'state');
+  const cameBack = record(ann, 'memberNew');
   await bob.close();
-  // A reconnect would take a millisecond and a round trip; give it a generous window.
-  await assert.rejects(next(ann, 'memberNew', (m) => m.name === 'Bob', 500), /timed out/);
+  // A reconnect starts by opening a connection, a millisecond after the loss. Another
+  // client with the same delays makes ten attempts, each after such a timer would have
+  // fired.
+  const opened = bobSockets.opened();
+  await reconnectingClient(t, server, reconnect).attempts(10);
+  assert.equal(bobSockets.opened(), opened, 'no connection opened after close()');
+  assert.deepEqual(cameBack, []);
   assert.deepEqual(states, [['closed']]);
   assert.deepEqual((await ann.getMembers()).map((m) => m.name), ['Ann']);
 });

@@ -172,6 +172,45 @@ export function gatedWebSocket(Base = WebSocket) {
   return gate;
 }
 
+// A WebSocket for presence.js that counts the connections it is asked to open: `opened()`
+// is how many so far, and `reached(n)` resolves once there were `n`.
+export function countedWebSocket(Base = WebSocket) {
+  let opened = 0;
+  let waiters = [];
+  const counted = {
+    opened: () => opened,
+    reached: (n, what) => within(new Promise((resolve) => {
+      if (opened >= n) resolve();
+      else waiters.push({ n, resolve });
+    }), what),
+  };
+  counted.WebSocket = class extends Base {
+    constructor(...args) {
+      super(...args);
+      opened += 1;
+      waiters.filter((w) => opened >= w.n).forEach((w) => w.resolve());
+      waiters = waiters.filter((w) => opened < w.n);
+    }
+  };
+  return counted;
+}
+
+// A client that keeps trying to come back with `reconnect`, its connections all refused:
+// it marks time in the event loop's own terms. Its attempts, made after the call, come
+// after any reconnect timer of the same delays that was already running when it started:
+// `attempts(n)` resolves once it has made `n` more.
+export function reconnectingClient(t, server, reconnect) {
+  const counted = countedWebSocket();
+  const gate = gatedWebSocket(counted.WebSocket);
+  gate.open = false;
+  const client = newClient(server, { name: 'Clock', WebSocket: gate.WebSocket, reconnect });
+  t.after(() => client.close());
+  client.connect().catch(() => {});
+  return {
+    attempts: (n) => counted.reached(counted.opened() + n, `${n} reconnect attempts of another client`),
+  };
+}
+
 // tests/support/fault_proxy.py in front of 127.0.0.1:`upstreamPort`. Connections to its
 // `port` are forwarded until stall() (nothing forwarded any more, nothing closed) or cut()
 // (the client's side reset, the server's kept open and silent); later ones are forwarded
