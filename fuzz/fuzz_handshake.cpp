@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The first bytes of a connection, as the server takes them: Beast's request parser with
 // the server's body limit, then, for an upgrade request, what the server decides from it:
-// the token (query or Authorization header), the entry (a grant or a refusal) under three
-// configurations (no key; a key; a key with anonymous members allowed), the sub-protocol
+// the token (query or Authorization header), the entry (a grant or a refusal, for the
+// namespace the sub-protocol reaches) under three configurations (no key; a key; a key with anonymous members allowed), the sub-protocol
 // and the namespace it names, and the WebSocket accept with the server's response
 // decorator, over an in-memory stream.
 //
@@ -59,25 +59,26 @@ void require(bool holds, const char* rule, std::string_view input) {
     std::abort();
 }
 
-// One way the server may be configured for tokens.
+// One way the server may be configured for tokens: the server's shared state (its default
+// namespace only), never run.
 struct Gate {
-    AuthOptions options;
-    std::optional<auth::TokenVerifier> verifier;
+    boost::asio::io_context io;
+    ServerCore core;
+    Gate(bool with_key, bool anonymous) : core(io, options(with_key, anonymous), ServerHooks{}) {}
+
+    static ServerOptions options(bool with_key, bool anonymous) {
+        ServerOptions o;
+        if (!with_key) return o;
+        o.auth.hs256_secret = "fuzzing-secret";
+        o.auth.public_key_file = std::string(PRESENCE_FUZZ_KEYS) + "/es256.pem";
+        o.auth.allow_anonymous = anonymous;
+        o.auth.public_channels = {"lobby", "public:*"};
+        return o;
+    }
 };
 
-Gate gate(bool with_key, bool anonymous) {
-    Gate g;
-    if (!with_key) return g;
-    g.options.hs256_secret = "fuzzing-secret";
-    g.options.public_key_file = std::string(PRESENCE_FUZZ_KEYS) + "/es256.pem";
-    g.options.allow_anonymous = anonymous;
-    g.options.public_channels = {"lobby", "public:*"};
-    g.verifier.emplace(g.options);
-    return g;
-}
-
-const std::array<Gate, 3>& gates() {
-    static const std::array<Gate, 3> all{gate(false, false), gate(true, false), gate(true, true)};
+std::array<Gate, 3>& gates() {
+    static std::array<Gate, 3> all{Gate(false, false), Gate(true, false), Gate(true, true)};
     return all;
 }
 
@@ -106,12 +107,14 @@ bool same_grant(const Grant& a, const Grant& b) {
            a.user == b.user && a.join == b.join && a.publish == b.publish && a.expires == b.expires;
 }
 
-void check_entry(const Gate& g, const Request& request, std::string_view input) {
+void check_entry(Gate& g, const Request& request, std::string_view chosen, std::string_view input) {
     const std::string_view target = request.target();
     const std::string_view authorization = request[http::field::authorization];
-    const Entry entry = entry_for(g.verifier, g.options, target, authorization, now);
+    const Entry entry = entry_for(g.core, target, authorization, chosen, now);
+    const std::optional<auth::TokenVerifier>& verifier = g.core.verifier;
+    const AuthOptions& options = g.core.options.auth;
     require(entry.grant.has_value() == entry.refusal.empty(), "an upgrade gets a grant or a refusal", input);
-    if (!g.verifier) {
+    if (!verifier) {
         require(entry.grant && same_grant(*entry.grant, Grant{}), "without a key nothing is restricted", input);
         return;
     }
@@ -122,15 +125,20 @@ void check_entry(const Gate& g, const Request& request, std::string_view input) 
                 "a refusal never repeats the token", input);
     }
     if (!token) {
-        if (g.options.allow_anonymous)
-            require(entry.grant && same_grant(*entry.grant, auth::anonymous_grant(g.options)),
+        if (options.allow_anonymous)
+            require(entry.grant && same_grant(*entry.grant, auth::anonymous_grant(options)),
                     "without a token, an anonymous member where allowed", input);
         else
             require(entry.refusal == "token required", "without a token, refused where required", input);
         return;
     }
     require(!token->empty(), "an empty token counts as none", input);
-    const auth::TokenVerifier::Outcome verdict = g.verifier->verify(*token, now);
+    const auth::TokenVerifier::Outcome verdict = verifier->verify(*token, now);
+    if (entry.refusal == "token for another namespace") {
+        require(verdict.grant && verdict.grant->namespace_guid, "only a token naming a namespace is sent away",
+                input);
+        return;
+    }
     require(verdict.grant.has_value() == entry.grant.has_value() && verdict.error == entry.refusal &&
                 (!verdict.grant || same_grant(*verdict.grant, *entry.grant)),
             "the gate's verdict on a token is the verifier's", input);
@@ -191,8 +199,8 @@ void check_accept(const Request& request, const std::string& chosen, std::string
 void check(std::string_view input) {
     const std::optional<Request> request = parse(input);
     if (!request || !websocket::is_upgrade(*request)) return;
-    for (const Gate& g : gates()) check_entry(g, *request, input);
     const std::string chosen = check_subprotocol(*request, input);
+    for (Gate& g : gates()) check_entry(g, *request, chosen, input);
     check_accept(*request, chosen, input);
 }
 
