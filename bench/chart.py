@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Draws broadcast deliveries/s against N, one line per server, as SVG, from the JSON
 files presence-bench wrote (--json). A file named broadcast-SERVER-N.json is a point of
 SERVER's line. Standard library only.

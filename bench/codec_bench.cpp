@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The JSON codec alone: the cost of encoding and of parsing one frame of each method the
 // wire carries, plain and with Base64 (EncodeBase64). A server encodes a fan-out frame
 // once for all its recipients, but parses every frame every client sends.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tool's own pieces that its figures rest on: the histogram's quantiles and the cheap
 // looks into frames.
 #include <gtest/gtest.h>

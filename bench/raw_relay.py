@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A plain WebSocket relay for presence-bench's raw mode in the smoke test: every message
 goes to every connection, the sender included. Written with Python's `websockets`, a
 server we did not write. Prints "relay listening on PORT" once it listens (port 0 = any).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """presence-bench's smoke run: every scenario with a small N against the real
 presence-server (spawned by the tool), and raw mode against a Python relay. Each run
 must end with status 0 and its JSON must hold figures that follow from the workload

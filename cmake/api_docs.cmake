@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The API reference of the public headers, by Doxygen: `cmake --build <dir> --target api-docs`
 # writes <dir>/api-docs/html. Any Doxygen warning fails the target.
 find_package(Doxygen)

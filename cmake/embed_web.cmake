@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Writes OUT, a C++ source holding every file of FILES (absolute paths; served under
 # PREFIX<file name>, PREFIX "/" unless given) with its content type and an ETag, found by
 # the function FUNCTION (web_assets unless given), so that the server binary carries its

@@ -1,9 +1,35 @@
+# SPDX-License-Identifier: Apache-2.0
 # `cmake --install`: the tools, an example systemd unit and the configuration it reads
 # (component server); the headers, the libraries of cmake/public_library.cmake, the CMake
 # package Presence and the pkg-config files presence-server and presence-client (component
 # dev). Every path is relative to the prefix, so that an installed tree or package can be
-# moved; only a /usr install puts its configuration in /etc.
+# moved; only a /usr install puts its configuration in /etc. Each component carries the
+# licence, as Debian's copyright file: share/doc/<package>/copyright.
 include(CMakePackageConfigHelpers)
+
+# Debian's machine-readable format, with the licence text in full (Debian policy 12.5).
+file(READ ${PROJECT_SOURCE_DIR}/LICENSE presence_license_text)
+string(STRIP "${presence_license_text}" presence_license_text)
+# A blank line would end the paragraph: each becomes " ." (twice, for runs of them).
+string(REGEX REPLACE "\n\n" "\n.\n" presence_license_text "${presence_license_text}")
+string(REGEX REPLACE "\n\n" "\n.\n" presence_license_text "${presence_license_text}")
+string(REGEX REPLACE "\n" "\n " presence_license_text "${presence_license_text}")
+file(WRITE ${PROJECT_BINARY_DIR}/debian/copyright
+"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: presence
+Source: the Presence project
+
+Files: *
+Copyright: the Presence authors
+License: Apache-2.0
+
+License: Apache-2.0
+${presence_license_text}
+")
+foreach(component server dev)
+  install(FILES ${PROJECT_BINARY_DIR}/debian/copyright
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/presence-${component} COMPONENT ${component})
+endforeach()
 
 set(presence_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/Presence)
 set(presence_pkgconfig_dir ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

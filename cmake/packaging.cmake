@@ -1,13 +1,17 @@
+# SPDX-License-Identifier: Apache-2.0
 # Debian packages of the components of cmake/install.cmake, by `cpack -G DEB` in the build tree:
 #   presence-server  the tools (linked with the static libraries: nothing else of ours to
 #                    install), the systemd unit of deploy/, not enabled, and the
 #                    configuration it reads, /etc/presence/presence.toml (a conffile)
 #   presence-dev     headers, shared and static libraries, CMake package, pkg-config files
 # Their dependencies on Debian's libraries come from dpkg-shlibdeps (package dpkg-dev).
-set(PRESENCE_PACKAGE_MAINTAINER "Presence maintainers <presence@example.invalid>" CACHE STRING
-    "Maintainer field of the Debian packages")
+# The project's own identity, the one its commits carry; a distributor building packages of
+# their own sets theirs.
+set(PRESENCE_PACKAGE_MAINTAINER "Presence maintainers <maintainers@users.noreply.r-seed-1b2f4167.example>"
+    CACHE STRING "Maintainer field of the Debian packages")
 
 set(CPACK_PACKAGE_NAME presence)
+set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
 set(CPACK_PACKAGE_CONTACT "${PRESENCE_PACKAGE_MAINTAINER}")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_COMPONENTS_ALL server dev)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The libraries that consumers link, whether installed (find_package, pkg-config) or built
 # with their project (add_subdirectory): for each name, Presence::<name>, a shared library,
 # and Presence::<name>_static, a static archive. Both are made of the objects of the

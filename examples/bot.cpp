@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A bot that answers in a room: "ping" gets "pong", "time" the time, anything else an
 // echo. Runs until Ctrl-C, or until the connection ends.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A chat client: commands from stdin, events printed as they come, invitations accepted.
 //
 //   example-chat ws://127.0.0.1:8080 alice

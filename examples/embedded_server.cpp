@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An embedded Presence server whose hooks set the house rules: members named "admin..."
 // are refused, so are the rooms "private-...", and every join is logged. Runs until Ctrl-C.
 //

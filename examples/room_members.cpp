@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A client that joins a room, prints who is in it, and exits: the request/answer pattern,
 // with the main thread waiting for a callback.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Events from the server itself: the application publishes into a room with
 // Server::broadcast. Here a clock says "tick HH:MM:SS" to the room "clock" every second,
 // until Ctrl-C.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The frame decoder on arbitrary bytes. A frame that decodes must come back the same
 // after encoding, with and without Base64; a frame with an id must be acknowledged once
 // per arrival and acted on once; a broker message that names a namespace must be its

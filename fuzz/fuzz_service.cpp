@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The server's whole message handler: the presence rules over the memory engine, with
 // four fake links, driven by a script. After every step the invariants are checked; a
 // broken one aborts, so the fuzzer reports it.

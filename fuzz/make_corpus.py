@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the seed inputs of fuzz/corpus/: for `decode`, every frame example of
 docs/protocol.md, frames at the edges of the rules (bad, odd or rare) and broker messages
 of several namespaces; for `service`, scripts that reach joins, channels, publishing,

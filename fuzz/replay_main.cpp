@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs a fuzz target over saved inputs, without libFuzzer: every file of each directory
 // named on the command line, in name order. A directory that does not exist holds no
 // inputs yet (a target's regressions folder appears with its first regression).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs those of the given Debian packages that are not installed yet (as root).
 set -euo pipefail
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fuzzes each target of fuzz/ for SECONDS (default 45) with libFuzzer, AddressSanitizer and
 # UndefinedBehaviorSanitizer, starting from a copy of its corpus and regressions (the
 # repository is never written to), with its dictionary (fuzz/<target>.dict, else

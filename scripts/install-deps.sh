@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages of the build, GoogleTest and the Python tests (Debian 12,
 # as root). scripts/install-test-deps.sh adds what the multi-node and browser tests need.
 set -euo pipefail

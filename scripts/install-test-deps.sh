@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what the tests need beyond the build (Debian 12, as root): redis-server for
 # the multi-node tests, Chromium for the browser tests, Node.js with npm, the npm
 # packages of tests/web (playwright-core drives Debian's Chromium; it downloads no browser),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds presence-server and runs it with its defaults (in-memory engine, page at /).
 # Extra arguments go to the server, e.g. --port 9000.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Tests what the build tree BUILD (default build; configured and built first if need be)
 # installs and packages:
 #  - this tree configured as its consumers configure it, with neither GoogleTest nor Google
@@ -130,7 +131,8 @@ cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/deb" >"$work/cpack.lo
 server_deb=$(echo "$work"/deb/presence-server_*.deb)
 dev_deb=$(echo "$work"/deb/presence-dev_*.deb)
 check_lists "$server_deb" usr/bin/presence-server usr/bin/presence-cli usr/bin/presence-token \
-  usr/lib/systemd/system/presence-server.service etc/presence/presence.toml
+  usr/lib/systemd/system/presence-server.service etc/presence/presence.toml \
+  usr/share/doc/presence-server/copyright
 [ "$(dpkg-deb -I "$server_deb" conffiles)" = /etc/presence/presence.toml ] \
   || fail "presence-server's conffiles are not /etc/presence/presence.toml"
 check_lists "$dev_deb" usr/include/presence/server.h usr/include/presence/client.h \
@@ -138,7 +140,17 @@ check_lists "$dev_deb" usr/include/presence/server.h usr/include/presence/client
   usr/lib/cmake/Presence/PresenceTargets.cmake usr/lib/cmake/Presence/PresenceStaticTargets.cmake \
   usr/lib/pkgconfig/presence-server.pc usr/lib/pkgconfig/presence-client.pc \
   usr/lib/libpresence-server.so usr/lib/libpresence-client.so \
-  usr/lib/libpresence-server.a usr/lib/libpresence-client.a
+  usr/lib/libpresence-server.a usr/lib/libpresence-client.a usr/share/doc/presence-dev/copyright
+# The licence, in Debian's copyright format, and a maintainer that is not a placeholder.
+for deb in "$server_deb" "$dev_deb"; do
+  dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/share/doc/*/copyright' >"$work/copyright"
+  grep -qx 'License: Apache-2.0' "$work/copyright" || fail "$(basename "$deb"): copyright names no Apache-2.0"
+  grep -q 'TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION' "$work/copyright" \
+    || fail "$(basename "$deb"): copyright lacks the licence text"
+  # Three paragraphs: a blank line within the licence would end it.
+  [ "$(grep -c '^$' "$work/copyright")" -eq 2 ] || fail "$(basename "$deb"): copyright is not three paragraphs"
+  dpkg-deb -f "$deb" Maintainer | grep -qv 'example\.invalid' || fail "$(basename "$deb"): placeholder maintainer"
+done
 dpkg-deb -f "$server_deb" Depends | sed 's/^/  presence-server depends on: /'
 
 if [ "$(id -u)" -ne 0 ]; then

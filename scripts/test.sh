@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds everything and runs every test: once optimised (then installs and packages that
 # build, and checks its API reference builds without warnings), once under AddressSanitizer and
 # UndefinedBehaviorSanitizer (which also run the independent-client tests against the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Type declarations for presence.js, the browser client of the Presence protocol
 // (sgcWebSockets Presence, sub-protocol presence.esegece.com; see docs/protocol.md).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // presence.js: a Presence client for browsers (and Node 20, given a WebSocket constructor).
 //
 // It speaks the sgcWebSockets Presence protocol, sub-protocol presence.esegece.com, as

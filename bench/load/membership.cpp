@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The scenarios about members rather than messages: many idle members held at once
 // (connections), and many members joining one channel at once (join storm).
 #include "process_stats.h"

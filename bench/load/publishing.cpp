@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The scenarios that publish: broadcast (every member publishes, in turn, to the room)
 // and fanout (one publisher, N subscribers). Every received message carries its send
 // time and sequence number; receivers record the latency in their thread's histogram.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "client/websocket_transport.h"
 
 #include <openssl/ssl.h>

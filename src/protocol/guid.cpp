@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "protocol/guid.h"
 
 #include <boost/uuid/random_generator.hpp>

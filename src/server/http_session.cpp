@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "server/http_session.h"
 
 #include <boost/asio/ssl/stream_base.hpp>

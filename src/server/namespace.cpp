@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "server/namespace.h"
 
 #include "protocol/broker_framing.h"

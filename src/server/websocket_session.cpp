@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "server/websocket_session.h"
 
 #include <boost/asio/post.hpp>

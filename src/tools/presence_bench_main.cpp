@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // presence-bench: the load generator. Options in, a scenario of bench/load/ run, its
 // figures out (a table on stdout, JSON with --json).
 #include <boost/program_options.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // presence-cli: a Presence member on the command line. Commands come from stdin, one per
 // line; every event is printed as it happens, one line each (readable, or JSON with --json).
 // At a terminal, commands are typed with line editing and history, and events appear above

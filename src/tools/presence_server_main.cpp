@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // presence-server: the standalone server. Options in (flags, environment, configuration
 // file: tools/configuration.h), Server out, its log on stderr (tools/log_lines.h).
 #include <boost/asio/io_context.hpp>

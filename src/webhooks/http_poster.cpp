@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "webhooks/http_poster.h"
 
 #include <openssl/ssl.h>

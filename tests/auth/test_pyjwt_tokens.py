@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Our token verifier against tokens signed by PyJWT, a JWT implementation we did not write.
 
 Run by ctest with PRESENCE_VERIFY_TOKEN naming the verify-token program. Each token is

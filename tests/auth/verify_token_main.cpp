@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // verify-token [--hs256-secret SECRET] [--public-key FILE] [--now SECONDS] TOKEN
 //
 // Prints the grant of TOKEN as one JSON line, or {"error": "..."} and exits with 1; for

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Chaos soak: hundreds of misbehaving clients against one real presence-server.
 
 One presence-server (port 0, small limits so that the fault paths are taken) serves N

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // presence::Broker and namespaces (ClientOptions::guid) against our own presence::Server,
 // in process, over loopback: several clients, each in its own namespace, on one WebSocket.
 #include <gtest/gtest.h>

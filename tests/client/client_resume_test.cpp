@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // presence::Client resuming its member after a lost connection, against our own server in
 // process. The resuming client, A, reaches the server through two fault proxies in a row:
 // stalling the inner one keeps what the server sends from A without anyone noticing;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // presence::Client against scripted_server.py, a Python server that speaks raw sgc
 // Presence frames and checks each frame the client sends. Each test runs one scenario
 // of the script; the script's verdict is part of the test.

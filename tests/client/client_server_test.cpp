@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // presence::Client against our own presence::Server, in process, over loopback.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client's transport against our own server, in process, over loopback: wss:// with
 // certificate verification, and heartbeats that find a server gone silent.
 #include <gtest/gtest.h>

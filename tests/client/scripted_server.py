@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A scripted sgcWebSockets Presence server for the C++ client tests.
 
 Usage: scripted_server.py SCENARIO

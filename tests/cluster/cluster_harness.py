@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared helpers for multi-node tests: a real redis-server, presence-server nodes sharing
 it, /healthz and /readyz, and frame waits with the one timing bound a feature promises.
 

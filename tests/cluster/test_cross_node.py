@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Members on different nodes see one another exactly as on one node: joins and leaves,
 subscriptions, publish, get@members, invitations (with the invitation-response
 extension), acknowledgment, disconnects. Two nodes, then three; clients spread across

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A node killed with SIGKILL: a surviving node finds it dead once its liveness lapses
 (--node-timeout 1 here), and every surviving node tells its own members that the dead
 node's members are gone: channel@member@remove for each of their channels, then

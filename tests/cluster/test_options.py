@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Engine options a node cannot use: it says why on stderr and exits 1 before listening."""
 
 import subprocess

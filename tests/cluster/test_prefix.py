@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Two deployments sharing one Redis with different --redis-prefix (and the same node ids)
 do not see each other: members, channels, publishes, invitations, node deaths."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """redis-server killed during a run, then restarted (empty) on the same port.
 
 While Redis is down each node keeps serving its own members (join, leave, subscribe,

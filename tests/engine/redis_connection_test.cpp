@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One hiredis connection driven by Asio, against a real redis-server: replies, pipelining,
 // pub/sub, outages and reconnection, closing, and destruction at any moment.
 #include "engine/redis/redis_connection.h"

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The programs of examples/, driven by a script against the real presence-server and
 against the example servers.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared helpers for the interop suite.
 
 The suite speaks the raw JSON frames of the sgcWebSockets Presence protocol

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """14. Signed tokens: tokens made with PyJWT, a library we did not write, decide who may
 connect, as whom, and where (docs/security.md)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """10. Bad input: each affects only the offending connection."""
 
 import json

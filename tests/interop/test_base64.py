@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """8. Base64 (sgc EncodeBase64): "sgc@b64:" + base64 of every non-empty string but jsonrpc."""
 
 import base64

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Connection limits, checked at the accept: over the server's, HTTP 503; over one
 address's, HTTP 429. A connection's slot is free again once it ends, closed, or lost
 without a member that may resume (test_transport.py covers those)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """7. Leaving: closing the socket, and explicit member@remove."""
 
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The server's heartbeat: a member whose peer vanished without closing (a pulled cable,
 played by the fault proxy) is found by the unanswered ping and its departure announced;
 a quiet member that answers pings stays."""

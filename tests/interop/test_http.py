@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The plain HTTP side of the server's port: the demo page and the browser client it
 carries, with their content types and revalidation, health and readiness, metrics, and
 what is not there (test_operations_http.py covers metrics and the admin API in depth)."""

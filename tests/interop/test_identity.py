@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """6. Member identity: a connection acts only as its own member."""
 
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """5. Invitations and the invitation-response extension."""
 
 import unittest

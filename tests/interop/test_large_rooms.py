@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Large rooms: member pages, counts, coalesced diffs and counts-only channels, spoken by
 hand. The diff interval is a minute (the longest the server takes), longer than any test
 here, so a diff goes out only when the connection that asked for it asks for a list or a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """12. Limits: each refuses the offending request with its documented error, and nobody
 else sees anything of it (docs/security.md)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Member updates (ext@presence@member@update), spoken by hand: a joined member changes its
 name or info; members that said hello with "updates" are told, sgc clients are not; lists
 show the new values; a signed token's name stays; past the rate, error 45 and the

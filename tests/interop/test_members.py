@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """4. get@members / send@members."""
 
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """15. Namespaces (Guid) and the Broker framing (issue 7).
 
 A namespace is an independent presence instance named by a Guid; the server declares its

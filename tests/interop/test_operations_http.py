@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The operator's HTTP side, over real HTTP on loopback: /metrics in the Prometheus text
 format 0.0.4 (parsed strictly, line by line, by `Exposition` below), /healthz and /readyz,
 and the admin API under /api/, on the main port or on an address of its own.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """13. Resume and heartbeat extensions: a member whose connection was lost comes back as
 itself, with what it missed (docs/protocol.md, "Resume" and "Heartbeat")."""
 

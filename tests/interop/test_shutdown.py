@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """11. Shutdown: SIGTERM / SIGINT close every client with 1001; the process exits 0."""
 
 import asyncio

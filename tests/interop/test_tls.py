@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """wss:// and https:// on one port, with throwaway certificates
 (tests/support/make_test_cert.sh): what a client that trusts the authority gets, what one
 that does not, or one that speaks plain ws://, gets; the cipher suites TLS 1.2 agrees on;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The users extension, spoken by hand: the connections of one user are one entry of the
 users list, and one join and one leave for a connection that said hello with "users";
 a connection that did not is told of each connection, as an sgcWebSockets client is."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Webhooks: presence-server POSTs the changes of presence (channel_occupied,
 channel_vacated, member_added, member_removed) as signed JSON batches to a receiver
 (docs/operations.md, Webhooks).

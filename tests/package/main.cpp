@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The consumer of an installed (or add_subdirectory) Presence, run by scripts/test-package.sh:
 // a presence::Server on a free loopback port, and a presence::Client that connects to it and
 // waits, at most 10 s, for its session. Once with each on its own thread; once with both on

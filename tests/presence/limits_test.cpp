@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Limits and grants in the presence rules, over links that record what they are sent.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The resume extension in the presence rules, over links that record what they are sent.
 // The wire-level behaviour (a real server, a proxy that cuts connections) is tested in
 // tests/interop/test_resume.py.

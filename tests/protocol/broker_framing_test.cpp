@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "protocol/broker_framing.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The corked stream under every server connection, over a real loopback socket whose
 // reader does not read: its backlog must wait in the writer's hands, not in the stream.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Large rooms over real loopback sockets: member pages, counts, coalesced diffs and
 // counts-only channels, driven by bare WebSocket peers that speak the extension frames.
 // The diff interval is an hour, so that nothing is sent by the clock: a diff goes out when

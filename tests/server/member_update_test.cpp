@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Member updates over real loopback sockets: a member changes its name or info, the
 // members that said hello with "updates" are told, the others are not, every list shows
 // the new values, and a member over the update rate is refused and carries on.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Several Server objects sharing one real redis-server: the library's view of a
 // multi-node deployment (broadcast, queries, hooks), driven by bare WebSocket peers.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Namespaces of one server (docs/protocol.md, Namespaces): each with its own members,
 // channels, options and hooks, reached by the sub-protocol a connection offers.
 #include <gtest/gtest.h>

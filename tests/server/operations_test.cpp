@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The operator's side of the server over real loopback sockets: Server::disconnect, the
 // admin address, readiness and the admin API while the server stops, and /metrics labels.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The server over real loopback sockets, driven by bare WebSocket peers.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The transport's reliability and security over real loopback sockets: the heartbeat
 // finds a peer that stopped answering, and TLS serves clients that verify the server.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The users extension over real loopback sockets: the connections of one user are one entry
 // of the lists and one join and one leave for the connections that asked for users, while
 // every other connection is told of each connection as sgcWebSockets does.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A loopback TCP proxy that breaks connections on command, for tests of lost peers.
 
     fault_proxy.py UPSTREAM_PORT

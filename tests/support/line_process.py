@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A child process driven through its standard input and output, line by line, for the
 tests of our programs (tests/tools, tests/examples). Every wait is bounded by WAIT."""
 

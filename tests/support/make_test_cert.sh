@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Throwaway certificates for TLS tests, valid for one day:
 #   DIR/ca.pem, DIR/ca.key          a certificate authority
 #   DIR/server.pem, DIR/server.key  a server certificate it signed, for IP 127.0.0.1 and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """presence-cli driven by a script against the real presence-server.
 
 Run by ctest with PRESENCE_SERVER and PRESENCE_CLI naming the two binaries. Every

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """presence-server's configuration: the TOML file of --config, the PRESENCE_* environment
 variables, the flags, their precedence, --print-config, and the errors of each source.
 

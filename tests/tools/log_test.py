@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """presence-server's log on stderr: text lines or JSON objects, as --log-level filters them.
 
 Run by ctest with PRESENCE_SERVER and PRESENCE_CLI naming the binaries. Each server's log

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tools/option_values.h"
 
 #include <boost/program_options.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "engine/redis/redis_engine.h"
 
 #include <algorithm>

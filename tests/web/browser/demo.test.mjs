@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The demo page (web/index.html) in headless Chromium against the real presence-server.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

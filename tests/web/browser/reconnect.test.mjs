@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The demo page rides out a server restart: it shows "reconnecting", rejoins by itself
 // (with a new session id) and re-enters its rooms.
 import { after, test } from 'node:test';

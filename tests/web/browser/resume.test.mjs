@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The demo page resumes a lost connection (the resume extension): Ann's page reaches the
 // server through the fault proxy, which cuts her connection; she comes back as the same
 // member and Bob never sees her go.

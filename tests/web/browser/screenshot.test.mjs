@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Screenshots of the demo page with two members in a room, on a desktop-sized and a
 // phone-sized (375x740) screen, for people to look at: <artifacts>/demo.png, demo-phone.png.
 import { after, test } from 'node:test';

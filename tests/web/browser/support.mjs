@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the browser tests: the real presence-server as a child process, headless
 // Debian Chromium through playwright-core, and bounded waits on the demo page's DOM.
 import { spawn } from 'node:child_process';

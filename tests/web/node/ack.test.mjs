@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Acknowledgment: ids on what the client sends, re-sent until acknowledged; what the
 // server sends with an id is acknowledged, and a re-sent duplicate takes effect once.
 import assert from 'node:assert/strict';

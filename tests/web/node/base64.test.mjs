@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // EncodeBase64: "sgc@b64:" + Base64 of UTF-8, written by the client when asked to and
 // always read.
 import assert from 'node:assert/strict';

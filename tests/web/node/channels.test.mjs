@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Channels: subscribe, unsubscribe, publish, member lists, and the errors about them.
 import assert from 'node:assert/strict';
 import test from 'node:test';

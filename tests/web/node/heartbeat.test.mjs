@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Heartbeat (docs/protocol.md, Extensions): after a silence the client pings; any frame
 // shows the server alive; no frame in time and the connection is dead, to be resumed.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Invitations: onInvitation decides; the inviter hears the answer (invitation-response).
 import assert from 'node:assert/strict';
 import test from 'node:test';

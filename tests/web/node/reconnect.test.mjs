@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reconnect: a dropped client comes back to a restarted server, joins again with a new
 // session and goes back into its channels.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Resume (docs/protocol.md, Extensions): a client whose connection is lost comes back as
 // the same member, and the others see nothing. Ann is presence.js behind the fault proxy;
 // Bob is a raw peer speaking the wire by hand. Ann's WebSocket is gated, so that the test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Connecting, joining, the session, members arriving and leaving, close().
 import assert from 'node:assert/strict';
 import test from 'node:test';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the node/*.test.mjs files: a real presence-server per test, presence.js
 // clients driven through `ws`, raw `ws` peers, the fault proxy, and bounded waits for
 // events. The browser tests use the fault proxy from here too.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Signed tokens: presence.js presents one in the URL; the token is made here with node's
 // own crypto, not with the server's code.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What presence.js puts on the wire, checked byte for byte against a stand-in server
 // (docs/protocol.md: the frames, their key order, only the parts each method carries).
 import assert from 'node:assert/strict';
