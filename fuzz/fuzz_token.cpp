@@ -126,7 +126,10 @@ void check_outcome(const TokenVerifier::Outcome& outcome, std::string_view token
     const Grant& grant = *outcome.grant;
     require(grant.restricted, "a token's grant is restricted", token);
     require(grant.expires && *grant.expires > now, "a grant has not ended yet", token);
-    require(within_bounds(grant.id) && within_bounds(grant.user), "sub and user are 1 to 256 bytes", token);
+    // A token with neither `user` nor `sub` makes a member of no user: "".
+    require(within_bounds(grant.id) && grant.user && grant.user->size() <= max_subject_bytes &&
+                (!grant.user->empty() || !grant.id),
+            "sub is 1 to 256 bytes, user is too, or empty when there is no sub", token);
 }
 
 // The `alg` of a header text, or "" when it has none.

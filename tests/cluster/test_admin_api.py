@@ -47,7 +47,8 @@ class AdminApiOnTwoNodes(ClusterTestCase):
             self.assertEqual((info["node_id"], info["engine"], info["connections"], info["members"],
                               info["channels"]), (server.node_id, "redis", 1, 2, 1), info)
             self.assertEqual(await self.call(node, "GET", "/api/channels"),
-                             (200, {"channels": [{"name": "room", "members": 2}]}))
+                             (200, {"channels": [{"name": "room", "members": 2}], "total": 1,
+                                    "everyone": 2}))
             status, body = await self.call(node, "GET", "/api/members?channel=room")
             self.assertEqual(status, 200)
             self.assertCountEqual(body["members"], [a.member, b.member])

@@ -128,6 +128,11 @@ class InvitationRateCountsEveryInvitee(PresenceTestCase):
 
     SERVER_ARGS = ("--max-invitations-per-minute", "2")
 
+    def setUp(self):
+        if TOPOLOGY == "pair":
+            self.skipTest("counts each invitation of a member, and the pair's syncs are invitations")
+        super().setUp()
+
     async def test_invitees_that_are_no_members_use_up_the_rate(self):
         x = await self.joined("x")
         y = await self.joined("y", others=[x])
@@ -142,6 +147,11 @@ class InvitationRateCountsEveryInvitee(PresenceTestCase):
 class InvitationsReceived(PresenceTestCase):
 
     SERVER_ARGS = ("--max-invitations-received-per-minute", "2")
+
+    def setUp(self):
+        if TOPOLOGY == "pair":
+            self.skipTest("counts each invitation of a member, and the pair's syncs are invitations")
+        super().setUp()
 
     async def test_a_member_is_sent_so_many_invitations_at_most(self):
         x = await self.joined("x")
