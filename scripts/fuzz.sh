@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Fuzzes each target of fuzz/ for SECONDS (default 45) with libFuzzer, AddressSanitizer and
+# Fuzzes each target of fuzz/ for SECONDS (default 20) with libFuzzer, AddressSanitizer and
 # UndefinedBehaviorSanitizer, starting from a copy of its corpus and regressions (the
 # repository is never written to), with its dictionary (fuzz/<target>.dict, else
 # fuzz/protocol.dict). Prints executions, coverage and any crash; fails on a crash. Needs
@@ -30,7 +30,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=${1:-45}
+seconds=${1:-20}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 targets=(decode service token handshake)
 
