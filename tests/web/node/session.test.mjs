@@ -61,6 +61,9 @@ test('after close() the client does not come back', async (t) => {
   const reconnect = { enabled: true, initialDelay: 1, maxDelay: 1 };
   const bobSockets = countedWebSocket();
   const [ann, bob] = await joined(t, server, { name: 'Ann' }, { name: 'Bob', reconnect, WebSocket: bobSockets.WebSocket });
+  // The two joined at once: Bob's arrival may reach Ann after both connect() calls end,
+  // but before the answer to a request she sends now.
+  await ann.getMembers();
   const states = record(bob, 'state');
   const cameBack = record(ann, 'memberNew');
   await bob.close();
