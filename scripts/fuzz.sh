@@ -34,7 +34,10 @@ seconds=${1:-20}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 targets=(decode service token handshake)
 
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+# -O1 and line tables only, as fuzzing builds usually are: full debug information and -O2
+# lengthen the build, and a crash's stack needs only the lines.
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -gline-tables-only -DNDEBUG" \
+  -DCMAKE_CXX_COMPILER=clang++ \
   -DPRESENCE_FUZZ=ON -DPRESENCE_SANITIZE=address,undefined -DPRESENCE_BUILD_TESTS=OFF
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 [ "$seconds" -gt 0 ] || exit 0
