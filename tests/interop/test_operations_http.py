@@ -782,6 +782,36 @@ class BadAdminAddress(unittest.TestCase):
             self.assertIn(b"admin address", done.stderr, address)
 
 
+class PublishToWriteOnTwoNodes(Operations):
+    """With Redis, each node times the writes to its own members: a publish from another
+    node from the moment it arrives."""
+
+    def start_servers(self):
+        return cluster_harness.start_deployment(self, 2, ("--admin-api-key", KEY))
+
+    async def test_each_node_times_the_writes_to_its_members(self):
+        a = await self.joined("alice", node=0)
+        b = await self.joined("bob", others=[a], node=1)
+        c = await self.joined("carol", others=[a, b], node=1)
+        for x in (a, b, c):
+            await x.barrier()
+        timed = "presence_publish_to_write_seconds_count"
+        self.assertEqual([scrape(s.port).value(timed) for s in self.servers], [0, 0])
+
+        texts = [f"message {i}" for i in range(3)]
+        for text in texts:
+            await a.send(a.request(PUBLISH, channel="", text=text))
+        for x in (a, b, c):
+            for text in texts:
+                await x.expect(frame(PUBLISH, member=a.member, channel="", text=text))
+        expected = [len(texts), 2 * len(texts)]
+        await eventually(lambda: all(scrape(s.port).value(timed) >= n for s, n in zip(self.servers, expected)),
+                         f"{expected} timed writes")
+        for x in (a, b, c):
+            await x.barrier()
+        self.assertEqual([scrape(s.port).value(timed) for s in self.servers], expected)
+
+
 class ConnectionLog(PresenceTestCase):
     """A failure of one connection is logged (at debug) with the client's address and port,
     and its member id once it has joined: as key=value after the message in text."""
