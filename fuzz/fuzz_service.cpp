@@ -54,7 +54,7 @@ std::uint8_t byte_at(std::string_view payload, std::size_t i) {
 // resume token. Every frame it is sent must be one a client can read.
 class FakeLink final : public Link {
 public:
-    void send(const Bytes& bytes) override {
+    void send(const Bytes& bytes, MadeAt) override {
         const protocol::Decoded decoded = protocol::decode(*bytes);
         const bool first = frames_++ == 0;
         if (!decoded.ok()) {

@@ -12,6 +12,18 @@ namespace presence {
 /// the server's own story (start, engine recovered), debug follows single connections.
 enum class LogLevel { error, warning, info, debug };
 
+/// A transport or protocol failure of one connection, with what tells the connection apart
+/// in a log.
+struct ConnectionError {
+    std::string session_id;
+    /// The member's id once the connection has joined (the session id), else empty.
+    std::string member_id;
+    /// The client's address and port as the transport gives it (`203.0.113.7:52100`,
+    /// `[2001:db8::7]:52100`); empty while the connection waits to be resumed.
+    std::string address;
+    std::string what;
+};
+
 /// The sgcWebSockets server events, as callbacks. Every callback runs on the server's
 /// thread; none may block or throw. A `before_*` hook returning false refuses the request and
 /// the requester receives the error code named beside it. Unset hooks accept.
@@ -46,7 +58,7 @@ struct ServerHooks {
     std::function<void(const std::string& session_id)> on_connect;
     std::function<void(const std::string& session_id)> on_disconnect;
     /// Transport and protocol failures of one connection (bad frames, resets).
-    std::function<void(const std::string& session_id, const std::string& what)> on_error;
+    std::function<void(const ConnectionError&)> on_error;
     /// What an operator should know of the server itself: an engine outage (warning), its
     /// recovery (info), limits hit (warning). Never a line per message.
     std::function<void(LogLevel level, const std::string& line)> on_log;

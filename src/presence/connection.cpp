@@ -22,7 +22,7 @@ void Connection::deliver(const FramePtr& frame) {
     if (frame->invitation && !receive_invitation(*frame->invitation)) return;
     const Bytes bytes = bytes_of(frame);
     if (!frame->ack_id.empty()) unacknowledged.track(frame->ack_id, bytes, protocol::Clock::now());
-    send(bytes);
+    send(bytes, frame->made_at);
 }
 
 // Its own changes always reach a connection: they confirm its requests. Presence as a
@@ -44,21 +44,27 @@ bool Connection::wants(const Frame& frame) const {
     return true;
 }
 
-void Connection::send(const Bytes& bytes) {
+void Connection::send(const Bytes& bytes, MadeAt made_at) {
     if (closing_) return;
     if (backlog_) backlog_->push(bytes);
     fit();
-    send_aside(bytes);
+    send_aside(bytes, made_at);
 }
 
-void Connection::send_aside(const Bytes& bytes) {
-    if (link_ && !closing_) link_->send(bytes);
+void Connection::send_aside(const Bytes& bytes, MadeAt made_at) {
+    if (link_ && !closing_) link_->send(bytes, made_at);
 }
 
 void Connection::close(unsigned short code, std::string_view reason) {
     if (closing_) return;
     closing_ = true;
     if (link_) link_->close(code, reason);
+}
+
+void Connection::report_error(std::string_view what) const {
+    if (!hooks_.on_error) return;
+    hooks_.on_error(ConnectionError{session_id_, member_ ? member_->id : std::string(),
+                                    std::string(link_ ? link_->peer() : std::string_view()), std::string(what)});
 }
 
 void Connection::make_resumable(std::string token, std::size_t max_frames, std::size_t max_bytes) {
@@ -106,8 +112,10 @@ void Connection::fit() {
     while (!has_room_for(0) && !invitations_.empty()) forget_oldest_invitation();
     if (has_room_for(0)) return;
     ++limits_hit_.state_budget;
-    close(close_policy_violation, "not acknowledging: over " + std::to_string(max_state_bytes_) +
-                                      " bytes held for this connection");
+    const std::string reason =
+        "not acknowledging: over " + std::to_string(max_state_bytes_) + " bytes held for this connection";
+    report_error(reason);
+    close(close_policy_violation, reason);
 }
 
 // A member is sent so many invitations at most, from whoever they come.

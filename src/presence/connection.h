@@ -16,6 +16,7 @@
 #include "presence/limits_hit.h"
 #include "presence/string_keys.h"
 #include "presence/member.h"
+#include "presence/server_hooks.h"
 #include "presence/server_options.h"
 #include "presence/token_bucket.h"
 #include "protocol/acknowledgment.h"
@@ -37,7 +38,7 @@ using Expiries = std::multimap<std::chrono::system_clock::time_point, Connection
 class Connection final : public Peer {
 public:
     Connection(Link& link, std::string session_id, const PresenceOptions& options, Grant grant,
-               LimitsHit& limits_hit)
+               LimitsHit& limits_hit, const ServerHooks& hooks)
         : requests(options.max_requests_per_second, static_cast<double>(options.request_burst)),
           invitations_sent(options.max_invitations_per_minute / 60.0,
                            static_cast<double>(options.max_invitations_per_minute)),
@@ -45,6 +46,7 @@ public:
           link_(&link),
           session_id_(std::move(session_id)),
           limits_hit_(limits_hit),
+          hooks_(hooks),
           max_invitations_(options.max_pending_invitations),
           max_state_bytes_(options.max_connection_state_bytes),
           invitations_received_(options.max_invitations_received_per_minute / 60.0,
@@ -57,13 +59,16 @@ public:
     // may call it in the middle of a fan-out.
     void deliver(const FramePtr& frame) override;
     // Sends a frame that no acknowledgment or invitation bookkeeping applies to.
-    void send(const Bytes& bytes);
+    // `made_at` goes with the bytes to the link (see Frame::made_at).
+    void send(const Bytes& bytes, MadeAt made_at = {});
     // Sends outside the numbered stream of frames a resume replays: heartbeat and resume
     // answers, and the replayed frames themselves.
-    void send_aside(const Bytes& bytes);
+    void send_aside(const Bytes& bytes, MadeAt made_at = {});
     // From then on nothing more is sent or kept, and the connection cannot be resumed:
     // the server ended it.
     void close(unsigned short code, std::string_view reason);
+    // Tells the on_error hook, with the member and the peer the link describes.
+    void report_error(std::string_view what) const;
 
     // From now on every frame sent is numbered and kept in a backlog of these bounds.
     void make_resumable(std::string token, std::size_t max_frames, std::size_t max_bytes);
@@ -137,6 +142,7 @@ private:
     Link* link_;
     std::string session_id_;
     LimitsHit& limits_hit_;
+    const ServerHooks& hooks_;
     std::size_t max_invitations_;
     std::size_t max_state_bytes_;
     Grant grant_;

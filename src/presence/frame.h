@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ enum class View : char {
     update,  // a member's new name or info, for connections that said hello with "updates"
 };
 
+// When a frame was made, for the transport to time its delivery; the default (the clock's
+// epoch) for a frame nobody times.
+using MadeAt = std::chrono::steady_clock::time_point;
+
 // One encoded outgoing message, built once and shared by every recipient's queue.
 struct Frame {
     std::string bytes;
@@ -40,6 +45,9 @@ struct Frame {
     // change: the member belongs to a user, whose first join and last leave a connection
     // with the users view takes instead (View::user).
     bool of_user = false;
+    // A publish: when it was made (or, from another node, when it arrived), so that the
+    // transport can measure how long it took to reach each recipient.
+    MadeAt made_at{};
 };
 
 using FramePtr = std::shared_ptr<const Frame>;
@@ -53,10 +61,13 @@ inline Bytes bytes_of(const FramePtr& frame) { return Bytes(frame, &frame->bytes
 class Link {
 public:
     virtual ~Link() = default;
-    virtual void send(const Bytes& bytes) = 0;
+    // `made_at`: when the frame was made, if its delivery is timed (see Frame::made_at).
+    virtual void send(const Bytes& bytes, MadeAt made_at) = 0;
     virtual void close(unsigned short code, std::string_view reason) = 0;
     // Ends the connection at once, without a closing handshake.
     virtual void drop() = 0;
+    // Who is at the other end, for log lines: opaque to the domain, "" when unknown.
+    virtual std::string_view peer() const { return {}; }
 };
 
 // A recipient of fan-out, as the engine sees it.

@@ -134,6 +134,14 @@ std::shared_ptr<Frame> PresenceService::make_frame(Message message) const {
     return frame;
 }
 
+void PresenceService::publish_frame(std::string_view channel, Message message) {
+    const MadeAt made_at = std::chrono::steady_clock::now();
+    const auto frame = make_frame(std::move(message));
+    frame->made_at = made_at;
+    engine_.publish(channel, frame);
+    ++activity_.publishes;
+}
+
 Bytes PresenceService::make_aside(const Message& message) const {
     return std::make_shared<const std::string>(protocol::encode(message, options_.encode_base64));
 }
@@ -141,7 +149,8 @@ Bytes PresenceService::make_aside(const Message& message) const {
 void PresenceService::connect(Link& link, Grant grant) {
     // A grant that fixes the member id makes it the session id, the one id a member may join with.
     std::string session_id = grant.id.value_or(protocol::new_guid());
-    auto owned = std::make_unique<Connection>(link, std::move(session_id), options_, std::move(grant), limits_hit_);
+    auto owned =
+        std::make_unique<Connection>(link, std::move(session_id), options_, std::move(grant), limits_hit_, hooks_);
     Connection& c = *owned;
     if (c.grant().expires) c.expiry = expiries_.emplace(*c.grant().expires, &c);
     connections_.emplace(&link, std::move(owned));
@@ -206,7 +215,7 @@ void PresenceService::end_grants(std::chrono::system_clock::time_point now) {
     while (!expiries_.empty() && expiries_.begin()->first <= now) {
         Connection& c = *expiries_.begin()->second;
         forget(c);
-        report_error(c, "token expired");
+        c.report_error("token expired");
         if (!c.attached()) {
             end_detached(std::move(detached_.extract(c.resume_token()).mapped().connection));
             continue;
@@ -233,11 +242,7 @@ void PresenceService::disconnect_all() {
 
 void PresenceService::report_error(const Link& link, std::string_view what) const {
     if (const auto it = connections_.find(&link); it != connections_.end())
-        report_error(*it->second, what);
-}
-
-void PresenceService::report_error(const Connection& c, std::string_view what) const {
-    notify(hooks_.on_error, c.session_id(), std::string(what));
+        it->second->report_error(what);
 }
 
 bool PresenceService::close_connection(std::string_view id, unsigned short code, std::string_view reason) {
@@ -550,8 +555,7 @@ void PresenceService::publish(Connection& c, const Message& request) {
     out.member = *self;
     out.channel = channel;
     out.text = *request.text;
-    engine_.publish(channel, make_frame(std::move(out)));
-    ++activity_.publishes;
+    publish_frame(channel, std::move(out));
 }
 
 void PresenceService::get_members(Connection& c, const Message& request) {
@@ -926,8 +930,7 @@ bool PresenceService::broadcast(std::string_view text, std::string_view channel)
     out.member = Member{};
     out.channel = std::string(channel);
     out.text = std::string(text);
-    engine_.publish(channel, make_frame(std::move(out)));
-    ++activity_.publishes;
+    publish_frame(channel, std::move(out));
     return true;
 }
 
@@ -942,7 +945,7 @@ void PresenceService::resend_unacknowledged(protocol::Clock::time_point now) {
             },
             [&](const std::string& id) {
                 ++ack_drops_;
-                report_error(connection, "message " + id + " was never acknowledged; dropped");
+                connection.report_error("message " + id + " was never acknowledged; dropped");
             });
     }
 }
@@ -984,10 +987,12 @@ bool PresenceService::within(Connection& c, const Message& request, std::string_
 // A malformed request: answered like any error, and counted, so that a peer sending
 // nothing but garbage is eventually closed.
 void PresenceService::reject(Connection& c, const Message& request, ErrorCode code, std::string text) {
-    report_error(c, text);
+    c.report_error(text);
     answer_error(c, request, code, text);
-    if (++c.invalid_in_a_row > options_.max_invalid_frames)
+    if (++c.invalid_in_a_row > options_.max_invalid_frames) {
+        c.report_error("too many invalid messages");
         c.close(close_policy_violation, "too many invalid messages");
+    }
 }
 
 void PresenceService::answer_error(Connection& c, const Message& request, ErrorCode code,

@@ -193,13 +193,14 @@ private:
     void reject(Connection& c, const Message& request, ErrorCode code, std::string text);
 
     std::shared_ptr<Frame> make_frame(Message message) const;
+    // Fans a published message out to `channel`, its frame timed from now.
+    void publish_frame(std::string_view channel, Message message);
     // A frame outside acknowledgment and the resume numbering.
     Bytes make_aside(const Message& message) const;
 
     Engine& engine_;
     PresenceOptions options_;
     const ServerHooks& hooks_;
-    void report_error(const Connection& c, std::string_view what) const;
 
     struct Detached {
         std::unique_ptr<Connection> connection;

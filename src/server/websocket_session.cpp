@@ -35,6 +35,17 @@ websocket::stream_base::timeout timeouts() {
     return t;
 }
 
+// "203.0.113.7:52100", "[2001:db8::7]:52100"; "" for a socket already closed.
+template <typename Socket>
+std::string address_of(const Socket& socket) {
+    beast::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) return {};
+    const std::string host = peer.address().to_string();
+    const std::string port = std::to_string(peer.port());
+    return peer.address().is_v6() ? "[" + host + "]:" + port : host + ":" + port;
+}
+
 }  // namespace
 
 std::string_view choose_subprotocol(std::string_view offered) {
@@ -47,6 +58,7 @@ template <typename Stream>
 WebsocketSession<Stream>::WebsocketSession(Stream&& stream, std::string read_ahead, std::shared_ptr<const void> slot,
                                            std::shared_ptr<ServerCore> core)
     : ws_(std::move(stream), std::move(read_ahead)),
+      peer_(address_of(beast::get_lowest_layer(ws_).socket())),
       slot_(std::move(slot)),
       core_(std::move(core)),
       close_deadline_(core_->strand),
@@ -148,9 +160,9 @@ void WebsocketSession<Stream>::receive_brokered(std::string_view message) {
 }
 
 template <typename Stream>
-void WebsocketSession<Stream>::send(const Endpoint& from, const Bytes& bytes) {
+void WebsocketSession<Stream>::send(const Endpoint& from, const Bytes& bytes, MadeAt made_at) {
     if (closing_ || finished_) return;
-    Outgoing outgoing{from.prefix(), bytes};
+    Outgoing outgoing{from.prefix(), bytes, made_at};
     const std::size_t held = queued_bytes_ + corked(ws_.next_layer()).buffered();
     if (held + outgoing.size() > core_->options.max_send_queue_bytes) {
         // A consumer this slow would hold memory without bound: drop what it has not
@@ -275,12 +287,14 @@ template <typename Stream>
 void WebsocketSession<Stream>::on_write(beast::error_code ec) {
     writing_ = false;
     const std::size_t size = queue_.front().size();
+    const MadeAt made_at = queue_.front().made_at;
     queued_bytes_ -= size;
     queue_.pop_front();
     if (failing_) return write_failure();
     if (ec) return;  // the read fails too and ends the session
     ++core_->traffic.messages_sent;
     core_->traffic.bytes_sent += size;
+    if (made_at != MadeAt{}) core_->measures.publish_to_write.observe(Clock::now() - made_at);
     write_next();
 }
 

@@ -40,16 +40,19 @@ public:
     // Accepts the upgrade; the connection may do what `grant` allows.
     void run(Request request, Grant grant);
 
-    void send(const Endpoint& from, const Bytes& bytes) override;
+    void send(const Endpoint& from, const Bytes& bytes, MadeAt made_at) override;
     void close(unsigned short code, std::string_view reason) override;
     void drop() override;
+    std::string_view peer() const override { return peer_; }
 
 private:
     using Clock = std::chrono::steady_clock;
-    // A frame waiting to be written, after its namespace's broker prefix if any.
+    // A frame waiting to be written, after its namespace's broker prefix if any; a publish
+    // with the time its frame was made.
     struct Outgoing {
         Bytes prefix;
         Bytes bytes;
+        MadeAt made_at;
         std::size_t size() const { return (prefix ? prefix->size() : 0) + bytes->size(); }
     };
 
@@ -76,6 +79,7 @@ private:
     void stop();
 
     boost::beast::websocket::stream<FrameGate<Stream>> ws_;
+    std::string peer_;  // the client's address and port
     std::shared_ptr<const void> slot_;
     Grant grant_;  // until the connection is accepted
     std::shared_ptr<ServerCore> core_;

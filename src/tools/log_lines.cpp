@@ -2,6 +2,7 @@
 #include "tools/log_lines.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <iostream>
@@ -37,6 +38,21 @@ std::string utf8(std::string_view message) {
     return text;
 }
 
+bool needs_quotes(std::string_view value) {
+    return std::ranges::any_of(value, [](unsigned char c) { return c <= ' ' || c == '"' || c == '=' || c == 0x7f; });
+}
+
+void append_fields(std::string& line, std::span<const LogField> fields) {
+    for (const LogField& field : fields) {
+        if (field.value.empty()) continue;
+        line.append(" ").append(field.key).append("=");
+        if (needs_quotes(field.value))
+            line += boost::json::serialize(boost::json::value(utf8(field.value)));
+        else
+            line.append(field.value);
+    }
+}
+
 }  // namespace
 
 LogLevel log_level_named(std::string_view name) { return static_cast<LogLevel>(index_of(log_level_names, name)); }
@@ -44,10 +60,16 @@ LogLevel log_level_named(std::string_view name) { return static_cast<LogLevel>(i
 LogFormat log_format_named(std::string_view name) { return static_cast<LogFormat>(index_of(log_format_names, name)); }
 
 std::string log_line(std::chrono::system_clock::time_point time, LogLevel level, std::string_view message,
-                     LogFormat format) {
+                     LogFormat format, std::span<const LogField> fields) {
     const std::string& level_name = log_level_names[static_cast<std::size_t>(level)];
-    if (format == LogFormat::text) return iso_time(time) + " " + level_name + " " + std::string(message) + "\n";
-    const boost::json::object entry{{"time", iso_time(time)}, {"level", level_name}, {"message", utf8(message)}};
+    if (format == LogFormat::text) {
+        std::string line = iso_time(time) + " " + level_name + " " + std::string(message);
+        append_fields(line, fields);
+        return line + "\n";
+    }
+    boost::json::object entry{{"time", iso_time(time)}, {"level", level_name}, {"message", utf8(message)}};
+    for (const LogField& field : fields)
+        if (!field.value.empty()) entry[field.key] = utf8(field.value);
     return boost::json::serialize(entry) + "\n";
 }
 
@@ -61,9 +83,9 @@ std::string_view journal_priority(LogLevel level) {
     return "<7>";
 }
 
-void Log::write(LogLevel level, std::string_view message) const {
+void Log::write(LogLevel level, std::string_view message, std::span<const LogField> fields) const {
     if (!shows(level)) return;
-    const std::string line = log_line(std::chrono::system_clock::now(), level, message, format_);
+    const std::string line = log_line(std::chrono::system_clock::now(), level, message, format_, fields);
     std::lock_guard lock(mutex_);
     if (to_journal_) std::cerr << journal_priority(level);
     std::cerr << line << std::flush;
@@ -77,8 +99,9 @@ ServerHooks logging_hooks(const Log& log) {
     hooks.on_disconnect = [&log](const std::string& id) {
         log.write(LogLevel::debug, "connection " + id + " closed");
     };
-    hooks.on_error = [&log](const std::string& id, const std::string& what) {
-        log.write(LogLevel::debug, "connection " + id + ": " + what);
+    hooks.on_error = [&log](const ConnectionError& error) {
+        const std::array<LogField, 2> fields{LogField{"address", error.address}, LogField{"member", error.member_id}};
+        log.write(LogLevel::debug, "connection " + error.session_id + ": " + error.what, fields);
     };
     return hooks;
 }

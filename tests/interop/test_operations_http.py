@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The operator's HTTP side, over real HTTP on loopback: /metrics in the Prometheus text
 format 0.0.4 (parsed strictly, line by line, by `Exposition` below), /healthz and /readyz,
-and the admin API under /api/, on the main port or on an address of its own.
+and the admin API under /api/, on the main port or on an address of its own; and the log
+entries about one connection's failure, which name its address and member.
 
 Counters are checked by exact amounts against traffic the test makes and waits for: every
 frame a client is waited for has been counted when it arrives, so a scrape after it sees it.
@@ -404,6 +405,37 @@ class Metrics(Operations):
                                                "presence_sent_bytes_total": delivered})
         await d.barrier()
 
+    async def test_each_write_of_a_publish_is_timed_and_nothing_else_is(self):
+        """presence_publish_to_write_seconds: one observation per recipient's completed write
+        of a publish (a client's, or the API's), none for joins, subscriptions or answers."""
+        members = []
+        for name in ("alice", "bob", "carol"):
+            members.append(await self.joined(name, others=members))
+        for i, x in enumerate(members):
+            await x.subscribe("room", others=members[:i])
+        for x in members:
+            await x.barrier()
+        timed = "presence_publish_to_write_seconds_count"
+        self.assertEqual(self.metrics().value(timed), 0, "joins, subscriptions and answers are not timed")
+
+        publisher = members[0]
+        texts = [f"message {i}" for i in range(4)]
+        for text in texts:
+            await publisher.send(publisher.request(PUBLISH, channel="room", text=text))
+        status, _, _ = api(self.port, "POST", "/api/publish", {"channel": "room", "text": "from the API"})
+        self.assertEqual(status, 200)
+        for x in members:
+            for text in texts:
+                await x.expect(frame(PUBLISH, member=publisher.member, channel="room", text=text))
+            await x.expect(frame(PUBLISH, member=NOBODY, channel="room", text="from the API"))
+        expected = (len(texts) + 1) * len(members)
+        await eventually(lambda: self.metrics().value(timed) >= expected, f"{expected} timed writes")
+        for x in members:
+            await x.barrier()
+        m = self.metrics()
+        self.assertEqual(m.value(timed), expected)
+        self.assertGreater(m.value("presence_publish_to_write_seconds_sum"), 0)
+
     async def test_errors_are_counted_by_protocol_code(self):
         a = await self.joined("alice")
         before = self.metrics()
@@ -748,6 +780,92 @@ class BadAdminAddress(unittest.TestCase):
                                   capture_output=True, timeout=START_TIMEOUT, stdin=subprocess.DEVNULL)
             self.assertNotEqual(done.returncode, 0, address)
             self.assertIn(b"admin address", done.stderr, address)
+
+
+class PublishToWriteOnTwoNodes(Operations):
+    """With Redis, each node times the writes to its own members: a publish from another
+    node from the moment it arrives."""
+
+    def start_servers(self):
+        return cluster_harness.start_deployment(self, 2, ("--admin-api-key", KEY))
+
+    async def test_each_node_times_the_writes_to_its_members(self):
+        a = await self.joined("alice", node=0)
+        b = await self.joined("bob", others=[a], node=1)
+        c = await self.joined("carol", others=[a, b], node=1)
+        for x in (a, b, c):
+            await x.barrier()
+        timed = "presence_publish_to_write_seconds_count"
+        self.assertEqual([scrape(s.port).value(timed) for s in self.servers], [0, 0])
+
+        texts = [f"message {i}" for i in range(3)]
+        for text in texts:
+            await a.send(a.request(PUBLISH, channel="", text=text))
+        for x in (a, b, c):
+            for text in texts:
+                await x.expect(frame(PUBLISH, member=a.member, channel="", text=text))
+        expected = [len(texts), 2 * len(texts)]
+        await eventually(lambda: all(scrape(s.port).value(timed) >= n for s, n in zip(self.servers, expected)),
+                         f"{expected} timed writes")
+        for x in (a, b, c):
+            await x.barrier()
+        self.assertEqual([scrape(s.port).value(timed) for s in self.servers], expected)
+
+
+class ConnectionLog(PresenceTestCase):
+    """A failure of one connection is logged (at debug) with the client's address and port,
+    and its member id once it has joined: as key=value after the message in text."""
+
+    MAX_MESSAGE = 1024
+    SERVER_ARGS = ("--log-level", "debug", "--max-message-bytes", str(MAX_MESSAGE))
+
+    def entry(self, client):
+        """The log entry about `client`'s failure, once there is one: what follows its
+        session id."""
+        prefix = f" debug connection {client.session_id}: "
+        for line in self.server.stderr_text().splitlines():
+            if prefix in line:
+                return line.split(prefix, 1)[1]
+        return None
+
+    def fields(self, entry):
+        return dict(re.findall(r" (\w+)=(\S+)", entry))
+
+    async def fields_of_failure(self, client):
+        return self.fields(await eventually(lambda: self.entry(client), "the entry about the close"))
+
+    def address_of(self, client):
+        host, port = client.ws.local_address[:2]
+        return f"{host}:{port}"
+
+    async def test_a_member_closed_for_a_frame_over_the_limit(self):
+        x = await self.joined("alice")
+        await x.send_raw("x" * (self.MAX_MESSAGE + 1))
+        await x.expect_closed(1009)
+        self.assertEqual(await self.fields_of_failure(x), {"address": self.address_of(x), "member": x.session_id})
+
+    async def test_a_connection_that_has_not_joined_has_no_member(self):
+        z = await self.connect("z")
+        await z.send_text_bytes(b'{"jsonrpc":"2.0","method":"\xff\xfe"}')
+        await z.expect_closed(1007)
+        self.assertEqual(await self.fields_of_failure(z), {"address": self.address_of(z)})
+
+
+class ConnectionLogJson(ConnectionLog):
+    """The same entries in JSON: the address and the member are members of their own."""
+
+    SERVER_ARGS = ConnectionLog.SERVER_ARGS + ("--log-format", "json")
+
+    def entry(self, client):
+        for line in self.server.stderr_text().splitlines():
+            entry = json.loads(line) if line.startswith("{") else {"message": ""}
+            if entry["message"].startswith(f"connection {client.session_id}: "):
+                self.assertEqual(entry["level"], "debug")
+                return entry
+        return None
+
+    def fields(self, entry):
+        return {k: v for k, v in entry.items() if k not in ("time", "level", "message")}
 
 
 class RedisReadiness(Operations):

@@ -95,6 +95,42 @@ TEST_F(ConnectionStateTest, AConnectionThatDoesNotAcknowledgeIsClosedAtItsBudget
     EXPECT_EQ(a.frames.size(), frames) << "a closing connection is sent nothing more";
 }
 
+// The close is reported with what tells the connection apart in a log: its member and the
+// peer its link describes.
+TEST_F(ConnectionStateTest, TheCloseAtTheBudgetIsReportedWithTheMemberAndThePeer) {
+    std::vector<ConnectionError> reported;
+    hooks.on_error = [&reported](const ConnectionError& error) { reported.push_back(error); };
+    PresenceOptions o;
+    o.ack.enabled = true;
+    o.max_connection_state_bytes = 64 * 1024;
+    start(o);
+    join(a);
+    a.address = "[2001:db8::7]:52100";
+    for (int i = 0; i < 10 && !a.closed; ++i) publish_to_all(a, 10 * 1024);
+    ASSERT_EQ(a.closed, 1008);
+    ASSERT_EQ(reported.size(), 1u);
+    EXPECT_EQ(reported[0].session_id, id_of(a));
+    EXPECT_EQ(reported[0].member_id, id_of(a));
+    EXPECT_EQ(reported[0].address, "[2001:db8::7]:52100");
+    EXPECT_EQ(reported[0].what, "not acknowledging: over 65536 bytes held for this connection");
+}
+
+// Only a publish's deliveries are timed (the transport measures them); joins, answers and
+// acknowledgments are not.
+TEST_F(ConnectionStateTest, OnlyPublishesAreSentWithTheTimeTheyWereMade) {
+    start({});
+    join(a);
+    join(b);
+    send(a, "sgc@presence@get@members");
+    EXPECT_EQ(a.timed + b.timed, 0u);
+    publish_to_all(a, 10);
+    EXPECT_EQ(a.timed, 1u);
+    EXPECT_EQ(b.timed, 1u);
+    ASSERT_TRUE(service->broadcast("from the application", ""));
+    EXPECT_EQ(a.timed, 2u);
+    EXPECT_EQ(b.timed, 2u);
+}
+
 TEST_F(ConnectionStateTest, AConnectionThatAcknowledgesStaysWithinItsBudget) {
     PresenceOptions o;
     o.ack.enabled = true;

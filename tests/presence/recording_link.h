@@ -12,9 +12,13 @@ namespace presence {
 
 // A link that keeps, decoded, every frame the presence rules send it.
 struct RecordingLink : Link {
-    void send(const Bytes& bytes) override { frames.push_back(protocol::decode(*bytes).message); }
+    void send(const Bytes& bytes, MadeAt made_at) override {
+        frames.push_back(protocol::decode(*bytes).message);
+        if (made_at != MadeAt{}) ++timed;
+    }
     void close(unsigned short code, std::string_view) override { closed = code; }
     void drop() override { dropped = true; }
+    std::string_view peer() const override { return address; }
 
     // The frames of `method`, in order.
     std::vector<protocol::Message> of(protocol::Method method) const {
@@ -26,6 +30,8 @@ struct RecordingLink : Link {
     const protocol::Message& last() const { return frames.back(); }
 
     std::vector<protocol::Message> frames;
+    std::size_t timed = 0;  // frames sent with the time they were made
+    std::string address = "192.0.2.1:50000";
     int closed = 0;
     bool dropped = false;
 };

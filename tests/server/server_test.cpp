@@ -308,10 +308,10 @@ TEST_F(ServerTest, UnacknowledgedMessagesAreResentWithTheSameIdUntilTheRetryLimi
         std::vector<std::string> reports;
     };
     const auto dropped = std::make_shared<Dropped>();
-    hooks.on_error = [dropped](const std::string&, const std::string& what) {
-        if (what.find("never acknowledged") == std::string::npos) return;
+    hooks.on_error = [dropped](const ConnectionError& error) {
+        if (error.what.find("never acknowledged") == std::string::npos) return;
         std::lock_guard lock(dropped->mutex);
-        dropped->reports.push_back(what);
+        dropped->reports.push_back(error.what);
         dropped->changed.notify_all();
     };
     const auto dropped_once = [&](const std::string& id) {

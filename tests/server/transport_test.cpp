@@ -66,7 +66,7 @@ TEST(HeartbeatTest, APeerThatStopsAnsweringIsLostAndItsDepartureAnnounced) {
     HookLog log;
     ServerHooks hooks;
     hooks.on_remove_member = [&log](const Member& m) { log.add("removed " + m.name); };
-    hooks.on_error = [&log](const std::string& session, const std::string& what) { log.add(session + " " + what); };
+    hooks.on_error = [&log](const ConnectionError& error) { log.add(error.session_id + " " + error.what); };
     Server server(options, hooks);
     server.start();
 

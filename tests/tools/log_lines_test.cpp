@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/log_lines.h"
 
+#include <array>
 #include <boost/json.hpp>
 #include <chrono>
 #include <string>
@@ -38,6 +39,26 @@ TEST(LogLine, JsonKeepsUtf8AndReplacesWhatIsNot) {
     };
     EXPECT_EQ(message("caf\xc3\xa9"), "caf\xc3\xa9");
     EXPECT_EQ(message("node \xff\xfe"), "node ??");
+}
+
+TEST(LogLine, TextPutsFieldsAfterTheMessageQuotingWhatWouldBeAmbiguous) {
+    const std::array<LogField, 4> fields{LogField{"address", "[::1]:52100"}, LogField{"member", "a b=\"c\"\nd"},
+                                         LogField{"empty", ""}, LogField{"last", "x"}};
+    EXPECT_EQ(log_line(when, LogLevel::debug, "connection s: too big", LogFormat::text, fields),
+              "2024-02-29T23:59:58.007Z debug connection s: too big address=[::1]:52100 "
+              "member=\"a b=\\\"c\\\"\\nd\" last=x\n");
+}
+
+TEST(LogLine, JsonHasAMemberPerField) {
+    const std::array<LogField, 3> fields{LogField{"address", "127.0.0.1:52100"}, LogField{"member", "m\xff"},
+                                         LogField{"empty", ""}};
+    const boost::json::object entry =
+        boost::json::parse(log_line(when, LogLevel::debug, "connection s: too big", LogFormat::json, fields))
+            .as_object();
+    EXPECT_EQ(entry.size(), 5u);
+    EXPECT_EQ(entry.at("message"), "connection s: too big");
+    EXPECT_EQ(entry.at("address"), "127.0.0.1:52100");
+    EXPECT_EQ(entry.at("member"), "m?");
 }
 
 TEST(LogLevelNames, FollowLogLevel) {

@@ -327,7 +327,7 @@ void RedisEngine::apply(const Event& e) {
 
 // One copy of the bytes per node, shared by all of its recipients. `about` is the member
 // whose change the frame announces, if it announces one.
-FramePtr RedisEngine::frame_of(const Event& e, std::string_view about) const {
+std::shared_ptr<Frame> RedisEngine::frame_of(const Event& e, std::string_view about) const {
     auto frame = std::make_shared<Frame>();
     frame->bytes = std::string(e.body);
     frame->ack_id = std::string(e.ack_id);
@@ -350,7 +350,11 @@ void RedisEngine::deliver(const Event& e) {
         if (replica_.is_local(e.member_id)) replica_.send_to_member(e.member_id, frame_of(e));
         return;
     }
-    replica_.publish(e.target == Event::Target::channel ? e.channel : std::string_view(), frame_of(e));
+    // A publish from another node: its delivery here is timed from now, when it is taken in.
+    const MadeAt arrived = std::chrono::steady_clock::now();
+    const auto frame = frame_of(e);
+    frame->made_at = arrived;
+    replica_.publish(e.target == Event::Target::channel ? e.channel : std::string_view(), frame);
 }
 
 void RedisEngine::drop_node(std::string_view node, bool reaped_here) {

@@ -101,7 +101,7 @@ private:
     void on_event(std::string_view payload);
     void apply(const Event& event);
     void deliver(const Event& event);
-    FramePtr frame_of(const Event& event, std::string_view about = {}) const;
+    std::shared_ptr<Frame> frame_of(const Event& event, std::string_view about = {}) const;
     void drop_node(std::string_view node, bool reaped_here);
 
     // The replica's remote part.
