@@ -32,27 +32,7 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     return protocol::base64_decode(standard);
 }
 
-// The three parts of a compact JWS, decoded; the signature is not checked yet.
-struct CompactJws {
-    std::string_view signing_input;  // header and payload as written, with their dot
-    std::string header;
-    std::string payload;
-    std::string signature;
-};
 
-std::optional<CompactJws> split(std::string_view token) {
-    const std::size_t first_dot = token.find('.');
-    const std::size_t second_dot = token.find('.', first_dot + 1);
-    if (first_dot == std::string_view::npos || second_dot == std::string_view::npos ||
-        token.find('.', second_dot + 1) != std::string_view::npos)
-        return std::nullopt;
-    auto header = base64url_decode(token.substr(0, first_dot));
-    auto payload = base64url_decode(token.substr(first_dot + 1, second_dot - first_dot - 1));
-    auto signature = base64url_decode(token.substr(second_dot + 1));
-    if (!header || !payload || !signature) return std::nullopt;
-    return CompactJws{token.substr(0, second_dot), std::move(*header), std::move(*payload),
-                      std::move(*signature)};
-}
 
 std::optional<json::object> parse_object(std::string_view text) {
     json::error_code ec;
@@ -172,6 +152,20 @@ TokenVerifier::Outcome grant_of(const json::object& payload, Clock::time_point n
 
 }  // namespace
 
+std::optional<CompactJws> split_compact_jws(std::string_view token) {
+    const std::size_t first_dot = token.find('.');
+    const std::size_t second_dot = token.find('.', first_dot + 1);
+    if (first_dot == std::string_view::npos || second_dot == std::string_view::npos ||
+        token.find('.', second_dot + 1) != std::string_view::npos)
+        return std::nullopt;
+    auto header = base64url_decode(token.substr(0, first_dot));
+    auto payload = base64url_decode(token.substr(first_dot + 1, second_dot - first_dot - 1));
+    auto signature = base64url_decode(token.substr(second_dot + 1));
+    if (!header || !payload || !signature) return std::nullopt;
+    return CompactJws{token.substr(0, second_dot), std::move(*header), std::move(*payload),
+                      std::move(*signature)};
+}
+
 TokenVerifier::TokenVerifier(const AuthOptions& options)
     : keys_(options.hs256_secret, options.public_key_file) {}
 
@@ -179,7 +173,7 @@ TokenVerifier::TokenVerifier(const AuthOptions& options)
 // writes in the claims reaches the JSON parser.
 TokenVerifier::Outcome TokenVerifier::verify(std::string_view token, Clock::time_point now) const {
     if (token.size() > max_token_bytes) return refuse("token too long");
-    const auto jws = split(token);
+    const auto jws = split_compact_jws(token);
     if (!jws) return refuse("malformed token");
     const auto header = parse_object(jws->header);
     if (!header) return refuse("header is not a JSON object");

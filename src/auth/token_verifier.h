@@ -43,6 +43,16 @@ private:
     SignatureKeys keys_;
 };
 
+// The three parts of a compact JWS, decoded from strict base64url; the signature is not
+// checked yet. nullopt when the token is not three such parts.
+struct CompactJws {
+    std::string_view signing_input;  // header and payload as written, with their dot
+    std::string header;
+    std::string payload;
+    std::string signature;
+};
+std::optional<CompactJws> split_compact_jws(std::string_view token);
+
 // The token of an upgrade request: the `token` query parameter of the request target
 // (percent-decoded), else an `Authorization: Bearer <token>` header value; nullopt when
 // neither.

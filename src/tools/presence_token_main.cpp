@@ -203,7 +203,7 @@ int check(int argc, char** argv) {
     const presence::auth::TokenVerifier verifier(keys);
     const auto now = Clock::now();
 
-    if (const auto parts = presence::tools::decode_token(token)) {
+    if (const auto parts = presence::auth::split_compact_jws(token)) {
         std::cout << "header: " << parts->header << "\nclaims: " << parts->payload << "\n";
         show_times(parts->payload, now);
     }

@@ -73,18 +73,6 @@ std::string jws_of_der_ecdsa(const std::string& der) {
     return raw;
 }
 
-std::optional<std::string> base64url_decode(std::string_view text) {
-    if (text.size() % 4 == 1) return std::nullopt;
-    std::string standard(text);
-    for (char& c : standard) {
-        if (c == '+' || c == '/' || c == '=') return std::nullopt;
-        if (c == '-') c = '+';
-        if (c == '_') c = '/';
-    }
-    standard.append((4 - standard.size() % 4) % 4, '=');
-    return protocol::base64_decode(standard);
-}
-
 }  // namespace
 
 TokenSigner::TokenSigner(std::string algorithm, std::string secret, std::shared_ptr<EVP_PKEY> key)
@@ -118,17 +106,6 @@ std::string TokenSigner::sign(std::string_view claims) const {
     else
         signature = digest_sign(key_.get(), input);
     return input + "." + base64url_encode(signature);
-}
-
-std::optional<TokenParts> decode_token(std::string_view token) {
-    const std::size_t first = token.find('.');
-    const std::size_t second = first == std::string_view::npos ? first : token.find('.', first + 1);
-    if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos)
-        return std::nullopt;
-    auto header = base64url_decode(token.substr(0, first));
-    auto payload = base64url_decode(token.substr(first + 1, second - first - 1));
-    if (!header || !payload || !base64url_decode(token.substr(second + 1))) return std::nullopt;
-    return TokenParts{std::move(*header), std::move(*payload)};
 }
 
 std::string base64url_encode(std::string_view bytes) {

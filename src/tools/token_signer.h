@@ -2,7 +2,6 @@
 #pragma once
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,14 +32,6 @@ private:
     std::string secret_;
     std::shared_ptr<EVP_PKEY> key_;
 };
-
-// The header and payload texts of a compact JWS, decoded but not verified; nullopt when
-// the token is not three base64url parts.
-struct TokenParts {
-    std::string header;
-    std::string payload;
-};
-std::optional<TokenParts> decode_token(std::string_view token);
 
 std::string base64url_encode(std::string_view bytes);
 
