@@ -22,9 +22,9 @@
 #include <utility>
 #include <vector>
 
-#include "engine/memory_engine.h"
-#include "presence/connection.h"
-#include "presence/presence_service.h"
+#include "engine/memory/memory_engine.h"
+#include "domain/connection.h"
+#include "domain/presence_service.h"
 #include "protocol/codec.h"
 
 namespace presence {

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "auth/signature_keys.h"
-#include "presence/grant.h"
+#include "domain/grant.h"
 #include "presence/server_options.h"
 
 namespace presence::auth {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "presence/grant.h"
+#include "domain/grant.h"
 #include "server/server_core.h"
 
 namespace presence {

@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-#include "presence/frame.h"
+#include "domain/frame.h"
 #include "server/namespace.h"
 
 namespace presence {

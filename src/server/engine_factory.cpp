@@ -4,7 +4,7 @@
 #include <regex>
 #include <stdexcept>
 
-#include "engine/memory_engine.h"
+#include "engine/memory/memory_engine.h"
 #include "engine/redis/redis_engine.h"
 #include "protocol/guid.h"
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/engine.h"
+#include "domain/engine.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
 

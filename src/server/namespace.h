@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
-#include "engine/engine.h"
-#include "presence/frame.h"
-#include "presence/presence_service.h"
+#include "domain/engine.h"
+#include "domain/frame.h"
+#include "domain/presence_service.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
 

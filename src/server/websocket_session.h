@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "presence/frame.h"
+#include "domain/frame.h"
 #include "server/corked_stream.h"
 #include "server/endpoint.h"
 #include "server/frame_gate.h"

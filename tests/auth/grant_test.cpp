@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "auth/token_verifier.h"
-#include "presence/grant.h"
+#include "domain/grant.h"
 
 namespace presence {
 namespace {

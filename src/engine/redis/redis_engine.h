@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/memory_engine.h"
+#include "engine/memory/memory_engine.h"
 #include "engine/redis/redis_connection.h"
 #include "engine/redis/redis_events.h"
 #include "presence/server_hooks.h"

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "presence/frame.h"
+#include "domain/frame.h"
 #include "presence/member.h"
 
 // What nodes tell one another on the events channel. A payload is a header line of

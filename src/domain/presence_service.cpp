@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "presence/presence_service.h"
+#include "domain/presence_service.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "presence/backlog.h"
+#include "domain/backlog.h"
 
 namespace presence {
 

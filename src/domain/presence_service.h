@@ -11,10 +11,10 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "engine/engine.h"
-#include "presence/connection.h"
+#include "domain/engine.h"
+#include "domain/connection.h"
 #include "presence/error_codes.h"
-#include "presence/limits_hit.h"
+#include "domain/limits_hit.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
 #include "protocol/message.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "presence/grant.h"
+#include "domain/grant.h"
 
 #include <algorithm>
 

@@ -7,8 +7,8 @@
 #include <optional>
 #include <vector>
 
-#include "engine/memory_engine.h"
-#include "presence/presence_service.h"
+#include "engine/memory/memory_engine.h"
+#include "domain/presence_service.h"
 #include "recording_link.h"
 
 namespace presence {

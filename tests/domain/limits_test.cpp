@@ -2,8 +2,8 @@
 // Limits and grants in the presence rules, over links that record what they are sent.
 #include <gtest/gtest.h>
 
-#include "engine/memory_engine.h"
-#include "presence/presence_service.h"
+#include "engine/memory/memory_engine.h"
+#include "domain/presence_service.h"
 #include "recording_link.h"
 
 namespace presence {

@@ -4,8 +4,8 @@
 // tests/interop/test_resume.py.
 #include <gtest/gtest.h>
 
-#include "engine/memory_engine.h"
-#include "presence/presence_service.h"
+#include "engine/memory/memory_engine.h"
+#include "domain/presence_service.h"
 #include "protocol/codec.h"
 #include "recording_link.h"
 

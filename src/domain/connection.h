@@ -10,15 +10,15 @@
 #include <string_view>
 #include <vector>
 
-#include "presence/backlog.h"
-#include "presence/frame.h"
-#include "presence/grant.h"
-#include "presence/limits_hit.h"
-#include "presence/string_keys.h"
+#include "domain/backlog.h"
+#include "domain/frame.h"
+#include "domain/grant.h"
+#include "domain/limits_hit.h"
+#include "domain/string_keys.h"
 #include "presence/member.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
-#include "presence/token_bucket.h"
+#include "domain/token_bucket.h"
 #include "protocol/acknowledgment.h"
 
 namespace presence {

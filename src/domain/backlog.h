@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "presence/frame.h"
+#include "domain/frame.h"
 
 namespace presence {
 

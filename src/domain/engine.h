@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "metrics/latency_histogram.h"
-#include "presence/frame.h"
+#include "domain/frame.h"
 #include "presence/member.h"
 
 namespace presence {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "engine/memory_engine.h"
+#include "engine/memory/memory_engine.h"
 
 #include <algorithm>
 

@@ -7,8 +7,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "engine/engine.h"
-#include "presence/string_keys.h"
+#include "domain/engine.h"
+#include "domain/string_keys.h"
 
 namespace presence {
 

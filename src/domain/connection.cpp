@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "presence/connection.h"
+#include "domain/connection.h"
 
 #include <algorithm>
 

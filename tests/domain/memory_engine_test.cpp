@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
-#include "engine/memory_engine.h"
+#include "engine/memory/memory_engine.h"
 
 namespace presence {
 namespace {

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "presence/frame.h"
+#include "domain/frame.h"
 #include "protocol/codec.h"
 
 namespace presence {
