@@ -35,11 +35,11 @@ bool Connection::wants(const Frame& frame) const {
     case View::any: return true;
     case View::change:
         if (frame.about == session_id_) return true;
-        return !(users && frame.of_user) && !diffs && !counts_only_.contains(frame.channel);
-    case View::diff: return diffs && !counts_only_.contains(frame.channel);
+        return !(users_ && frame.of_user) && !diffs_ && !counts_only_.contains(frame.channel);
+    case View::diff: return diffs_ && !counts_only_.contains(frame.channel);
     case View::count: return counts_only_.contains(frame.channel);
-    case View::user: return users && frame.about != session_id_ && !diffs && !counts_only_.contains(frame.channel);
-    case View::update: return updates;
+    case View::user: return users_ && frame.about != session_id_ && !diffs_ && !counts_only_.contains(frame.channel);
+    case View::update: return updates_;
     }
     return true;
 }

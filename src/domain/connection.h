@@ -92,21 +92,13 @@ public:
 
     // Whether a frame fanned out to this connection is for it (see View).
     bool wants(const Frame& frame) const;
-    bool has_views() const { return diffs || takes_counts(); }
-    void drop_views() {
-        diffs = false;
-        users = false;
-        counts_only_.clear();
-        counts_only_bytes_ = 0;
-    }
+    // The views it takes (see View); only Views changes them, as it counts who takes each.
+    bool takes_diffs() const { return diffs_; }
+    bool takes_users() const { return users_; }
+    bool takes_updates() const { return updates_; }
+    bool has_views() const { return diffs_ || takes_counts(); }
     // Whether it takes only the member count of some channel.
     bool takes_counts() const { return !counts_only_.empty(); }
-    // Takes only the count of `channel` from now on; false, and nothing changed, when the
-    // channel does not fit in the budget.
-    bool take_counts_only(const std::string& channel);
-    void drop_counts_only(const std::string& channel);
-    // Drops the channels its grant no longer allows.
-    void keep_counts_to_grant();
 
     // Whether `bytes` more still fit in the budget.
     bool has_room_for(std::size_t bytes) const {
@@ -120,9 +112,6 @@ public:
     void forget_invitations();
 
     bool said_hello = false;
-    bool diffs = false;   // takes diffs instead of other members' changes
-    bool users = false;   // takes a user's first join and last leave instead of each of its connections'
-    bool updates = false;   // takes members' updates of their name and info
     std::size_t invalid_in_a_row = 0;
     protocol::AckQueue unacknowledged;
     protocol::SeenIds seen_ids;
@@ -133,6 +122,25 @@ public:
     std::shared_ptr<const void> hold;  // while detached: what the transport gave lose()
 
 private:
+    friend class Views;
+    void set_views(bool diffs, bool users, bool updates) {
+        diffs_ = diffs;
+        users_ = users;
+        updates_ = updates;
+    }
+    void drop_views() {
+        diffs_ = false;
+        users_ = false;
+        counts_only_.clear();
+        counts_only_bytes_ = 0;
+    }
+    // Takes only the count of `channel` from now on; false, and nothing changed, when the
+    // channel does not fit in the budget.
+    bool take_counts_only(const std::string& channel);
+    void drop_counts_only(const std::string& channel);
+    // Drops the channels its grant no longer allows.
+    void keep_counts_to_grant();
+
     std::size_t state_bytes() const;
     void fit();
     bool receive_invitation(const Invitation& invitation);
@@ -150,6 +158,9 @@ private:
     // arrival, departure and update.
     bool sees_everyone_ = true;
     bool closing_ = false;
+    bool diffs_ = false;    // takes diffs instead of other members' changes
+    bool users_ = false;    // takes a user's first join and last leave instead of each of its connections'
+    bool updates_ = false;  // takes members' updates of their name and info
     std::optional<Member> member_;
     std::string resume_token_;
     std::optional<Backlog> backlog_;
