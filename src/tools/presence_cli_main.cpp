@@ -3,13 +3,9 @@
 // line; every event is printed as it happens, one line each (readable, or JSON with --json).
 // At a terminal, commands are typed with line editing and history, and events appear above
 // the command being typed. The token of the URL is never printed.
-#include <poll.h>
-#include <unistd.h>
-
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <algorithm>
-#include <cerrno>
 #include <clocale>
 #include <condition_variable>
 #include <iostream>
@@ -22,6 +18,7 @@
 #include "presence/client.h"
 #include "protocol/codec.h"
 #include "tools/command_line.h"
+#include "tools/cli_terminal.h"
 #include "tools/line_editor.h"
 
 namespace {
@@ -29,6 +26,10 @@ namespace {
 namespace json = boost::json;
 namespace po = boost::program_options;
 using presence::tools::LineEditor;
+using presence::tools::LineReader;
+using presence::tools::Printer;
+using presence::tools::hidden;
+using presence::tools::token_in;
 using presence::tools::parse_command_line;
 using presence::tools::seconds;
 using presence::Member;
@@ -56,107 +57,6 @@ struct CliOptions {
 std::string room_of(const std::string& channel) { return channel.empty() ? "*" : channel; }
 std::string channel_of(const std::string& room) { return room == "*" || room == "-" ? "" : room; }
 std::string describe(const Member& m) { return (m.name.empty() ? "?" : m.name) + " (" + m.id + ")"; }
-
-// The value of the `token` query parameter of `url`, as written there; "" for none.
-std::string token_in(const std::string& url) {
-    const std::size_t query = url.find('?');
-    for (std::size_t at = query; at != std::string::npos; at = url.find('&', at + 1)) {
-        if (url.compare(at + 1, 6, "token=") != 0) continue;
-        const std::size_t start = at + 7;
-        return url.substr(start, url.find('&', start) - start);
-    }
-    return {};
-}
-
-// `text` with each occurrence of `secret` replaced.
-std::string hidden(std::string text, const std::string& secret) {
-    if (secret.empty()) return text;
-    constexpr std::string_view mask = "[hidden]";
-    for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + mask.size()))
-        text.replace(at, secret.size(), mask);
-    return text;
-}
-
-// What a remote member wrote may hold control characters: at a terminal they would move the
-// cursor or change colours, so they are shown as '?' (line feeds stay).
-std::string printable(std::string text) {
-    std::ranges::replace_if(text, [](unsigned char c) { return (c < 0x20 && c != '\n') || c == 0x7f; }, '?');
-    return text;
-}
-
-// Prints whole lines, flushed one by one, from any thread, never the token. With a line
-// editor, through it: above the command being typed. Otherwise an event that comes while
-// the prompt waits for input takes the prompt's place, and the prompt follows it.
-class Printer {
-public:
-    Printer(bool as_json, std::string token, LineEditor* editor)
-        : json_(as_json), token_(std::move(token)), editor_(editor) {}
-
-    void event(const std::string& text, const json::object& object) {
-        std::string line = hidden(json_ ? json::serialize(object) : text, token_);
-        if (editor_) return editor_->show(printable(std::move(line)));
-        std::lock_guard lock(mutex_);
-        std::cout << (prompting_ ? "\r" : "") << line << '\n' << (prompting_ ? "> " : "") << std::flush;
-    }
-
-    void prompt(bool shown) {
-        std::lock_guard lock(mutex_);
-        prompting_ = shown;
-        if (shown) std::cout << "> " << std::flush;
-    }
-
-private:
-    bool json_;
-    const std::string token_;
-    LineEditor* const editor_;
-    bool prompting_ = false;
-    std::mutex mutex_;
-};
-
-// Lines of stdin; stop() from another thread ends a wait for the next one.
-class LineReader {
-public:
-    LineReader() {
-        if (::pipe(wake_) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
-    }
-    ~LineReader() {
-        ::close(wake_[0]);
-        ::close(wake_[1]);
-    }
-
-    // The next line, or nullopt at the end of input or after stop().
-    std::optional<std::string> next() {
-        for (;;) {
-            if (const auto newline = buffer_.find('\n'); newline != std::string::npos) {
-                std::string line = buffer_.substr(0, newline);
-                buffer_.erase(0, newline + 1);
-                return line;
-            }
-            if (end_) return buffer_.empty() ? std::nullopt : std::optional(std::exchange(buffer_, {}));
-            if (!fill()) return std::nullopt;
-        }
-    }
-
-    void stop() { [[maybe_unused]] const auto n = ::write(wake_[1], "x", 1); }
-
-private:
-    // false once stopped.
-    bool fill() {
-        pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) return errno == EINTR;
-        if (fds[1].revents) return false;
-        char chunk[4096];
-        const ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
-        if (n < 0) return errno == EINTR;
-        if (n == 0) end_ = true;
-        buffer_.append(chunk, static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
-        return true;
-    }
-
-    int wake_[2];
-    std::string buffer_;
-    bool end_ = false;
-};
 
 // One member: reads commands, prints events, tracks the answers still due.
 class Cli {
