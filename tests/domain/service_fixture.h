@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,11 @@ namespace presence {
 
 using protocol::Message;
 using protocol::Method;
+
+// Members as test failures show them.
+inline void PrintTo(const Member& m, std::ostream* os) {
+    *os << "{" << m.id << ", " << m.name << ", " << m.info << (m.user.empty() ? "" : ", " + m.user) << "}";
+}
 
 // Options without the rate and size limits that a test does not aim at.
 inline PresenceOptions open_options() {
