@@ -16,7 +16,10 @@ struct RecordingLink : Link {
         frames.push_back(protocol::decode(*bytes).message);
         if (made_at != MadeAt{}) ++timed;
     }
-    void close(unsigned short code, std::string_view) override { closed = code; }
+    void close(unsigned short code, std::string_view why) override {
+        closed = code;
+        reason = why;
+    }
     void drop() override { dropped = true; }
     std::string_view peer() const override { return address; }
 
@@ -33,6 +36,7 @@ struct RecordingLink : Link {
     std::size_t timed = 0;  // frames sent with the time they were made
     std::string address = "192.0.2.1:50000";
     int closed = 0;
+    std::string reason;  // of the close
     bool dropped = false;
 };
 
