@@ -13,6 +13,7 @@ namespace presence {
 // A link that keeps, decoded, every frame the presence rules send it.
 struct RecordingLink : Link {
     void send(const Bytes& bytes, MadeAt made_at) override {
+        raw.push_back(*bytes);
         frames.push_back(protocol::decode(*bytes).message);
         if (made_at != MadeAt{}) ++timed;
     }
@@ -33,6 +34,7 @@ struct RecordingLink : Link {
     const protocol::Message& last() const { return frames.back(); }
 
     std::vector<protocol::Message> frames;
+    std::vector<std::string> raw;  // the same frames as sent
     std::size_t timed = 0;  // frames sent with the time they were made
     std::string address = "192.0.2.1:50000";
     int closed = 0;

@@ -293,6 +293,24 @@ TEST_F(SessionsTest, ARequestIdIsAcknowledgedAndActedOnOnce) {
     EXPECT_EQ(b.of(Method::publish_msg).size(), 2u);
 }
 
+// The option hides every string but the acknowledgments, which are never encoded.
+TEST_F(SessionsTest, WithBase64EveryStringIsSentEncodedButAcknowledgments) {
+    PresenceOptions o = open_options();
+    o.encode_base64 = true;
+    start(o);
+    const std::string id = connect(a);
+    EXPECT_EQ(id.size(), 36u);
+    EXPECT_EQ(a.raw[0].find("sgc@presence@session"), std::string::npos);
+    EXPECT_EQ(a.raw[0].find(id), std::string::npos);
+    EXPECT_NE(a.raw[0].find(R"("method":"sgc@b64:)"), std::string::npos);
+    Message m = request(Method::ping);
+    m.id = "req-1";
+    send(a, m);
+    EXPECT_EQ(a.raw.at(1), protocol::encode_acknowledgment("req-1"));
+    EXPECT_EQ(a.last().method, Method::pong);
+    EXPECT_NE(a.raw.back().find("sgc@b64:"), std::string::npos);
+}
+
 // --- Acknowledgment of what the server sends -------------------------------------------
 
 class AcknowledgedTest : public SessionsTest {

@@ -273,6 +273,27 @@ TEST_F(UsersTest, MembersOfNoUserAndOnesOwnChangesComeOneByOne) {
     EXPECT_EQ(about(a, Method::member_remove), (std::vector<std::string>{ann})) << "its own leave, at once";
 }
 
+// Each channel counts a user's connections on its own: leaving one channel is not
+// leaving presence.
+TEST_F(UsersTest, AUsersLastLeaveOfAChannelIsToldForThatChannelOnly) {
+    PresenceOptions o = open_options();
+    o.user_leave_grace = 0ms;
+    start(o);
+    join(a, "Ann", {}, "users");
+    subscribe(a, "room");
+    const std::string t1 = join(b, "Bo", "bo");
+    const std::string t2 = join(c, "Bo", "bo");
+    subscribe(b, "room");
+    subscribe(c, "room");
+    unsubscribe(b, "room");
+    EXPECT_TRUE(a.of(Method::channel_member_remove).empty());
+    unsubscribe(c, "room");
+    EXPECT_EQ(about(a, Method::channel_member_remove), (std::vector<std::string>{t2}));
+    EXPECT_TRUE(a.of(Method::member_remove).empty());
+    subscribe(c, "room");
+    EXPECT_EQ(about(a, Method::channel_member_new), (std::vector<std::string>{id_of(a), t1, t2}));
+}
+
 TEST_F(UsersTest, AClientThatDidNotAskHearsEveryConnection) {
     join(a);
     const std::string t1 = join(b, "Bo", "bo");
