@@ -216,9 +216,9 @@ TEST_F(ViewsTest, CountsOnlyWantsOnOrOff) {
 
 // --- Users -----------------------------------------------------------------------------
 
-class UsersTest : public ViewsTest {};
+class UserViewsTest : public ViewsTest {};
 
-TEST_F(UsersTest, AUsersFirstJoinAndLastLeaveAreToldOnce) {
+TEST_F(UserViewsTest, AUsersFirstJoinAndLastLeaveAreToldOnce) {
     const std::string ann = join(a, "Ann", {}, "users");
     subscribe(a, "room");
     const std::string tab1 = join(b, "Bo", "bo");
@@ -238,7 +238,7 @@ TEST_F(UsersTest, AUsersFirstJoinAndLastLeaveAreToldOnce) {
     EXPECT_EQ(about(a, Method::member_remove), (std::vector<std::string>{tab2}));
 }
 
-TEST_F(UsersTest, ALeaveFollowedByAJoinWithinTheGraceIsNotTold) {
+TEST_F(UserViewsTest, ALeaveFollowedByAJoinWithinTheGraceIsNotTold) {
     join(a, "Ann", {}, "users");
     join(b, "Bo", "bo");
     service->disconnect(b);
@@ -252,7 +252,7 @@ TEST_F(UsersTest, ALeaveFollowedByAJoinWithinTheGraceIsNotTold) {
     EXPECT_EQ(a.of(Method::member_remove).size(), 1u);
 }
 
-TEST_F(UsersTest, WithoutGraceALastLeaveIsToldAtOnce) {
+TEST_F(UserViewsTest, WithoutGraceALastLeaveIsToldAtOnce) {
     PresenceOptions o = open_options();
     o.user_leave_grace = 0ms;
     start(o);
@@ -263,7 +263,7 @@ TEST_F(UsersTest, WithoutGraceALastLeaveIsToldAtOnce) {
     EXPECT_FALSE(service->next_flush());
 }
 
-TEST_F(UsersTest, MembersOfNoUserAndOnesOwnChangesComeOneByOne) {
+TEST_F(UserViewsTest, MembersOfNoUserAndOnesOwnChangesComeOneByOne) {
     const std::string ann = join(a, "Ann", "ann", "users");
     join(b, "Ann", "ann");
     const std::string x = join(c);
@@ -275,7 +275,7 @@ TEST_F(UsersTest, MembersOfNoUserAndOnesOwnChangesComeOneByOne) {
 
 // Each channel counts a user's connections on its own: leaving one channel is not
 // leaving presence.
-TEST_F(UsersTest, AUsersLastLeaveOfAChannelIsToldForThatChannelOnly) {
+TEST_F(UserViewsTest, AUsersLastLeaveOfAChannelIsToldForThatChannelOnly) {
     PresenceOptions o = open_options();
     o.user_leave_grace = 0ms;
     start(o);
@@ -294,7 +294,7 @@ TEST_F(UsersTest, AUsersLastLeaveOfAChannelIsToldForThatChannelOnly) {
     EXPECT_EQ(about(a, Method::channel_member_new), (std::vector<std::string>{id_of(a), t1, t2}));
 }
 
-TEST_F(UsersTest, AClientThatDidNotAskHearsEveryConnection) {
+TEST_F(UserViewsTest, AClientThatDidNotAskHearsEveryConnection) {
     join(a);
     const std::string t1 = join(b, "Bo", "bo");
     const std::string t2 = join(c, "Bo", "bo");
@@ -303,7 +303,7 @@ TEST_F(UsersTest, AClientThatDidNotAskHearsEveryConnection) {
     EXPECT_EQ(about(a, Method::member_remove), (std::vector<std::string>{t1}));
 }
 
-TEST_F(UsersTest, AClientWithDiffsGetsDiffsOfConnections) {
+TEST_F(UserViewsTest, AClientWithDiffsGetsDiffsOfConnections) {
     join(a, "Ann", {}, "diffs,users");
     flush_diffs();
     a.frames.clear();
@@ -314,7 +314,7 @@ TEST_F(UsersTest, AClientWithDiffsGetsDiffsOfConnections) {
     EXPECT_EQ(ids(diff_of(a, "")), (std::vector<std::string>{t1, t2}));
 }
 
-TEST_F(UsersTest, TheListByUserIsSortedByUserThenId) {
+TEST_F(UserViewsTest, TheListByUserIsSortedByUserThenId) {
     const std::string ann = join(a, "Ann", "ann");
     const std::string zed = join(b, "Zed", "zed");
     const std::string ann2 = join(c, "Ann", "ann");
@@ -335,7 +335,7 @@ TEST_F(UsersTest, TheListByUserIsSortedByUserThenId) {
     EXPECT_EQ(last_error(a), 5);
 }
 
-TEST_F(UsersTest, ADeclaredUserIsCheckedLikeAName) {
+TEST_F(UserViewsTest, ADeclaredUserIsCheckedLikeAName) {
     PresenceOptions o = open_options();
     o.max_name_bytes = 4;
     start(o);
@@ -348,7 +348,7 @@ TEST_F(UsersTest, ADeclaredUserIsCheckedLikeAName) {
 
 // --- Pages -----------------------------------------------------------------------------
 
-class PagesTest : public ViewsTest {
+class MemberPagesTest : public ViewsTest {
 protected:
     void SetUp() override {
         PresenceOptions o = open_options();
@@ -367,7 +367,7 @@ protected:
     std::vector<std::string> everyone;
 };
 
-TEST_F(PagesTest, PagesListEveryMemberOnceInTheOrderOfIds) {
+TEST_F(MemberPagesTest, PagesListEveryMemberOnceInTheOrderOfIds) {
     const Message first = page("3");
     ASSERT_EQ(first.method, Method::members_page);
     EXPECT_EQ(first.member->id, id_of(a));
@@ -379,7 +379,7 @@ TEST_F(PagesTest, PagesListEveryMemberOnceInTheOrderOfIds) {
     EXPECT_EQ(second.text, "") << "nothing after a page that is not full";
 }
 
-TEST_F(PagesTest, AFullLastPageIsFollowedByAnEmptyOne) {
+TEST_F(MemberPagesTest, AFullLastPageIsFollowedByAnEmptyOne) {
     const Message first = page("2");
     const Message second = page("2:" + *first.text);
     EXPECT_EQ(second.text, everyone[3]);
@@ -389,13 +389,13 @@ TEST_F(PagesTest, AFullLastPageIsFollowedByAnEmptyOne) {
     EXPECT_EQ(third.text, "");
 }
 
-TEST_F(PagesTest, AnEmptyChannelNamePagesEveryMember) {
+TEST_F(MemberPagesTest, AnEmptyChannelNamePagesEveryMember) {
     send(d, Method::channel_member_remove, "room");
     EXPECT_EQ(ids(page("3", "")).size(), 3u);
     EXPECT_EQ(ids(page("3:" + everyone[2], "")), (std::vector<std::string>{everyone[3]}));
 }
 
-TEST_F(PagesTest, BadPageRequestsAreRefused) {
+TEST_F(MemberPagesTest, BadPageRequestsAreRefused) {
     for (const std::string text : {"0", "4", "x", "", "-1", "2x:abc"}) {
         page(text);
         EXPECT_EQ(last_error(a), -32602) << text;
@@ -410,9 +410,9 @@ TEST_F(PagesTest, BadPageRequestsAreRefused) {
 
 // --- Member updates --------------------------------------------------------------------
 
-class UpdatesTest : public ViewsTest {};
+class MemberUpdatesTest : public ViewsTest {};
 
-TEST_F(UpdatesTest, AnUpdateReachesTheMembersThatAskedTheRequesterIncluded) {
+TEST_F(MemberUpdatesTest, AnUpdateReachesTheMembersThatAskedTheRequesterIncluded) {
     std::vector<Member> notified;
     hooks.on_update_member = [&](const Member& m) { notified.push_back(m); };
     const std::string ann = join(a, "Ann", {}, "updates");
@@ -432,7 +432,7 @@ TEST_F(UpdatesTest, AnUpdateReachesTheMembersThatAskedTheRequesterIncluded) {
     EXPECT_NE(std::find(listed.begin(), listed.end(), now), listed.end());
 }
 
-TEST_F(UpdatesTest, AnUpdateChangesTheFieldsItCarriesAndIsToldEvenWhenNothingChanged) {
+TEST_F(MemberUpdatesTest, AnUpdateChangesTheFieldsItCarriesAndIsToldEvenWhenNothingChanged) {
     const std::string ann = join(a, "Ann", {}, "updates");
     update(a, "Annie", std::nullopt);
     EXPECT_EQ(*engine.find_member(ann), (Member{ann, "Annie", ""}));
@@ -443,7 +443,7 @@ TEST_F(UpdatesTest, AnUpdateChangesTheFieldsItCarriesAndIsToldEvenWhenNothingCha
     EXPECT_EQ(*engine.find_member(ann), (Member{ann, "Annie", ""}));
 }
 
-TEST_F(UpdatesTest, UpdateErrorsChangeNothing) {
+TEST_F(MemberUpdatesTest, UpdateErrorsChangeNothing) {
     PresenceOptions o = open_options();
     o.max_info_bytes = 4;
     start(o);
@@ -465,7 +465,7 @@ TEST_F(UpdatesTest, UpdateErrorsChangeNothing) {
 }
 
 // A diff must not undo an update that came after the join it carries.
-TEST_F(UpdatesTest, AJoinWaitingInADiffGoesOutWithTheNewValues) {
+TEST_F(MemberUpdatesTest, AJoinWaitingInADiffGoesOutWithTheNewValues) {
     join(a, "Ann", {}, "diffs");
     flush_diffs();
     a.frames.clear();
@@ -476,7 +476,7 @@ TEST_F(UpdatesTest, AJoinWaitingInADiffGoesOutWithTheNewValues) {
     EXPECT_EQ(diff_of(a, "").members->front(), (Member{bob, "Bob", "away"}));
 }
 
-TEST_F(UpdatesTest, FramesAfterAnUpdateCarryTheNewValues) {
+TEST_F(MemberUpdatesTest, FramesAfterAnUpdateCarryTheNewValues) {
     join(a, "Ann");
     const std::string bob = join(b, "Bob");
     subscribe(a, "room");
