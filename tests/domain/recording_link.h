@@ -13,10 +13,14 @@ namespace presence {
 // A link that keeps, decoded, every frame the presence rules send it.
 struct RecordingLink : Link {
     void send(const Bytes& bytes, MadeAt made_at) override {
+        raw.push_back(*bytes);
         frames.push_back(protocol::decode(*bytes).message);
         if (made_at != MadeAt{}) ++timed;
     }
-    void close(unsigned short code, std::string_view) override { closed = code; }
+    void close(unsigned short code, std::string_view why) override {
+        closed = code;
+        reason = why;
+    }
     void drop() override { dropped = true; }
     std::string_view peer() const override { return address; }
 
@@ -30,9 +34,11 @@ struct RecordingLink : Link {
     const protocol::Message& last() const { return frames.back(); }
 
     std::vector<protocol::Message> frames;
+    std::vector<std::string> raw;  // the same frames as sent
     std::size_t timed = 0;  // frames sent with the time they were made
     std::string address = "192.0.2.1:50000";
     int closed = 0;
+    std::string reason;  // of the close
     bool dropped = false;
 };
 
