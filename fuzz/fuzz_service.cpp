@@ -102,11 +102,9 @@ public:
 
     void set_listener(EngineListener& listener) override { engine_.set_listener(listener); }
 
-    bool add_member(const Member& member, Peer& peer, const FramePtr& announcement) override {
-        const auto* connection = dynamic_cast<const Connection*>(&peer);
-        require(connection != nullptr, "a member's peer is its connection");
-        if (!engine_.add_member(member, peer, announcement)) return false;
-        connections_[member.id] = connection;
+    bool add_member(const Member& member, Connection& connection, const FramePtr& announcement) override {
+        if (!engine_.add_member(member, connection, announcement)) return false;
+        connections_[member.id] = &connection;
         return true;
     }
     void remove_member(std::string_view id, const FramePtr& announcement) override {

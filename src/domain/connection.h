@@ -35,7 +35,7 @@ using Expiries = std::multimap<std::chrono::system_clock::time_point, Connection
 // What it holds for its peer (frames waiting for acknowledgment, the ids of its requests,
 // its resume backlog, its pending invitations, its counts-only channels) counts against
 // one budget of bytes.
-class Connection final : public Peer {
+class Connection final {
 public:
     Connection(Link& link, std::string session_id, const PresenceOptions& options, Grant grant,
                LimitsHit& limits_hit, const ServerHooks& hooks)
@@ -55,9 +55,10 @@ public:
     }
 
     // Sends, keeps the frame for re-sending until acknowledged when it has an id, and
-    // remembers the invitation it carries. Never touches presence state, so the engine
-    // may call it in the middle of a fan-out.
-    void deliver(const FramePtr& frame) override;
+    // remembers the invitation it carries: what an engine's fan-out calls for each
+    // recipient on this node. Never touches presence state, so the engine may call it in
+    // the middle of a fan-out.
+    void deliver(const FramePtr& frame);
     // Sends a frame that no acknowledgment or invitation bookkeeping applies to.
     // `made_at` goes with the bytes to the link (see Frame::made_at).
     void send(const Bytes& bytes, MadeAt made_at = {});

@@ -21,12 +21,12 @@ std::string checked_node_id(const std::string& id) {
     return id;
 }
 
-redis::EngineOptions redis_options(const EngineOptions& options) {
+redis::RedisEngineOptions redis_options(const EngineOptions& options) {
     static const std::regex url("redis://([^:/]+)(?::([0-9]{1,5}))?/?");
     std::smatch m;
     if (!std::regex_match(options.url, m, url))
         throw std::invalid_argument("engine must be \"memory\" or redis://HOST[:PORT], not: " + options.url);
-    redis::EngineOptions out;
+    redis::RedisEngineOptions out;
     out.connection.host = m[1];
     if (m[2].matched) {
         const unsigned long port = std::stoul(m[2]);

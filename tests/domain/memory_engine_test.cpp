@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include "domain/connection.h"
 #include "engine/memory/memory_engine.h"
 
 namespace presence {
 namespace {
 
-struct RecordingPeer : Peer {
-    void deliver(const FramePtr& frame) override { received.push_back(frame->bytes); }
+// A connection, as the engine delivers to it, whose link keeps the bytes it is sent.
+struct Recipient : Link {
+    void send(const Bytes& bytes, MadeAt) override { received.push_back(*bytes); }
+    void close(unsigned short, std::string_view) override {}
+    void drop() override {}
+
     std::vector<std::string> received;
+    PresenceOptions options;
+    LimitsHit limits_hit;
+    ServerHooks hooks;
+    Connection connection{*this, "session", options, Grant{}, limits_hit, hooks};
 };
 
 FramePtr frame(std::string bytes) {
@@ -19,8 +28,8 @@ FramePtr frame(std::string bytes) {
 
 class MemoryEngineTest : public ::testing::Test {
 protected:
-    void add(const std::string& id, RecordingPeer& peer) {
-        ASSERT_TRUE(engine.add_member({id, id + "-name", ""}, peer, frame("join " + id)));
+    void add(const std::string& id, Recipient& peer) {
+        ASSERT_TRUE(engine.add_member({id, id + "-name", ""}, peer.connection, frame("join " + id)));
         peer.received.clear();
     }
     bool subscribe(const std::string& channel, const std::string& id) {
@@ -29,17 +38,17 @@ protected:
     bool unsubscribe(const std::string& channel, const std::string& id) {
         return engine.unsubscribe(channel, id, frame(id + " out of " + channel));
     }
-    void forget(std::vector<RecordingPeer*> peers) {
-        for (RecordingPeer* p : peers) p->received.clear();
+    void forget(std::vector<Recipient*> peers) {
+        for (Recipient* p : peers) p->received.clear();
     }
 
     MemoryEngine engine;
-    RecordingPeer a, b, c;
+    Recipient a, b, c;
 };
 
 TEST_F(MemoryEngineTest, AMemberIdIsTakenOnce) {
     add("a", a);
-    EXPECT_FALSE(engine.add_member({"a", "other", ""}, b, frame("join again")));
+    EXPECT_FALSE(engine.add_member({"a", "other", ""}, b.connection, frame("join again")));
     EXPECT_TRUE(a.received.empty());
     EXPECT_TRUE(b.received.empty());
     EXPECT_EQ(engine.find_member("a")->name, "a-name");
@@ -106,14 +115,14 @@ TEST_F(MemoryEngineTest, ErasingAMemberTakesItOutOfEveryChannel) {
 }
 
 TEST_F(MemoryEngineTest, RemovalFromTheMiddleKeepsEveryOtherMemberReachable) {
-    std::vector<RecordingPeer> peers(5);
+    std::vector<Recipient> peers(5);
     for (int i = 0; i < 5; ++i) {
         add(std::to_string(i), peers[i]);
         subscribe("room", std::to_string(i));
     }
     unsubscribe("room", "1");
     unsubscribe("room", "3");
-    for (RecordingPeer& p : peers) p.received.clear();
+    for (Recipient& p : peers) p.received.clear();
     engine.publish("room", frame("m"));
     for (int i = 0; i < 5; ++i) EXPECT_EQ(peers[i].received.size(), (i == 1 || i == 3) ? 0u : 1u) << i;
     EXPECT_TRUE(engine.is_subscribed("room", "4"));
@@ -122,7 +131,7 @@ TEST_F(MemoryEngineTest, RemovalFromTheMiddleKeepsEveryOtherMemberReachable) {
 
 TEST_F(MemoryEngineTest, ChangesAreAnnouncedToTheMembersConcerned) {
     add("a", a);
-    ASSERT_TRUE(engine.add_member({"b", "b-name", ""}, b, frame("join b")));
+    ASSERT_TRUE(engine.add_member({"b", "b-name", ""}, b.connection, frame("join b")));
     EXPECT_EQ(a.received, std::vector<std::string>{"join b"});
     EXPECT_EQ(b.received, std::vector<std::string>{"join b"});
     forget({&a, &b});

@@ -73,14 +73,14 @@ struct Seen {
 
 class RedisConnectionTest : public ::testing::Test {
 protected:
-    ConnectionOptions options() const {
-        ConnectionOptions o;
+    RedisConnectionOptions options() const {
+        RedisConnectionOptions o;
         o.port = redis.port();
         o.initial_backoff = 10ms;
         o.max_backoff = 40ms;
         return o;
     }
-    Connection::Handlers handlers(Seen& seen) {
+    RedisConnection::Handlers handlers(Seen& seen) {
         return {[&seen] { ++seen.ups; },
                 [&seen](const std::string& why) {
                     ++seen.downs;
@@ -90,12 +90,12 @@ protected:
                     seen.messages.emplace_back(channel, payload);
                 }};
     }
-    std::unique_ptr<Connection> connection(Seen& seen, ConnectionOptions o) {
-        return std::make_unique<Connection>(io.get_executor(), std::move(o), handlers(seen));
+    std::unique_ptr<RedisConnection> connection(Seen& seen, RedisConnectionOptions o) {
+        return std::make_unique<RedisConnection>(io.get_executor(), std::move(o), handlers(seen));
     }
-    std::unique_ptr<Connection> connection(Seen& seen) { return connection(seen, options()); }
+    std::unique_ptr<RedisConnection> connection(Seen& seen) { return connection(seen, options()); }
     // A started connection, once it is up.
-    std::unique_ptr<Connection> connected(Seen& seen) {
+    std::unique_ptr<RedisConnection> connected(Seen& seen) {
         auto c = connection(seen);
         c->start();
         EXPECT_TRUE(run_until(io, [&] { return seen.ups == 1; }));
@@ -103,13 +103,13 @@ protected:
     }
     // Sends one command and waits for its reply.
     template <typename Args>
-    Reply call(Connection& c, const Args& args) {
+    Reply call(RedisConnection& c, const Args& args) {
         auto reply = std::make_shared<std::optional<Reply>>();
         EXPECT_TRUE(c.command(args, [reply](const Reply& r) { *reply = r; }));
         EXPECT_TRUE(run_until(io, [&] { return reply->has_value(); }));
         return reply->value_or(Reply{});
     }
-    Reply call(Connection& c, std::initializer_list<std::string_view> args) {
+    Reply call(RedisConnection& c, std::initializer_list<std::string_view> args) {
         return call<std::initializer_list<std::string_view>>(c, args);
     }
     // The value of a key, read on a connection of its own.
@@ -163,7 +163,7 @@ TEST_F(RedisConnectionTest, ConnectsAndReportsUp) {
 
 TEST_F(RedisConnectionTest, ResolvesAHostName) {
     Seen seen;
-    ConnectionOptions o = options();
+    RedisConnectionOptions o = options();
     o.host = "localhost";
     auto c = connection(seen, o);
     c->start();
@@ -173,7 +173,7 @@ TEST_F(RedisConnectionTest, ResolvesAHostName) {
 
 TEST_F(RedisConnectionTest, AHostThatDoesNotResolveIsReportedDown) {
     Seen seen;
-    ConnectionOptions o = options();
+    RedisConnectionOptions o = options();
     o.host = "no-such-host.invalid";  // never resolves (RFC 6761)
     o.connect_timeout = 1s;
     auto c = connection(seen, o);
@@ -354,13 +354,13 @@ TEST_F(RedisConnectionTest, ReconnectsByItselfAfterEachOutage) {
 }
 
 TEST_F(RedisConnectionTest, AnOwnerSubscribesAgainWhenItComesUp) {
-    std::unique_ptr<Connection> subscriber;
+    std::unique_ptr<RedisConnection> subscriber;
     int confirmations = 0;
     std::vector<std::string> payloads;
-    subscriber = std::make_unique<Connection>(
+    subscriber = std::make_unique<RedisConnection>(
         io.get_executor(), options(),
-        Connection::Handlers{[&] { subscriber->subscribe("events", [&] { ++confirmations; }); }, {},
-                             [&](std::string_view, std::string_view payload) { payloads.emplace_back(payload); }});
+        RedisConnection::Handlers{[&] { subscriber->subscribe("events", [&] { ++confirmations; }); }, {},
+                                  [&](std::string_view, std::string_view payload) { payloads.emplace_back(payload); }});
     subscriber->start();
     ASSERT_TRUE(run_until(io, [&] { return confirmations == 1; }));
 
@@ -403,7 +403,7 @@ TEST_F(RedisConnectionTest, AConnectTimeoutDropsAnAttemptThatHangs) {
     filler.connect(acceptor.local_endpoint());
 
     Seen seen;
-    ConnectionOptions o = options();
+    RedisConnectionOptions o = options();
     o.port = acceptor.local_endpoint().port();
     o.connect_timeout = 100ms;
     auto c = connection(seen, o);
@@ -474,10 +474,10 @@ TEST_F(RedisConnectionTest, DestroyingItAtAnyStepRunsNoCallback) {
         bool destroyed = false;
         int late = 0;
         const auto note = [&] { late += destroyed; };
-        auto c = std::make_unique<Connection>(
+        auto c = std::make_unique<RedisConnection>(
             io.get_executor(), options(),
-            Connection::Handlers{note, [&](const std::string&) { note(); },
-                                 [&](std::string_view, std::string_view) { note(); }});
+            RedisConnection::Handlers{note, [&](const std::string&) { note(); },
+                                      [&](std::string_view, std::string_view) { note(); }});
         c->start();
         for (int i = 0; i < steps; ++i) step(io);
         if (c->connected()) {
@@ -508,9 +508,9 @@ TEST_F(RedisConnectionTest, DestroyingItWithRepliesPendingRunsNoCallback) {
 }
 
 TEST_F(RedisConnectionTest, CallbacksMayDestroyTheirConnection) {
-    std::unique_ptr<Connection> c;
+    std::unique_ptr<RedisConnection> c;
     int replies = 0;
-    c = std::make_unique<Connection>(io.get_executor(), options(), Connection::Handlers{});
+    c = std::make_unique<RedisConnection>(io.get_executor(), options(), RedisConnection::Handlers{});
     c->start();
     ASSERT_TRUE(run_until(io, [&] { return c->connected(); }));
     c->command({"PING"}, [&](const Reply&) {
@@ -522,13 +522,14 @@ TEST_F(RedisConnectionTest, CallbacksMayDestroyTheirConnection) {
     EXPECT_TRUE(run_until_idle(io));
     EXPECT_EQ(replies, 1);
 
-    c = std::make_unique<Connection>(io.get_executor(), options(), Connection::Handlers{[&] { c.reset(); }, {}, {}});
+    c = std::make_unique<RedisConnection>(io.get_executor(), options(),
+                                          RedisConnection::Handlers{[&] { c.reset(); }, {}, {}});
     c->start();
     ASSERT_TRUE(run_until(io, [&] { return !c; }));
 
-    c = std::make_unique<Connection>(
+    c = std::make_unique<RedisConnection>(
         io.get_executor(), options(),
-        Connection::Handlers{{}, {}, [&](std::string_view, std::string_view) { c.reset(); }});
+        RedisConnection::Handlers{{}, {}, [&](std::string_view, std::string_view) { c.reset(); }});
     c->start();
     ASSERT_TRUE(run_until(io, [&] { return c->connected(); }));
     bool subscribed = false;
@@ -540,8 +541,8 @@ TEST_F(RedisConnectionTest, CallbacksMayDestroyTheirConnection) {
     publisher->command({"PUBLISH", "room", "two"});
     ASSERT_TRUE(run_until(io, [&] { return !c; }));
 
-    c = std::make_unique<Connection>(io.get_executor(), options(),
-                                     Connection::Handlers{{}, [&](const std::string&) { c.reset(); }, {}});
+    c = std::make_unique<RedisConnection>(io.get_executor(), options(),
+                                          RedisConnection::Handlers{{}, [&](const std::string&) { c.reset(); }, {}});
     c->start();
     ASSERT_TRUE(run_until(io, [&] { return c->connected(); }));
     c->command({"BLPOP", "never filled", "0"}, [&](const Reply&) { ++replies; });

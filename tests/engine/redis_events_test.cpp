@@ -98,16 +98,50 @@ TEST(RedisEvents, FramesToEveryoneToAChannelAndToAMember) {
 TEST(RedisEvents, InvitationsCarryInviterChannelAndWhetherToAnswer) {
     Frame f = frame_of("bytes", "ack-2");
     f.invitation = Invitation{"inviter-1", "the room", true};
-    const std::string payload = invitation_event("n", "invitee-1", f);
+    const std::string payload = frame_event("n", Target::member, "invitee-1", f);
     const auto e = parse_event(payload);
     ASSERT_TRUE(e);
-    EXPECT_EQ(e->type, Type::invitation);
+    EXPECT_EQ(e->type, Type::frame);
     EXPECT_EQ(e->member_id, "invitee-1");
-    EXPECT_EQ(e->inviter_id, "inviter-1");
-    EXPECT_EQ(e->channel, "the room");
-    EXPECT_TRUE(e->wants_answer);
     EXPECT_EQ(e->ack_id, "ack-2");
     EXPECT_EQ(e->body, "bytes");
+    const auto carried = redis::frame_of(*e);
+    ASSERT_TRUE(carried->invitation);
+    EXPECT_EQ(carried->invitation->inviter_id, "inviter-1");
+    EXPECT_EQ(carried->invitation->channel, "the room");
+    EXPECT_TRUE(carried->invitation->wants_answer);
+    EXPECT_EQ(carried->ack_id, "ack-2");
+    EXPECT_EQ(carried->bytes, "bytes");
+}
+
+// What a frame is to each recipient travels untouched, whatever the event: the node that
+// takes it in delivers it as the sender's node did.
+TEST(RedisEvents, AFrameArrivesWithItsDelivery) {
+    Frame f = frame_of("{\"a\":1}", "ack-3");
+    f.view = View::change;
+    f.about = "id-4";
+    f.channel = "a room:7\n";
+    f.of_user = true;
+    for (const std::string& payload :
+         {join_event("n", member_json({"id-4", "x", ""}), f), leave_event("n", "id-4", f),
+          update_event("n", member_json({"id-4", "x", ""}), f),
+          subscription_event(Type::subscribe, "n", "id-4", "a room:7\n", f),
+          frame_event("n", Target::channel, "a room:7\n", f)}) {
+        const auto e = parse_event(payload);
+        ASSERT_TRUE(e) << payload;
+        const auto carried = redis::frame_of(*e);
+        EXPECT_EQ(carried->bytes, f.bytes) << payload;
+        EXPECT_EQ(carried->ack_id, f.ack_id);
+        EXPECT_EQ(carried->view, View::change);
+        EXPECT_EQ(carried->about, "id-4");
+        EXPECT_EQ(carried->channel, "a room:7\n");
+        EXPECT_TRUE(carried->of_user);
+        EXPECT_FALSE(carried->invitation);
+    }
+    const std::string plain = frame_event("n", Target::everyone, "", frame_of("p"));
+    const auto publish = redis::frame_of(*parse_event(plain));
+    EXPECT_EQ(publish->view, View::any);
+    EXPECT_EQ(publish->bytes, "p");
 }
 
 TEST(RedisEvents, RegisteredAndDead) {
@@ -127,7 +161,9 @@ TEST(RedisEvents, MalformedPayloadsAreRefused) {
     for (const std::string_view bad :
          {"", "J", "Jx n", "X n", "J n -", "J n - 9\n{}", "M n -", "M n - 9\n{}", "L n", "L n a", "L n a b c",
           "S n a -", "S n a - 5\nab", "F n - c", "F n - c 99\nabc", "F n - z 0\n", "F n - c x\n",
-          "I n - a b 2 0\n", "I n - a b 1 9\nab", "D n", "D n m\nbody", "R n\nbody"}) {
+          "I n - a b 2 0\n", "I n - a b 1 9\nab", "D n", "D n m\nbody", "R n\nbody",
+          // a delivery tag too long for the body, or not one the domain writes
+          "F n - a 0 9\nc0", "F n - a 0 2\nzz", "F n - a 0 6\nc01:a0", "L n a - 3\nc0x"}) {
         EXPECT_FALSE(parse_event(bad)) << bad;
     }
 }

@@ -75,9 +75,9 @@ protected:
     long long publishes() const {
         boost::asio::io_context io;
         std::optional<std::string> info;
-        redis::ConnectionOptions options;
+        redis::RedisConnectionOptions options;
         options.port = redis.port();
-        redis::Connection connection(io.get_executor(), options, {});
+        redis::RedisConnection connection(io.get_executor(), options, {});
         connection.start();
         const auto deadline = std::chrono::steady_clock::now() + 5s;
         while (!connection.connected() && io.run_one_until(deadline)) {}

@@ -3,15 +3,17 @@
 
 #include <algorithm>
 
+#include "domain/connection.h"
+
 namespace presence {
 
-void MemoryEngine::Roster::insert(Entry& entry) {
+void MemoryEngine::MemberSet::insert(Entry& entry) {
     index_.emplace(entry.member.id, entries_.size());
     entries_.push_back(&entry);
     by_id_.emplace(entry.member.id, &entry);
 }
 
-void MemoryEngine::Roster::erase(const std::string& id) {
+void MemoryEngine::MemberSet::erase(const std::string& id) {
     const auto it = index_.find(id);
     if (it == index_.end()) return;
     const std::size_t hole = it->second;
@@ -24,7 +26,7 @@ void MemoryEngine::Roster::erase(const std::string& id) {
     entries_.pop_back();
 }
 
-std::vector<Member> MemoryEngine::Roster::page(std::string_view after, std::size_t limit) const {
+std::vector<Member> MemoryEngine::MemberSet::page(std::string_view after, std::size_t limit) const {
     std::vector<Member> out;
     out.reserve(std::min(limit, by_id_.size()));
     for (auto it = by_id_.upper_bound(after); it != by_id_.end() && out.size() < limit; ++it)
@@ -36,8 +38,8 @@ void MemoryEngine::changed(Change change, const Member& member, std::string_view
     if (listener_) listener_->changed(change, member, channel);
 }
 
-bool MemoryEngine::add_member(const Member& member, Peer& peer, const FramePtr& announcement) {
-    if (!insert_member(member, &peer)) return false;
+bool MemoryEngine::add_member(const Member& member, Connection& connection, const FramePtr& announcement) {
+    if (!insert_member(member, &connection)) return false;
     publish("", announcement);
     return true;
 }
@@ -62,8 +64,8 @@ bool MemoryEngine::unsubscribe(std::string_view channel, std::string_view id, co
     return erase_subscription(channel, id);
 }
 
-bool MemoryEngine::insert_member(const Member& member, Peer* peer) {
-    const auto [it, added] = members_.try_emplace(member.id, Entry{member, peer, {}});
+bool MemoryEngine::insert_member(const Member& member, Connection* connection) {
+    const auto [it, added] = members_.try_emplace(member.id, Entry{member, connection, {}});
     if (!added) return false;
     everyone_.insert(it->second);
     changed(Change::member_new, member, "");
@@ -81,7 +83,7 @@ void MemoryEngine::erase_member(std::string_view id) {
     changed(Change::member_remove, member, "");
 }
 
-// The id stays as it is: the rosters look entries up by views of it.
+// The id stays as it is: the member sets look entries up by views of it.
 bool MemoryEngine::assign_member(const Member& member) {
     const auto it = members_.find(member.id);
     if (it == members_.end()) return false;
@@ -93,7 +95,7 @@ bool MemoryEngine::assign_member(const Member& member) {
 
 bool MemoryEngine::is_local(std::string_view id) const {
     const auto it = members_.find(id);
-    return it != members_.end() && it->second.peer;
+    return it != members_.end() && it->second.connection;
 }
 
 const Member* MemoryEngine::find_member(std::string_view id) const {
@@ -142,10 +144,10 @@ std::size_t MemoryEngine::member_count(std::string_view channel) const {
     return it == channels_.end() ? 0 : it->second.size();
 }
 
-std::vector<Member> MemoryEngine::members_of(const Roster& roster) {
+std::vector<Member> MemoryEngine::members_of(const MemberSet& set) {
     std::vector<Member> out;
-    out.reserve(roster.size());
-    for (const Entry* entry : roster.entries()) out.push_back(entry->member);
+    out.reserve(set.size());
+    for (const Entry* entry : set.entries()) out.push_back(entry->member);
     return out;
 }
 
@@ -166,22 +168,22 @@ std::vector<Member> MemoryEngine::members_page(std::string_view channel, std::st
 std::vector<ChannelSummary> MemoryEngine::channels() const {
     std::vector<ChannelSummary> out;
     out.reserve(channels_.size());
-    for (const auto& [name, roster] : channels_) out.push_back({name, roster.size()});
+    for (const auto& [name, set] : channels_) out.push_back({name, set.size()});
     std::sort(out.begin(), out.end(),
               [](const ChannelSummary& a, const ChannelSummary& b) { return a.name < b.name; });
     return out;
 }
 
 void MemoryEngine::publish(std::string_view channel, const FramePtr& frame) {
-    const Roster* roster = &everyone_;
+    const MemberSet* set = &everyone_;
     if (!channel.empty()) {
         const auto it = channels_.find(channel);
         if (it == channels_.end()) return;
-        roster = &it->second;
+        set = &it->second;
     }
-    for (Entry* entry : roster->entries()) {
-        if (!entry->peer) continue;
-        entry->peer->deliver(frame);
+    for (Entry* entry : set->entries()) {
+        if (!entry->connection) continue;
+        entry->connection->deliver(frame);
         ++deliveries_;
     }
 }
@@ -189,8 +191,8 @@ void MemoryEngine::publish(std::string_view channel, const FramePtr& frame) {
 bool MemoryEngine::send_to_member(std::string_view id, const FramePtr& frame) {
     const auto it = members_.find(id);
     if (it == members_.end()) return false;
-    if (!it->second.peer) return true;
-    it->second.peer->deliver(frame);
+    if (!it->second.connection) return true;
+    it->second.connection->deliver(frame);
     ++deliveries_;
     return true;
 }

@@ -13,12 +13,12 @@
 namespace presence {
 
 // The single-node engine, and the replica inside the multi-node one. Fan-out walks a
-// contiguous array of peers per channel; removal swaps the last entry into the hole, so
+// contiguous array of connections per channel; removal swaps the last entry into the hole, so
 // joins and leaves are O(1) as well.
 class MemoryEngine final : public Engine {
 public:
     void set_listener(EngineListener& listener) override { listener_ = &listener; }
-    bool add_member(const Member& member, Peer& peer, const FramePtr& announcement) override;
+    bool add_member(const Member& member, Connection& connection, const FramePtr& announcement) override;
     void remove_member(std::string_view id, const FramePtr& announcement) override;
     void update_member(const Member& member, const FramePtr& announcement) override;
     bool subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override;
@@ -43,8 +43,8 @@ public:
     bool send_to_member(std::string_view id, const FramePtr& frame) override;
 
     // The same changes without announcements, for an engine that keeps a replica. A null
-    // peer is a member served by another node: listed like any other, never delivered to.
-    bool insert_member(const Member& member, Peer* peer);
+    // connection is a member served by another node: listed like any other, never delivered to.
+    bool insert_member(const Member& member, Connection* connection);
     void erase_member(std::string_view id);  // and its subscriptions
     bool assign_member(const Member& member);  // false: no such member
     bool insert_subscription(std::string_view channel, std::string_view id);
@@ -54,13 +54,13 @@ public:
 private:
     struct Entry {
         Member member;
-        Peer* peer;  // null for a remote member
+        Connection* connection;  // null for a remote member
         std::vector<std::string> channels;
     };
 
     // A set of entries with O(1) lookup, a contiguous array for fan-out, and the order of
     // their ids for pages (O(log n) to insert and erase).
-    class Roster {
+    class MemberSet {
     public:
         void insert(Entry& entry);
         void erase(const std::string& id);
@@ -76,12 +76,12 @@ private:
         std::map<std::string_view, const Entry*, std::less<>> by_id_;  // views of the entries' ids
     };
 
-    static std::vector<Member> members_of(const Roster& roster);
+    static std::vector<Member> members_of(const MemberSet& set);
     void changed(Change change, const Member& member, std::string_view channel);
 
     StringMap<Entry> members_;
-    Roster everyone_;
-    StringMap<Roster> channels_;
+    MemberSet everyone_;
+    StringMap<MemberSet> channels_;
     std::uint64_t deliveries_ = 0;
     EngineListener* listener_ = nullptr;
 };

@@ -76,7 +76,7 @@ private:
 // (reading, writing) and hands the events back to it. hiredis owns the context and the
 // socket, and may free them during any call into it; it then calls cleanup(), after which
 // the watcher only lets its queued waits finish.
-struct Connection::Watcher : std::enable_shared_from_this<Watcher> {
+struct RedisConnection::Watcher : std::enable_shared_from_this<Watcher> {
     struct Interest {
         boost::asio::posix::stream_descriptor::wait_type type;
         bool wanted = false;   // hiredis asked for it and has not withdrawn it
@@ -127,7 +127,7 @@ struct Connection::Watcher : std::enable_shared_from_this<Watcher> {
         // hiredis treats an interest as lasting until withdrawn (it does not renew it while
         // a connect is still in progress).
         if (interest.wanted && !interest.waiting) arm(interest);
-        auto* owner = static_cast<Connection*>(context->data);
+        auto* owner = static_cast<RedisConnection*>(context->data);
         if (owner && !was_up && (context->c.flags & REDIS_CONNECTED)) owner->came_up();
     }
 
@@ -136,7 +136,7 @@ struct Connection::Watcher : std::enable_shared_from_this<Watcher> {
         redisAsyncContext* gone = std::exchange(context, nullptr);
         descriptor.release();
         const std::shared_ptr<Watcher> keep = std::move(self);
-        if (auto* owner = static_cast<Connection*>(gone->data)) owner->context_gone(*gone);
+        if (auto* owner = static_cast<RedisConnection*>(gone->data)) owner->context_gone(*gone);
     }
 
     redisAsyncContext* context;  // null once hiredis has let it go
@@ -146,7 +146,8 @@ struct Connection::Watcher : std::enable_shared_from_this<Watcher> {
     std::shared_ptr<Watcher> self;  // hiredis's reference; queued waits hold their own
 };
 
-Connection::Connection(boost::asio::any_io_executor executor, ConnectionOptions options, Handlers handlers)
+RedisConnection::RedisConnection(boost::asio::any_io_executor executor, RedisConnectionOptions options,
+                                 Handlers handlers)
     : executor_(std::move(executor)),
       options_(std::move(options)),
       handlers_(std::move(handlers)),
@@ -154,66 +155,66 @@ Connection::Connection(boost::asio::any_io_executor executor, ConnectionOptions 
       timer_(executor_),
       resolver_(executor_) {}
 
-Connection::~Connection() { free_context(); }
+RedisConnection::~RedisConnection() { free_context(); }
 
-void Connection::start() { wait(std::chrono::milliseconds{0}, &Connection::attempt); }
+void RedisConnection::start() { wait(std::chrono::milliseconds{0}, &RedisConnection::attempt); }
 
-bool Connection::connected() const {
+bool RedisConnection::connected() const {
     return context_ && !closing_ && (context_->c.flags & REDIS_CONNECTED) &&
            !(context_->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING));
 }
 
-bool Connection::subscribed() const { return context_ && (context_->c.flags & REDIS_SUBSCRIBED); }
+bool RedisConnection::subscribed() const { return context_ && (context_->c.flags & REDIS_SUBSCRIBED); }
 
-bool Connection::command(std::initializer_list<std::string_view> args, Done done) {
+bool RedisConnection::command(std::initializer_list<std::string_view> args, Done done) {
     return queue(args, std::move(done));
 }
 
-bool Connection::command(const std::vector<std::string>& args, Done done) { return queue(args, std::move(done)); }
+bool RedisConnection::command(const std::vector<std::string>& args, Done done) { return queue(args, std::move(done)); }
 
-bool Connection::subscribe(std::string_view channel, std::function<void()> subscribed) {
+bool RedisConnection::subscribe(std::string_view channel, std::function<void()> subscribed) {
     const std::array<std::string_view, 2> args{"SUBSCRIBE", channel};
-    if (!send(args, &Connection::on_pubsub, nullptr)) return false;
+    if (!send(args, &RedisConnection::on_pubsub, nullptr)) return false;
     subscribing_.push_back(std::move(subscribed));
     return true;
 }
 
-void Connection::close(std::function<void()> done) {
+void RedisConnection::close(std::function<void()> done) {
     closing_ = true;
     close_done_ = std::move(done);
-    wait(std::chrono::milliseconds{0}, &Connection::disconnect);
+    wait(std::chrono::milliseconds{0}, &RedisConnection::disconnect);
 }
 
 // --- Commands and replies ----------------------------------------------------------
 
 template <typename Args>
-bool Connection::queue(const Args& args, Done done) {
+bool RedisConnection::queue(const Args& args, Done done) {
     if (subscribed()) return false;
     if (!done) return send(args, nullptr, nullptr);
     auto owned = std::make_unique<Done>(std::move(done));
-    if (!send(args, &Connection::on_reply, owned.get())) return false;
+    if (!send(args, &RedisConnection::on_reply, owned.get())) return false;
     owned.release();  // on_reply takes it back
     return true;
 }
 
 template <typename Args>
-bool Connection::send(const Args& args, Callback callback, void* data) {
+bool RedisConnection::send(const Args& args, Callback callback, void* data) {
     if (!connected() || args.size() == 0) return false;
     Argv argv(args);
     return redisAsyncCommandArgv(context_, callback, data, argv.count(), argv.pointers(), argv.lengths()) == REDIS_OK;
 }
 
 // hiredis calls it once per command, with a null reply when the context goes first.
-void Connection::on_reply(redisAsyncContext* context, void* reply, void* done) {
+void RedisConnection::on_reply(redisAsyncContext* context, void* reply, void* done) {
     const std::unique_ptr<Done> owned(static_cast<Done*>(done));
-    if (!context->data) return;  // the Connection is being destroyed
+    if (!context->data) return;  // the RedisConnection is being destroyed
     (*owned)(reply ? copy(*static_cast<const redisReply*>(reply)) : failure(*context));
 }
 
 // hiredis calls it for each confirmation and message of a subscribed channel, and with a
 // null reply when the context goes.
-void Connection::on_pubsub(redisAsyncContext* context, void* reply, void*) {
-    auto* self = static_cast<Connection*>(context->data);
+void RedisConnection::on_pubsub(redisAsyncContext* context, void* reply, void*) {
+    auto* self = static_cast<RedisConnection*>(context->data);
     const auto* r = static_cast<const redisReply*>(reply);
     if (!self || !r || r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
     const std::string_view kind = view(*r->element[0]);
@@ -224,7 +225,7 @@ void Connection::on_pubsub(redisAsyncContext* context, void* reply, void*) {
     }
 }
 
-void Connection::confirm_subscription() {
+void RedisConnection::confirm_subscription() {
     if (subscribing_.empty()) return;
     const std::function<void()> confirmed = std::move(subscribing_.front());
     subscribing_.pop_front();
@@ -233,8 +234,8 @@ void Connection::confirm_subscription() {
 
 // --- Connecting, losing, retrying --------------------------------------------------
 
-void Connection::attempt() {
-    wait(options_.connect_timeout, &Connection::drop_attempt);
+void RedisConnection::attempt() {
+    wait(options_.connect_timeout, &RedisConnection::drop_attempt);
     resolver_.async_resolve(options_.host, std::to_string(options_.port), tcp::resolver::numeric_service,
                             [this, alive = std::weak_ptr(lifetime_), epoch = epoch_](
                                 const boost::system::error_code& ec, const tcp::resolver::results_type& endpoints) {
@@ -246,7 +247,7 @@ void Connection::attempt() {
 
 // hiredis would resolve the name with a blocking getaddrinfo(); it gets an address instead,
 // IPv4 first as hiredis would have chosen.
-void Connection::connect(const tcp::resolver::results_type& endpoints) {
+void RedisConnection::connect(const tcp::resolver::results_type& endpoints) {
     const auto v4 = std::find_if(endpoints.begin(), endpoints.end(),
                                  [](const auto& entry) { return entry.endpoint().address().is_v4(); });
     const tcp::endpoint endpoint = (v4 != endpoints.end() ? *v4 : *endpoints.begin()).endpoint();
@@ -262,7 +263,7 @@ void Connection::connect(const tcp::resolver::results_type& endpoints) {
     Watcher::attach(executor_, context);
 }
 
-void Connection::came_up() {
+void RedisConnection::came_up() {
     if (closing_) return;
     cancel_wait();
     backoff_ = options_.initial_backoff;
@@ -271,20 +272,20 @@ void Connection::came_up() {
 }
 
 // hiredis 0.14 has no connect timeout of its own.
-void Connection::drop_attempt() {
+void RedisConnection::drop_attempt() {
     free_context();
     lost("no connection within " + std::to_string(options_.connect_timeout.count()) + " ms");
 }
 
-void Connection::context_gone(const redisAsyncContext& context) {
+void RedisConnection::context_gone(const redisAsyncContext& context) {
     context_ = nullptr;
     subscribing_.clear();
     if (closing_) return finish_close();
     lost(context.c.err ? context.c.errstr : "connection closed");
 }
 
-void Connection::lost(const std::string& why) {
-    wait(backoff_, &Connection::attempt);
+void RedisConnection::lost(const std::string& why) {
+    wait(backoff_, &RedisConnection::attempt);
     backoff_ = std::min(backoff_ * 2, options_.max_backoff);
     if (std::exchange(down_reported_, true) || !handlers_.on_down) return;
     handlers_.on_down(why);
@@ -292,7 +293,7 @@ void Connection::lost(const std::string& why) {
 
 // hiredis runs the callbacks of whatever is pending as it frees the context; without an
 // owner they only release their data.
-void Connection::free_context() {
+void RedisConnection::free_context() {
     redisAsyncContext* context = std::exchange(context_, nullptr);
     if (!context) return;
     context->data = nullptr;
@@ -301,16 +302,16 @@ void Connection::free_context() {
 
 // Posted by close(), so that nothing runs inside it. hiredis frees the context once the
 // replies of what is queued have come (at once when there are none).
-void Connection::disconnect() {
+void RedisConnection::disconnect() {
     if (!context_) return finish_close();
     redisAsyncDisconnect(context_);
 }
 
-void Connection::finish_close() {
+void RedisConnection::finish_close() {
     if (auto done = std::exchange(close_done_, nullptr)) done();
 }
 
-void Connection::wait(std::chrono::milliseconds delay, void (Connection::*then)()) {
+void RedisConnection::wait(std::chrono::milliseconds delay, void (RedisConnection::*then)()) {
     timer_.expires_after(delay);
     timer_.async_wait(
         [this, alive = std::weak_ptr(lifetime_), epoch = ++epoch_, then](const boost::system::error_code& ec) {
@@ -318,7 +319,7 @@ void Connection::wait(std::chrono::milliseconds delay, void (Connection::*then)(
         });
 }
 
-void Connection::cancel_wait() {
+void RedisConnection::cancel_wait() {
     ++epoch_;
     timer_.cancel();
 }

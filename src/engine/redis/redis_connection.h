@@ -27,7 +27,7 @@ struct Reply {
     std::vector<Reply> elements;  // array
 };
 
-struct ConnectionOptions {
+struct RedisConnectionOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 6379;
     std::chrono::milliseconds connect_timeout{2000};  // name resolution included
@@ -40,7 +40,7 @@ struct ConnectionOptions {
 // and all callbacks happen on the executor (a strand), and no callback runs inside a call
 // to a member function of this class. Callbacks may call any member function, destructor
 // included.
-class Connection {
+class RedisConnection {
 public:
     struct Handlers {
         std::function<void()> on_up;                          // connected, first time or again
@@ -48,11 +48,11 @@ public:
         std::function<void(std::string_view channel, std::string_view payload)> on_message;  // pub/sub
     };
 
-    Connection(boost::asio::any_io_executor executor, ConnectionOptions options, Handlers handlers);
+    RedisConnection(boost::asio::any_io_executor executor, RedisConnectionOptions options, Handlers handlers);
     // Closes at once; no callback runs after it, none during it.
-    ~Connection();
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
+    ~RedisConnection();
+    RedisConnection(const RedisConnection&) = delete;
+    RedisConnection& operator=(const RedisConnection&) = delete;
 
     // First connection attempt; retries forever with backoff until close().
     void start();
@@ -102,11 +102,11 @@ private:
     void free_context();
     void disconnect();
     void finish_close();
-    void wait(std::chrono::milliseconds delay, void (Connection::*then)());
+    void wait(std::chrono::milliseconds delay, void (RedisConnection::*then)());
     void cancel_wait();
 
     boost::asio::any_io_executor executor_;
-    ConnectionOptions options_;
+    RedisConnectionOptions options_;
     Handlers handlers_;
     redisAsyncContext* context_ = nullptr;  // null while resolving, waiting to retry, or closed
     bool closing_ = false;

@@ -48,7 +48,7 @@ std::string subscription_entry(std::string_view id, std::string_view channel) {
     return out;
 }
 
-void send_batch(Connection& connection, std::vector<std::string>& command, std::size_t head) {
+void send_batch(RedisConnection& connection, std::vector<std::string>& command, std::size_t head) {
     if (command.size() > head) connection.command(command);
     command.resize(head);
 }
@@ -59,7 +59,7 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
 
 }  // namespace
 
-RedisEngine::RedisEngine(boost::asio::any_io_executor executor, EngineOptions options,
+RedisEngine::RedisEngine(boost::asio::any_io_executor executor, RedisEngineOptions options,
                          std::function<void(LogLevel, const std::string&)> log)
     : options_(std::move(options)),
       log_(std::move(log)),
@@ -296,7 +296,7 @@ void RedisEngine::apply(const Event& e) {
         const auto member = member_from_json(e.member);
         if (!member || replica_.find_member(member->id)) return;
         add_remote(*member, e.node);
-        return replica_.publish("", frame_of(e, member->id));
+        return replica_.publish("", frame_of(e));
     }
     case Event::Type::update: {
         const auto member = member_from_json(e.member);
@@ -305,19 +305,18 @@ void RedisEngine::apply(const Event& e) {
     }
     case Event::Type::leave:
         if (!remote) return;
-        replica_.publish("", frame_of(e, e.member_id));
+        replica_.publish("", frame_of(e));
         return remove_remote(std::string(e.member_id));
     case Event::Type::subscribe:
         if (!remote || replica_.is_subscribed(e.channel, e.member_id)) return;
         replica_.insert_subscription(e.channel, e.member_id);
-        return replica_.publish(e.channel, frame_of(e, e.member_id));
+        return replica_.publish(e.channel, frame_of(e));
     case Event::Type::unsubscribe:
         if (!remote || !replica_.is_subscribed(e.channel, e.member_id)) return;
-        replica_.publish(e.channel, frame_of(e, e.member_id));
+        replica_.publish(e.channel, frame_of(e));
         replica_.erase_subscription(e.channel, e.member_id);
         return;
-    case Event::Type::frame:
-    case Event::Type::invitation: return deliver(e);
+    case Event::Type::frame: return deliver(e);
     case Event::Type::registered: return resync();
     case Event::Type::dead:
         if (e.node == options_.node_id) return rejoin();
@@ -325,28 +324,8 @@ void RedisEngine::apply(const Event& e) {
     }
 }
 
-// One copy of the bytes per node, shared by all of its recipients. `about` is the member
-// whose change the frame announces, if it announces one.
-std::shared_ptr<Frame> RedisEngine::frame_of(const Event& e, std::string_view about) const {
-    auto frame = std::make_shared<Frame>();
-    frame->bytes = std::string(e.body);
-    frame->ack_id = std::string(e.ack_id);
-    if (e.type == Event::Type::invitation)
-        frame->invitation = Invitation{std::string(e.inviter_id), std::string(e.channel), e.wants_answer};
-    if (e.type == Event::Type::update) frame->view = View::update;
-    if (!about.empty()) {
-        frame->view = View::change;
-        frame->about = std::string(about);
-        frame->channel = std::string(e.channel);
-        const Member* member = replica_.find_member(about);
-        frame->of_user = member && !member->user.empty();
-    }
-    return frame;
-}
-
 void RedisEngine::deliver(const Event& e) {
-    const bool to_member = e.type == Event::Type::invitation || e.target == Event::Target::member;
-    if (to_member) {
+    if (e.target == Event::Target::member) {
         if (replica_.is_local(e.member_id)) replica_.send_to_member(e.member_id, frame_of(e));
         return;
     }
@@ -429,8 +408,8 @@ void RedisEngine::announce(Change change, const Member& member, std::string_view
 
 // --- This node's own changes: the replica first, then Redis --------------------------
 
-bool RedisEngine::add_member(const Member& member, Peer& peer, const FramePtr& announcement) {
-    if (!replica_.insert_member(member, &peer)) return false;
+bool RedisEngine::add_member(const Member& member, Connection& connection, const FramePtr& announcement) {
+    if (!replica_.insert_member(member, &connection)) return false;
     local_.insert(member.id);
     replica_.publish("", announcement);
     const std::string json = member_json(member);
@@ -485,9 +464,7 @@ bool RedisEngine::send_to_member(std::string_view id, const FramePtr& frame) {
     if (replica_.is_local(id)) return replica_.send_to_member(id, frame);
     const auto remote = node_of_.find(id);
     if (remote == node_of_.end()) return false;
-    send({"PUBLISH", events_channel_,
-          frame->invitation ? invitation_event(options_.node_id, id, *frame)
-                            : frame_event(options_.node_id, Event::Target::member, id, *frame)});
+    send({"PUBLISH", events_channel_, frame_event(options_.node_id, Event::Target::member, id, *frame)});
     return true;
 }
 

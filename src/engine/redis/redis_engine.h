@@ -17,8 +17,8 @@
 
 namespace presence::redis {
 
-struct EngineOptions {
-    ConnectionOptions connection;
+struct RedisEngineOptions {
+    RedisConnectionOptions connection;
     std::string node_id;
     std::string key_prefix = "presence:";
     std::chrono::milliseconds node_timeout{5000};
@@ -32,7 +32,7 @@ struct EngineOptions {
 // the shared view when Redis is back. Key layout and events: docs/redis-engine.md.
 class RedisEngine final : public Engine {
 public:
-    RedisEngine(boost::asio::any_io_executor executor, EngineOptions options,
+    RedisEngine(boost::asio::any_io_executor executor, RedisEngineOptions options,
                 std::function<void(LogLevel, const std::string&)> log);
     ~RedisEngine() override;
 
@@ -44,7 +44,7 @@ public:
     void stop(std::function<void()> done) override;
     std::string trouble() const override;
 
-    bool add_member(const Member& member, Peer& peer, const FramePtr& announcement) override;
+    bool add_member(const Member& member, Connection& connection, const FramePtr& announcement) override;
     void remove_member(std::string_view id, const FramePtr& announcement) override;
     void update_member(const Member& member, const FramePtr& announcement) override;
     bool subscribe(std::string_view channel, std::string_view id, const FramePtr& announcement) override;
@@ -101,7 +101,6 @@ private:
     void on_event(std::string_view payload);
     void apply(const Event& event);
     void deliver(const Event& event);
-    std::shared_ptr<Frame> frame_of(const Event& event, std::string_view about = {}) const;
     void drop_node(std::string_view node, bool reaped_here);
 
     // The replica's remote part.
@@ -119,7 +118,7 @@ private:
     std::string node_key(std::string_view node, std::string_view name) const;
     void log(LogLevel level, const std::string& line) const;
 
-    EngineOptions options_;
+    RedisEngineOptions options_;
     std::function<void(LogLevel, const std::string&)> log_;
     EngineListener* listener_ = nullptr;
     const std::string events_channel_;
@@ -149,8 +148,8 @@ private:
     std::shared_ptr<int> lifetime_ = std::make_shared<int>();
     boost::asio::steady_timer heartbeat_timer_;
     // Last, so that they go first: no callback of theirs runs once this object is gone.
-    Connection commands_;
-    Connection events_;
+    RedisConnection commands_;
+    RedisConnection events_;
 };
 
 }  // namespace presence::redis

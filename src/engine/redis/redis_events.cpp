@@ -44,13 +44,17 @@ std::vector<std::string_view> split_fields(std::string_view line) {
     return out;
 }
 
-// Splits `body` into a prefix of the length given in `length_field` and the rest.
+// Takes from the front of `body` a prefix of the length given in `length_field`.
 bool split_body(Event& e, std::string_view length_field, std::string_view& prefix) {
     const auto length = number(length_field);
     if (!length || *length > e.body.size()) return false;
     prefix = e.body.substr(0, *length);
     e.body.remove_prefix(*length);
     return true;
+}
+
+bool split_delivery(Event& e, std::string_view length_field) {
+    return split_body(e, length_field, e.delivery) && is_delivery_tag(e.delivery);
 }
 
 std::string_view ack_of(std::string_view field) { return field == no_ack ? std::string_view() : field; }
@@ -65,51 +69,51 @@ bool fill(Event& e, const std::vector<std::string_view>& f) {
         return true;
     case T::join:
     case T::update:
-        if (f.size() != 4) return false;
+        if (f.size() != 5) return false;
         e.ack_id = ack_of(f[2]);
-        return split_body(e, f[3], e.member);
+        return split_body(e, f[3], e.member) && split_delivery(e, f[4]);
     case T::leave:
-        if (f.size() != 4) return false;
-        e.member_id = f[2];
-        e.ack_id = ack_of(f[3]);
-        return true;
-    case T::subscribe:
-    case T::unsubscribe:
         if (f.size() != 5) return false;
         e.member_id = f[2];
         e.ack_id = ack_of(f[3]);
-        return split_body(e, f[4], e.channel);
+        return split_delivery(e, f[4]);
+    case T::subscribe:
+    case T::unsubscribe:
+        if (f.size() != 6) return false;
+        e.member_id = f[2];
+        e.ack_id = ack_of(f[3]);
+        return split_body(e, f[4], e.channel) && split_delivery(e, f[5]);
     case T::frame: {
-        if (f.size() != 5 || f[3].size() != 1) return false;
+        if (f.size() != 6 || f[3].size() != 1) return false;
         e.ack_id = ack_of(f[2]);
         e.target = static_cast<Event::Target>(f[3][0]);
         std::string_view to;
-        if (!split_body(e, f[4], to)) return false;
+        if (!split_body(e, f[4], to) || !split_delivery(e, f[5])) return false;
         if (e.target == Event::Target::channel) e.channel = to;
         else if (e.target == Event::Target::member) e.member_id = to;
         else if (e.target != Event::Target::everyone) return false;
         return true;
     }
-    case T::invitation:
-        if (f.size() != 7 || (f[5] != "0" && f[5] != "1")) return false;
-        e.ack_id = ack_of(f[2]);
-        e.member_id = f[3];
-        e.inviter_id = f[4];
-        e.wants_answer = f[5] == "1";
-        return split_body(e, f[6], e.channel);
     }
     return false;
 }
 
-// The header's last field is the length of `prefix`, which the body starts with; the
-// frame's bytes follow.
-std::string with_body(std::string out, std::string_view prefix, const Frame& frame) {
-    field(out, std::to_string(prefix.size()));
-    out.reserve(out.size() + 1 + prefix.size() + frame.bytes.size());
+// The header's last field is the length of the frame's delivery tag; the body is
+// `prefix` (whose length, if any, is in the field before), the tag, then the frame's bytes.
+std::string with_frame(std::string out, const Frame& frame, std::string_view prefix = {}) {
+    const std::string tag = delivery_tag(frame);
+    field(out, std::to_string(tag.size()));
+    out.reserve(out.size() + 1 + prefix.size() + tag.size() + frame.bytes.size());
     out += '\n';
     out += prefix;
+    out += tag;
     out += frame.bytes;
     return out;
+}
+
+std::string with_body(std::string out, std::string_view prefix, const Frame& frame) {
+    field(out, std::to_string(prefix.size()));
+    return with_frame(std::move(out), frame, prefix);
 }
 
 }  // namespace
@@ -125,6 +129,14 @@ std::optional<Event> parse_event(std::string_view payload) {
     if (newline != std::string_view::npos) e.body = payload.substr(newline + 1);
     if (!fill(e, fields)) return std::nullopt;
     return e;
+}
+
+std::shared_ptr<Frame> frame_of(const Event& e) {
+    auto frame = std::make_shared<Frame>();
+    frame->bytes = std::string(e.body);
+    frame->ack_id = std::string(e.ack_id);
+    read_delivery_tag(e.delivery, *frame);  // parse_event checked it
+    return frame;
 }
 
 std::string join_event(std::string_view node, std::string_view member, const Frame& frame) {
@@ -143,9 +155,7 @@ std::string leave_event(std::string_view node, std::string_view id, const Frame&
     std::string out = header(Event::Type::leave, node);
     field(out, id);
     field(out, ack_field(frame));
-    out += '\n';
-    out += frame.bytes;
-    return out;
+    return with_frame(std::move(out), frame);
 }
 
 std::string subscription_event(Event::Type type, std::string_view node, std::string_view id,
@@ -161,16 +171,6 @@ std::string frame_event(std::string_view node, Event::Target target, std::string
     field(out, ack_field(frame));
     field(out, std::string(1, static_cast<char>(target)));
     return with_body(std::move(out), to, frame);
-}
-
-std::string invitation_event(std::string_view node, std::string_view invitee, const Frame& frame) {
-    const Invitation& invitation = *frame.invitation;
-    std::string out = header(Event::Type::invitation, node);
-    field(out, ack_field(frame));
-    field(out, invitee);
-    field(out, invitation.inviter_id);
-    field(out, invitation.wants_answer ? "1" : "0");
-    return with_body(std::move(out), invitation.channel, frame);
 }
 
 std::string registered_event(std::string_view node) { return header(Event::Type::registered, node); }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +22,6 @@ struct Event {
         subscribe = 'S',
         unsubscribe = 'U',
         frame = 'F',
-        invitation = 'I',
         registered = 'R',
         dead = 'D',
     };
@@ -30,17 +30,22 @@ struct Event {
     Type type = Type::registered;
     std::string_view node;        // the sender
     std::string_view member;      // join, update: the member as JSON
-    std::string_view member_id;   // leave, subscribe, unsubscribe; invitation: the invitee; frame to a member
-    std::string_view channel;     // subscribe, unsubscribe, invitation; frame to a channel
+    std::string_view member_id;   // leave, subscribe, unsubscribe; frame to a member
+    std::string_view channel;     // subscribe, unsubscribe; frame to a channel
     std::string_view ack_id;      // of the frame; empty when none
     Target target = Target::everyone;  // frame
-    std::string_view inviter_id;  // invitation
-    bool wants_answer = false;    // invitation
     std::string_view reaper;      // dead: the node that found it dead
+    // The frame's delivery tag (see delivery_tag()), checked but not read: what the frame
+    // is to each recipient is the domain's to say.
+    std::string_view delivery;
     std::string_view body;        // the frame's bytes (none for registered and dead)
 };
 
 std::optional<Event> parse_event(std::string_view payload);
+
+// The frame an event carries, as its sender made it: one copy of the bytes, for every
+// recipient on this node to share.
+std::shared_ptr<Frame> frame_of(const Event& event);
 
 // A change travels with the frame that announces it.
 // `member`: as member_json() writes it.
@@ -51,8 +56,6 @@ std::string subscription_event(Event::Type type, std::string_view node, std::str
                                std::string_view channel, const Frame& frame);
 // `to` is the channel or member id; empty for everyone.
 std::string frame_event(std::string_view node, Event::Target target, std::string_view to, const Frame& frame);
-// `frame` must carry an invitation.
-std::string invitation_event(std::string_view node, std::string_view invitee, const Frame& frame);
 std::string registered_event(std::string_view node);
 std::string dead_event(std::string_view node, std::string_view reaper);
 
