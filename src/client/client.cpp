@@ -14,6 +14,7 @@
 #include "client/broker_connection.h"
 #include "client/client_protocol.h"
 #include "client/websocket_transport.h"
+#include "presence/close_codes.h"
 #include "presence/version.h"
 #include "protocol/broker_framing.h"
 
@@ -24,9 +25,6 @@ using client::ClientProtocol;
 using client::Transport;
 
 namespace {
-
-constexpr unsigned short close_normal = 1000;
-constexpr int close_abnormal = 1006;  // lost without a closing handshake
 
 ClientOptions checked(ClientOptions options) {
     if (!options.guid.empty() && !protocol::valid_guid(options.guid))
@@ -207,8 +205,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
 
     void shut() {
         closing = true;
-        if (transport) return transport->close(close_normal);
-        if (protocol) end(close_normal, "");  // waiting between two reconnection attempts
+        if (transport) return transport->close(close_code::normal);
+        if (protocol) end(close_code::normal, "");  // waiting between two reconnection attempts
     }
 
     void on_open() {
@@ -226,10 +224,10 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     void on_closed(int code, const std::string& reason) {
         ack_timer.cancel();
         transport.reset();
-        const bool lost = opened && !closing && code == close_abnormal;
+        const bool lost = opened && !closing && code == close_code::abnormal;
         if (lost && protocol->restoring()) return retry(reason);
         if (lost && protocol->resumable()) return restore(reason);
-        if (closing && protocol->restoring()) return end(close_normal, "");
+        if (closing && protocol->restoring()) return end(close_code::normal, "");
         end(code, reason);
     }
 
@@ -245,7 +243,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     // reconnect_give_up has passed since the loss, the client gives up.
     void retry(const std::string& reason) {
         const auto left = lost_at + options.reconnect_give_up - std::chrono::steady_clock::now();
-        if (left <= left.zero()) return end(close_abnormal, reason);
+        if (left <= left.zero()) return end(close_code::abnormal, reason);
         reconnect_timer.expires_after(std::min<std::chrono::steady_clock::duration>(retry_delay, left));
         retry_delay = std::min(retry_delay * 2, options.reconnect_max_delay);
         reconnect_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {

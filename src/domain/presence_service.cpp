@@ -7,6 +7,7 @@
 #include <tuple>
 #include <utility>
 
+#include "presence/close_codes.h"
 #include "protocol/codec.h"
 #include "protocol/guid.h"
 #include "protocol/text.h"
@@ -18,7 +19,6 @@ using protocol::Message;
 using protocol::Method;
 
 namespace extension = protocol::extension;
-constexpr unsigned short close_policy_violation = 1008;
 
 Message message_of(Method method) {
     Message m;
@@ -222,7 +222,7 @@ void PresenceService::end_grants(std::chrono::system_clock::time_point now) {
         }
         resumable_.erase(c.resume_token());
         if (c.member()) remove_member(c);
-        c.close(close_policy_violation, "token expired");
+        c.close(close_code::policy_violation, "token expired");
     }
 }
 
@@ -991,7 +991,7 @@ void PresenceService::reject(Connection& c, const Message& request, ErrorCode co
     answer_error(c, request, code, text);
     if (++c.invalid_in_a_row > options_.max_invalid_frames) {
         c.report_error("too many invalid messages");
-        c.close(close_policy_violation, "too many invalid messages");
+        c.close(close_code::policy_violation, "too many invalid messages");
     }
 }
 
