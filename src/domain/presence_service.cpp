@@ -10,6 +10,7 @@
 #include "presence/close_codes.h"
 #include "protocol/codec.h"
 #include "protocol/guid.h"
+#include "protocol/hello_features.h"
 #include "protocol/text.h"
 
 namespace presence {
@@ -335,21 +336,17 @@ void PresenceService::hello(Connection& c, const Message& request) {
     c.said_hello = true;
     const bool can_resume = options_.resume.grace.count() > 0;
     const bool can_diff = options_.diff_interval.count() > 0;
-    std::string features = std::string(extension::invitation_response) + "," + std::string(extension::heartbeat);
-    if (can_resume) features += "," + std::string(extension::resume);
-    // Named back only to a client that named them, so that the answer older clients get
-    // stays as it was.
-    if (names(request.text, extension::member_pages)) features += "," + std::string(extension::member_pages);
-    const bool diffs = can_diff && names(request.text, extension::diffs);
-    if (diffs) features += "," + std::string(extension::diffs);
-    const bool users = names(request.text, extension::users);
-    if (users) features += "," + std::string(extension::users);
+    std::vector<std::string_view> turned_off;
+    if (!can_resume) turned_off.push_back(extension::resume);
+    if (!can_diff) turned_off.push_back(extension::diffs);
+    std::string features = protocol::hello_answer(request.text.value_or(""), turned_off);
+    const bool diffs = names(features, extension::diffs);
+    const bool users = names(features, extension::users);
     change_views(c, [&c, diffs, users] {
         c.diffs = diffs;
         c.users = users;
     });
-    c.updates = names(request.text, extension::updates);
-    if (c.updates) features += "," + std::string(extension::updates);
+    c.updates = names(features, extension::updates);
     Message answer = message_of(Method::hello);
     answer.text = std::move(features);
     c.deliver(make_frame(std::move(answer)));
