@@ -8,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -240,11 +241,15 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     }
 
     // The next attempt comes after a wait that doubles each time, up to the maximum; once
-    // reconnect_give_up has passed since the loss, the client gives up.
+    // reconnect_give_up has passed since the loss, the client gives up. Each wait is a random
+    // time between half of it and all of it, so that the clients of a restarted server do not
+    // all come back at once.
     void retry(const std::string& reason) {
         const auto left = lost_at + options.reconnect_give_up - std::chrono::steady_clock::now();
         if (left <= left.zero()) return end(close_code::abnormal, reason);
-        reconnect_timer.expires_after(std::min<std::chrono::steady_clock::duration>(retry_delay, left));
+        std::uniform_int_distribution<std::chrono::milliseconds::rep> jitter(0, retry_delay.count() / 2);
+        const std::chrono::milliseconds wait = retry_delay - std::chrono::milliseconds(jitter(random));
+        reconnect_timer.expires_after(std::min<std::chrono::steady_clock::duration>(wait, left));
         retry_delay = std::min(retry_delay * 2, options.reconnect_max_delay);
         reconnect_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
             const auto self = weak.lock();
@@ -309,6 +314,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     // Restoring a lost connection: when it was lost, and the wait before the next attempt.
     std::chrono::steady_clock::time_point lost_at;
     std::chrono::milliseconds retry_delay{};
+    std::minstd_rand random{std::random_device{}()};
 
     // Our own io thread; `lifecycle` guards these, `join_mutex` serialises callers that
     // may join the thread (never the io thread itself).
