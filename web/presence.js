@@ -57,16 +57,25 @@ const METHOD = Object.freeze({
   memberUpdate: 'ext@presence@member@update',
 });
 
-// The extension features this client understands, as hello names them.
-const INVITATION_RESPONSE = 'invitation-response';
-const HEARTBEAT = 'heartbeat';
-const RESUME = 'resume';
-const DIFFS = 'diffs';
-const USERS = 'users';
-const UPDATES = 'updates';
-// The close code of a connection lost without a closing handshake: only then does the
-// server keep the member for a resume.
-const LOST = 1006;
+// The hello features this client names, as the C++ client names them (the table of
+// src/protocol/hello_features.h, which a test holds these to): always, or when the option
+// of the same name is on.
+const FEATURE = Object.freeze({
+  invitationResponse: 'invitation-response',
+  heartbeat: 'heartbeat',
+  resume: 'resume',
+  diffs: 'diffs',
+  users: 'users',
+  updates: 'updates',
+});
+const HELLO_ALWAYS = Object.freeze([FEATURE.invitationResponse, FEATURE.heartbeat]);
+const HELLO_BY_OPTION = Object.freeze([FEATURE.resume, FEATURE.diffs, FEATURE.users, FEATURE.updates]);
+// WebSocket close codes, as include/presence/close_codes.h names them.
+const CLOSE = Object.freeze({
+  normal: 1000,
+  // Lost without a closing handshake: only then does the server keep the member for a resume.
+  abnormal: 1006,
+});
 // The protocol asks receivers to remember at least the most recent 1024 ids.
 const SEEN_IDS_KEPT = 1024;
 // WebSocket.OPEN, as a literal: options.WebSocket need not carry the static constants.
@@ -269,10 +278,8 @@ function normalizeOptions(options) {
   };
 }
 
-// As the C++ client names them: each optional one only when its option asks for it.
 function helloFeatures(options) {
-  const optional = [[options.resume, RESUME], [options.diffs, DIFFS], [options.users, USERS], [options.updates, UPDATES]];
-  return [INVITATION_RESPONSE, HEARTBEAT, ...optional.filter(([on]) => on).map(([, name]) => name)].join(',');
+  return [...HELLO_ALWAYS, ...HELLO_BY_OPTION.filter((name) => options[name])].join(',');
 }
 
 // The frames both sides count for a resume: all but the heartbeat's and resume's own.
@@ -359,7 +366,7 @@ export class PresenceClient {
     clearTimeout(conn.heartbeatTimer);
     const closed = new Promise((resolve) => this.#closeWaiters.push(resolve));
     try {
-      conn.socket.close(1000);
+      conn.socket.close(CLOSE.normal);
     } catch (e) {
       this.#emit('error', `close: ${e.message}`);
     }
@@ -546,7 +553,7 @@ export class PresenceClient {
   // Gives up on a socket that does not answer, without waiting for its close event.
   #abandon(conn, reason) {
     if (conn !== this.#conn) return;
-    this.#gone(conn, LOST, reason);
+    this.#gone(conn, CLOSE.abnormal, reason);
     try {
       conn.socket.close();
     } catch {
@@ -561,7 +568,7 @@ export class PresenceClient {
     conn.timers.forEach((timer) => clearTimeout(timer));
     clearTimeout(conn.heartbeatTimer);
     const reconnecting = !this.#closing && this.#opt.reconnect.enabled;
-    this.#keepForResume(conn, reconnecting && code === LOST);
+    this.#keepForResume(conn, reconnecting && code === CLOSE.abnormal);
     this.#member = null;
     this.#rejectAnswerWaiters(new Error(`disconnected (${code})`));
     if (conn.opened) this.#emit('disconnect', { code, reason });
@@ -719,7 +726,7 @@ export class PresenceClient {
   // --- heartbeat -----------------------------------------------------------------------
 
   #startHeartbeat(conn) {
-    conn.heartbeat = conn.features.has(HEARTBEAT) && this.#opt.heartbeatInterval > 0;
+    conn.heartbeat = conn.features.has(FEATURE.heartbeat) && this.#opt.heartbeatInterval > 0;
     this.#heard(conn);
   }
 
@@ -825,7 +832,7 @@ export class PresenceClient {
       this.#startHeartbeat(conn);
     },
     [METHOD.resumeToken](conn, f) {
-      if (!conn.features.has(RESUME) || !this.#opt.resume) return;
+      if (!conn.features.has(FEATURE.resume) || !this.#opt.resume) return;
       this.#resume = { token: f.text, received: 0, member: null };
       conn.counting = true;
     },
@@ -932,7 +939,7 @@ export class PresenceClient {
     if (conn !== this.#conn || !this.#member) return;  // the invitation's session is gone
     if (accept) {
       this.#request(conn, METHOD.channelMemberNew, { member: this.#member, channel });
-    } else if (conn.features.has(INVITATION_RESPONSE)) {
+    } else if (conn.features.has(FEATURE.invitationResponse)) {
       const to = { id: inviter.id, name: '', info: '' };
       this.#request(conn, METHOD.invitationResponse, { member: to, channel, message: 'refused' });
     }

@@ -47,10 +47,12 @@ struct ClientOptions {
     /// Resume (docs/protocol.md): a connection lost without a closing handshake (a drop, a
     /// reset, a heartbeat timeout) after joining is restored on a new one, as the same member,
     /// when the server offers resume. Connection attempts wait reconnect_delay first, twice as
-    /// long after each failure up to reconnect_max_delay, and stop after reconnect_give_up.
+    /// long after each failure up to reconnect_max_delay (each wait a random time between
+    /// half of it and all of it), and stop after reconnect_give_up. The defaults are
+    /// presence.js's; it alone never gives up (web/README.md says why).
     bool resume = true;  ///< ask the server to keep this member across a lost connection
-    std::chrono::milliseconds reconnect_delay{250};
-    std::chrono::milliseconds reconnect_max_delay{5'000};
+    std::chrono::milliseconds reconnect_delay{500};
+    std::chrono::milliseconds reconnect_max_delay{10'000};
     std::chrono::milliseconds reconnect_give_up{30'000};
     /// Diffs (docs/protocol.md): other members' joins and leaves arrive summed up per
     /// channel and interval (on_diff) instead of one by one, when the server offers it.

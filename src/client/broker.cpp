@@ -3,18 +3,12 @@
 #include <utility>
 
 #include "client/broker_connection.h"
+#include "presence/close_codes.h"
 #include "protocol/broker_framing.h"
 #include "protocol/codec.h"
 
 namespace presence::client {
 namespace asio = boost::asio;
-
-namespace {
-
-constexpr unsigned short close_normal = 1000;
-constexpr int close_abnormal = 1006;
-
-}  // namespace
 
 // One client's namespace on the broker's WebSocket, as that client's Transport: what it
 // sends goes out framed with the namespace's id, and it opens once the namespace's session
@@ -72,7 +66,7 @@ public:
     void fail(const std::string& what) {
         state_ = State::closed;
         handlers_.on_error(what);
-        handlers_.on_closed(close_abnormal, what);
+        handlers_.on_closed(close_code::abnormal, what);
     }
 
 private:
@@ -116,7 +110,7 @@ std::shared_ptr<Transport> BrokerConnection::channel(const std::string& guid, Tr
 }
 
 void BrokerConnection::close() {
-    if (transport_) transport_->close(close_normal);
+    if (transport_) transport_->close(close_code::normal);
 }
 
 void BrokerConnection::attach(const std::shared_ptr<BrokerChannel>& channel) {
@@ -225,7 +219,7 @@ void BrokerConnection::expire_sessions() {
 
 void BrokerConnection::close_when_unused() {
     if (!transport_ || !attached().empty()) return;
-    transport_->close(close_normal);
+    transport_->close(close_code::normal);
     forget_connection();
 }
 

@@ -8,12 +8,14 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
 #include "client/broker_connection.h"
 #include "client/client_protocol.h"
 #include "client/websocket_transport.h"
+#include "presence/close_codes.h"
 #include "presence/version.h"
 #include "protocol/broker_framing.h"
 
@@ -24,9 +26,6 @@ using client::ClientProtocol;
 using client::Transport;
 
 namespace {
-
-constexpr unsigned short close_normal = 1000;
-constexpr int close_abnormal = 1006;  // lost without a closing handshake
 
 ClientOptions checked(ClientOptions options) {
     if (!options.guid.empty() && !protocol::valid_guid(options.guid))
@@ -207,8 +206,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
 
     void shut() {
         closing = true;
-        if (transport) return transport->close(close_normal);
-        if (protocol) end(close_normal, "");  // waiting between two reconnection attempts
+        if (transport) return transport->close(close_code::normal);
+        if (protocol) end(close_code::normal, "");  // waiting between two reconnection attempts
     }
 
     void on_open() {
@@ -226,10 +225,10 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     void on_closed(int code, const std::string& reason) {
         ack_timer.cancel();
         transport.reset();
-        const bool lost = opened && !closing && code == close_abnormal;
+        const bool lost = opened && !closing && code == close_code::abnormal;
         if (lost && protocol->restoring()) return retry(reason);
         if (lost && protocol->resumable()) return restore(reason);
-        if (closing && protocol->restoring()) return end(close_normal, "");
+        if (closing && protocol->restoring()) return end(close_code::normal, "");
         end(code, reason);
     }
 
@@ -242,11 +241,15 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     }
 
     // The next attempt comes after a wait that doubles each time, up to the maximum; once
-    // reconnect_give_up has passed since the loss, the client gives up.
+    // reconnect_give_up has passed since the loss, the client gives up. Each wait is a random
+    // time between half of it and all of it, so that the clients of a restarted server do not
+    // all come back at once.
     void retry(const std::string& reason) {
         const auto left = lost_at + options.reconnect_give_up - std::chrono::steady_clock::now();
-        if (left <= left.zero()) return end(close_abnormal, reason);
-        reconnect_timer.expires_after(std::min<std::chrono::steady_clock::duration>(retry_delay, left));
+        if (left <= left.zero()) return end(close_code::abnormal, reason);
+        std::uniform_int_distribution<std::chrono::milliseconds::rep> jitter(0, retry_delay.count() / 2);
+        const std::chrono::milliseconds wait = retry_delay - std::chrono::milliseconds(jitter(random));
+        reconnect_timer.expires_after(std::min<std::chrono::steady_clock::duration>(wait, left));
         retry_delay = std::min(retry_delay * 2, options.reconnect_max_delay);
         reconnect_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
             const auto self = weak.lock();
@@ -311,6 +314,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     // Restoring a lost connection: when it was lost, and the wait before the next attempt.
     std::chrono::steady_clock::time_point lost_at;
     std::chrono::milliseconds retry_delay{};
+    std::minstd_rand random{std::random_device{}()};
 
     // Our own io thread; `lifecycle` guards these, `join_mutex` serialises callers that
     // may join the thread (never the io thread itself).

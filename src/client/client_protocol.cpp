@@ -6,6 +6,7 @@
 
 #include "protocol/codec.h"
 #include "protocol/guid.h"
+#include "protocol/hello_features.h"
 #include "protocol/text.h"
 
 namespace presence::client {
@@ -27,12 +28,10 @@ std::string channel_of(const Message& m) { return m.channel.value_or(""); }
 // The features this client says hello with. Naming heartbeat asks nothing of the server:
 // this client uses WebSocket pings, never ext@presence@ping.
 std::string features(const ClientOptions& options) {
-    std::string list = std::string(extension::invitation_response) + "," + std::string(extension::heartbeat);
-    if (options.resume) list += "," + std::string(extension::resume);
-    if (options.diffs) list += "," + std::string(extension::diffs);
-    if (options.users) list += "," + std::string(extension::users);
-    if (options.updates) list += "," + std::string(extension::updates);
-    return list;
+    return protocol::hello_request([&options](std::string_view name) {
+        return (name == extension::resume && options.resume) || (name == extension::diffs && options.diffs) ||
+               (name == extension::users && options.users) || (name == extension::updates && options.updates);
+    });
 }
 
 }  // namespace

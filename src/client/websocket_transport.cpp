@@ -22,6 +22,8 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "presence/close_codes.h"
+
 namespace presence::client {
 namespace {
 
@@ -37,8 +39,6 @@ using Tls = beast::ssl_stream<beast::tcp_stream>;
 
 // Of a refused handshake's answer, shown in the error.
 constexpr std::size_t max_reason_bytes = 200;
-constexpr int close_no_status = 1005;
-constexpr int close_abnormal = 1006;
 
 bool is_ip_address(const std::string& host) {
     beast::error_code ec;
@@ -322,7 +322,7 @@ private:
         if (state_ == State::connecting) handlers_.on_error(ec ? what + ": " + ec.message() : what);
         tcp_stream().close();
         state_ = State::closed;
-        handlers_.on_closed(close_abnormal, ec.message());
+        handlers_.on_closed(close_code::abnormal, ec.message());
     }
 
     // `ec` is websocket::error::closed after a closing handshake, else why the connection
@@ -334,9 +334,9 @@ private:
         queued_bytes_ = 0;
         heartbeat_.cancel();
         tcp_stream().close();
-        if (ec != websocket::error::closed) return handlers_.on_closed(close_abnormal, ec.message());
+        if (ec != websocket::error::closed) return handlers_.on_closed(close_code::abnormal, ec.message());
         const websocket::close_reason& reason = ws_.reason();
-        handlers_.on_closed(reason.code ? reason.code : close_no_status, std::string(reason.reason.c_str()));
+        handlers_.on_closed(reason.code ? reason.code : close_code::no_status, std::string(reason.reason.c_str()));
     }
 
     TransportOptions options_;

@@ -3,13 +3,13 @@
 
 #include <cstdio>
 
+#include "presence/close_codes.h"
+
 namespace presence {
 namespace {
 
 using protocol::Message;
 using protocol::Method;
-
-constexpr unsigned short close_policy_violation = 1008;
 
 }  // namespace
 
@@ -40,7 +40,7 @@ void Answers::reject(Connection& c, const Message& request, ErrorCode code, std:
     error(c, request, code, text);
     if (++c.invalid_in_a_row > options_.max_invalid_frames) {
         c.report_error("too many invalid messages");
-        c.close(close_policy_violation, "too many invalid messages");
+        c.close(close_code::policy_violation, "too many invalid messages");
     }
 }
 

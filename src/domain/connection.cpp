@@ -3,10 +3,10 @@
 
 #include <algorithm>
 
+#include "presence/close_codes.h"
+
 namespace presence {
 namespace {
-
-constexpr unsigned short close_policy_violation = 1008;
 
 std::size_t cost(const Invitation& invitation) {
     return sizeof(Invitation) + invitation.inviter_id.size() + invitation.channel.size();
@@ -115,7 +115,7 @@ void Connection::fit() {
     const std::string reason =
         "not acknowledging: over " + std::to_string(max_state_bytes_) + " bytes held for this connection";
     report_error(reason);
-    close(close_policy_violation, reason);
+    close(close_code::policy_violation, reason);
 }
 
 // A member is sent so many invitations at most, from whoever they come.

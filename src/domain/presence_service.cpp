@@ -4,7 +4,9 @@
 #include <charconv>
 #include <utility>
 
+#include "presence/close_codes.h"
 #include "protocol/codec.h"
+#include "protocol/hello_features.h"
 #include "protocol/text.h"
 
 namespace presence {
@@ -14,7 +16,6 @@ using protocol::Message;
 using protocol::Method;
 
 namespace extension = protocol::extension;
-constexpr unsigned short close_policy_violation = 1008;
 
 bool names(const std::optional<std::string>& list, std::string_view feature) {
     if (!list) return false;
@@ -92,7 +93,7 @@ void PresenceService::end_grants(std::chrono::system_clock::time_point now) {
             continue;
         }
         if (c->member()) membership_.remove_member(*c);
-        c->close(close_policy_violation, "token expired");
+        c->close(close_code::policy_violation, "token expired");
     }
 }
 
@@ -200,18 +201,12 @@ void PresenceService::hello(Connection& c, const Message& request) {
     c.said_hello = true;
     const bool can_resume = options_.resume.grace.count() > 0;
     const bool can_diff = options_.diff_interval.count() > 0;
-    std::string features = std::string(extension::invitation_response) + "," + std::string(extension::heartbeat);
-    if (can_resume) features += "," + std::string(extension::resume);
-    // Named back only to a client that named them, so that the answer older clients get
-    // stays as it was.
-    if (names(request.text, extension::member_pages)) features += "," + std::string(extension::member_pages);
-    const bool diffs = can_diff && names(request.text, extension::diffs);
-    if (diffs) features += "," + std::string(extension::diffs);
-    const bool users = names(request.text, extension::users);
-    if (users) features += "," + std::string(extension::users);
-    const bool updates = names(request.text, extension::updates);
-    if (updates) features += "," + std::string(extension::updates);
-    views_.choose(c, diffs, users, updates);
+    std::vector<std::string_view> turned_off;
+    if (!can_resume) turned_off.push_back(extension::resume);
+    if (!can_diff) turned_off.push_back(extension::diffs);
+    std::string features = protocol::hello_answer(request.text.value_or(""), turned_off);
+    views_.choose(c, names(features, extension::diffs), names(features, extension::users),
+                  names(features, extension::updates));
     Message answer = message_of(Method::hello);
     answer.text = std::move(features);
     c.deliver(frames_.make(std::move(answer)));

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "presence/close_codes.h"
 #include "protocol/text.h"
 
 namespace presence {
@@ -10,8 +11,6 @@ namespace {
 
 constexpr unsigned char opcode_close = 0x8;
 constexpr std::size_t max_control_payload = 125;
-constexpr unsigned short close_protocol_error = 1002;
-constexpr unsigned short close_bad_payload = 1007;
 // RFC 6455 7.4.2: codes from 5000 up are not defined for any use.
 constexpr std::uint32_t first_undefined_code = 5000;
 
@@ -55,7 +54,7 @@ bool FrameCheck::step_header(unsigned char byte) {
     if (header_size_ < 2) return true;
     // The most significant bit of a 64-bit length must be 0 (RFC 6455 5.2).
     if (header_size_ == 3 && (header_[1] & 0x7f) == 127 && (byte & 0x80) != 0)
-        return fail(close_protocol_error, "payload length over 2^63");
+        return fail(close_code::protocol_error, "payload length over 2^63");
     if (header_size_ < header_length(header_)) return true;
     const bool masked = (header_[1] & 0x80) != 0;
     payload_left_ = payload_length(header_);
@@ -72,11 +71,11 @@ bool FrameCheck::step_close(unsigned char byte) {
     if (close_payload_.size() == 2) {
         const auto code = static_cast<std::uint32_t>(static_cast<unsigned char>(close_payload_[0]) << 8 |
                                                      static_cast<unsigned char>(close_payload_[1]));
-        if (code >= first_undefined_code) return fail(close_protocol_error, "close code out of range");
+        if (code >= first_undefined_code) return fail(close_code::protocol_error, "close code out of range");
     }
     if (payload_left_ > 0 || close_payload_.size() <= 2) return true;
     if (!protocol::is_valid_utf8(std::string_view(close_payload_).substr(2)))
-        return fail(close_bad_payload, "close reason is not UTF-8");
+        return fail(close_code::invalid_payload, "close reason is not UTF-8");
     return true;
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "presence/close_codes.h"
 #include "protocol/broker_framing.h"
 #include "protocol/text.h"
 #include "server/listener.h"
@@ -28,7 +29,6 @@ namespace {
 constexpr auto stop_grace = std::chrono::milliseconds(1500);
 constexpr auto engine_stop_grace = std::chrono::milliseconds(2000);
 constexpr auto webhooks_stop_margin = std::chrono::milliseconds(500);
-constexpr unsigned short close_going_away = 1001;
 // How often deadlines are looked at: members whose grace for resuming ran out leave
 // within this much of it.
 constexpr auto housekeeping_period = std::chrono::milliseconds(250);
@@ -185,7 +185,7 @@ struct Server::Impl {
         diff_timer.cancel();
         housekeeping_timer.cancel();
         core->on_idle = [this] { idle.set_value(); };
-        for (const auto& ns : core->namespaces) ns->service.close_all(close_going_away, "server shutting down");
+        for (const auto& ns : core->namespaces) ns->service.close_all(close_code::going_away, "server shutting down");
         if (core->connections() == 0) std::exchange(core->on_idle, nullptr)();
     }
 

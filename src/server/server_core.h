@@ -18,6 +18,7 @@
 #include "server/engine_factory.h"
 #include "server/metrics.h"
 #include "server/namespace.h"
+#include "presence/close_codes.h"
 #include "presence/server_hooks.h"
 #include "presence/server_options.h"
 #include "webhooks/webhook_sender.h"
@@ -86,10 +87,6 @@ struct Traffic {
     std::uint64_t refused_unauthorized = 0;  // upgrades refused for want of a valid token
 };
 
-// The close code of a connection ended by the application (Server::disconnect, the admin
-// API): in the range RFC 6455 leaves to applications.
-constexpr unsigned short close_disconnected = 4000;
-
 // Only with a key configured are tokens checked. A key file that cannot be used throws.
 inline std::optional<auth::TokenVerifier> make_verifier(const AuthOptions& options) {
     if (!options.enabled()) return std::nullopt;
@@ -149,7 +146,7 @@ struct ServerCore {
     // Ends the connection of the member (or session) `id` of `ns` on this node, announcing
     // its departure; false when it has none here.
     bool disconnect_member(Namespace& ns, std::string_view id) {
-        return ns.service.close_connection(id, close_disconnected, "disconnected by the server");
+        return ns.service.close_connection(id, close_code::disconnected, "disconnected by the server");
     }
 
     // A connection closed by a closing handshake: announce it, and tell a stopping server

@@ -9,6 +9,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <array>
 
+#include "presence/close_codes.h"
 #include "protocol/broker_framing.h"
 #include "protocol/text.h"
 #include "server/tls.h"
@@ -123,7 +124,7 @@ void WebsocketSession<Stream>::on_read(beast::error_code ec) {
         // Keep reading, so the close handshake completes, but act on nothing more.
     } else if (!ws_.got_text()) {
         report_error("binary frame");
-        close(websocket::close_code::unknown_data, "binary frames are not supported");
+        close(close_code::unsupported_data, "binary frames are not supported");
     } else {
         receive(frame);
     }
@@ -173,7 +174,7 @@ void WebsocketSession<Stream>::send(const Endpoint& from, const Bytes& bytes, Ma
         }
         ++core_->traffic.slow_consumer_drops;
         from.service().report_error(from, "send queue full");
-        close(websocket::close_code::policy_error, "send queue full");
+        close(close_code::policy_violation, "send queue full");
         // Its close frame waits behind a write it may never complete: its members leave
         // now, as when the application disconnects them. Posted: a fan-out may be calling.
         boost::asio::post(core_->strand, [self = this->shared_from_this()] { self->leave(); });

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // presence.js offers what the C++ client offers. Read from the C++ sources: the public
 // methods of presence::Client, the fields of ClientOptions (and of its AckOptions) and of
-// ClientEvents (include/presence/client.h, include/presence/acknowledgment.h), and the
-// hello features the C++ client names (features() in src/client/client_protocol.cpp, with
-// their names from src/protocol/message.h), and the frames it reads and writes (the wire
-// names from src/protocol/message.cpp). Each must have its JavaScript counterpart, in
+// ClientEvents (include/presence/client.h, include/presence/acknowledgment.h), the hello
+// features the C++ client names (the table of src/protocol/hello_features.h), and the frames
+// it reads and writes (the wire names from src/protocol/message.cpp). Each must have its JavaScript counterpart, in
 // presence.js and in presence.d.ts, under the camelCase of its C++ name or the name the
 // tables below give, or be listed in ONLY_IN_CPP with the reason. Something added to the C++
 // client and not to presence.js fails here.
@@ -15,6 +14,7 @@ import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { PresenceClient } from '../../../web/presence.js';
+import { helloFeatures } from './cpp_tables.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const read = (file) => readFileSync(path.join(root, file), 'utf8');
@@ -121,20 +121,13 @@ function cppMethods() {
 }
 
 // The features the C++ client names in its hello: { always: [feature], when: [[option, feature]] }.
+// A feature named by option is named when the option of its own name is on.
 function cppFeatures() {
-  const names = Object.fromEntries([...read('src/protocol/message.h')
-    .matchAll(/constexpr std::string_view (\w+) = "([^"]*)";/g)].map(([, id, value]) => [id, value]));
-  const code = withoutComments(read('src/client/client_protocol.cpp'));
-  const features = body(code, 'std::string features(const ClientOptions& options)');
-  const always = [];
-  const when = [];
-  for (const statement of features.split(';')) {
-    const ids = [...statement.matchAll(/extension::(\w+)/g)].map(([, id]) => names[id]);
-    const option = /if \(options\.(\w+)\)/.exec(statement)?.[1];
-    if (option) when.push(...ids.map((id) => [option, id]));
-    else always.push(...ids);
-  }
-  return { always, when };
+  const features = helloFeatures();
+  return {
+    always: features.filter((f) => f.asked === 'always').map((f) => f.name),
+    when: features.filter((f) => f.asked === 'by_option').map((f) => [f.name, f.name]),
+  };
 }
 
 // The wire names of the methods the C++ client reads (the cases of ClientProtocol::dispatch)
