@@ -140,6 +140,25 @@ struct WebhookOptions {
     bool enabled() const { return !url.empty(); }
 };
 
+/// Server hooks over HTTP (docs/operations.md): before each request of the kinds in
+/// `events`, the server POSTs it as JSON to `url`, signed like the webhooks with `secret`,
+/// and the application's answer allows or refuses it. A member's next requests wait for
+/// the decision; other members never do.
+struct HttpHookOptions {
+    std::string url;     ///< http:// or https://; empty = no HTTP hooks
+    std::string secret;  ///< key of the signature header; required with `url`
+    /// The decisions asked for, comma-separated: join, subscribe, publish, get-members, invite.
+    std::string events = "join,subscribe,publish,get-members,invite";
+    std::chrono::milliseconds timeout{2000};  ///< per decision, from the request on
+    std::size_t max_in_flight = 256;  ///< decisions waiting at once; past it a request fails at once
+    std::size_t connections = 8;      ///< kept-alive connections to `url`
+    /// When the application does not answer in time, cannot be reached, or answers no
+    /// decision: false = the request is refused, true = it is allowed.
+    bool allow_on_failure = false;
+    std::string ca_file;  ///< https: trust this PEM CA file instead of the system's
+    bool enabled() const { return !url.empty(); }
+};
+
 struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;                       ///< 0 = any free port, see Server::port()
@@ -166,6 +185,7 @@ struct ServerOptions {
     EngineOptions engine;
     AdminOptions admin;
     WebhookOptions webhooks;
+    HttpHookOptions http_hooks;
 };
 
 }  // namespace presence

@@ -292,4 +292,33 @@ FramePtr PresenceService::update_announcement(const Member& member) { return fra
 
 void PresenceService::updated(const Member& member) { views_.updated(member); }
 
+const Connection* PresenceService::connection_of(const Link& link) const {
+    const auto it = connections_.find(&link);
+    return it == connections_.end() ? nullptr : it->second.get();
+}
+
+// The error is about whom a refusing hook names: a join's member, an invitation's first invitee.
+void PresenceService::deny(Link& link, std::string_view frame, ErrorCode code, std::string text) {
+    const auto it = connections_.find(&link);
+    if (it == connections_.end()) return;
+    Connection& c = *it->second;
+    const protocol::Decoded decoded = protocol::decode(frame);
+    if (!decoded.ok() || !remembers_id(c, decoded)) return;
+    const auto reply = [&c](std::string ack) { c.send(std::make_shared<const std::string>(std::move(ack))); };
+    if (!protocol::admit(decoded, c.unacknowledged, c.seen_ids, reply)) return;
+    const Message& request = decoded.message;
+    std::optional<Member> about;
+    if (request.method == Method::member_new) {
+        about = request.member.value_or(Member{});
+        if (about->id.empty()) about->id = c.session_id();
+        if (c.grant().name) about->name = *c.grant().name;
+        if (c.grant().info) about->info = *c.grant().info;
+        if (c.grant().user) about->user = *c.grant().user;
+    } else if (request.method == Method::channel_invitation && request.members && !request.members->empty()) {
+        const Member* invitee = engine_.find_member(request.members->front().id);
+        about = invitee ? *invitee : Member{request.members->front().id, {}, {}};
+    }
+    answer_error(c, request, code, text, about ? &*about : nullptr);
+}
+
 }  // namespace presence

@@ -96,6 +96,12 @@ public:
     std::uint64_t ack_resends() const { return statistics_.ack_resends; }
     std::uint64_t ack_drops() const { return statistics_.ack_drops; }
     const PresenceOptions& options() const { return options_; }
+    // The connection of `link`, or nullptr: for a transport that decides on requests
+    // before they come in (HTTP hooks).
+    const Connection* connection_of(const Link& link) const;
+    // `frame`, a request of `link` that the transport's hooks refused: acknowledged and
+    // answered with `code` as when a before_* hook refuses it.
+    void deny(Link& link, std::string_view frame, ErrorCode code, std::string text);
 
 private:
     using Message = protocol::Message;

@@ -303,6 +303,7 @@ std::string metrics_text(const ServerCore& core) {
     write_latencies(e, core);
     write_redis(e, core);
     if (core.webhooks) core.webhooks->write_metrics(out);
+    if (core.http_hooks) core.http_hooks->write_metrics(out);
     return out;
 }
 

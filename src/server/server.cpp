@@ -271,6 +271,8 @@ void Server::start() {
         s.core->webhooks = std::make_unique<WebhookSender>(s.core->strand, options.webhooks,
                                                            s.core->default_namespace().engine->node_id(),
                                                            s.core->hooks().on_log);
+    if (options.http_hooks.enabled())
+        s.core->http_hooks = std::make_unique<HttpHooks>(s.core->strand, options.http_hooks, s.core->hooks().on_log);
     auto listener = std::make_shared<Listener>(s.core, endpoint, HttpRole::main);
     if (admin) s.admin_listener = std::make_shared<Listener>(s.core, *admin, HttpRole::admin);
     s.listener = std::move(listener);

@@ -16,6 +16,7 @@
 #include "auth/token_verifier.h"
 #include "protocol/broker_framing.h"
 #include "server/engine_factory.h"
+#include "server/http_hooks.h"
 #include "server/metrics.h"
 #include "server/namespace.h"
 #include "presence/close_codes.h"
@@ -188,6 +189,7 @@ struct ServerCore {
     // Set by Server::start when webhooks are on. Before the namespaces, whose hooks use it.
     std::unique_ptr<WebhookSender> webhooks;
     std::vector<std::unique_ptr<Namespace>> namespaces;  // the default one first
+    std::unique_ptr<HttpHooks> http_hooks;  // set by Server::start when HTTP hooks are on
     bool stopping = false;
     std::function<void()> on_idle;  // called once
     std::unique_ptr<boost::asio::ssl::context> tls;  // set by Server::start when TLS is on

@@ -11,6 +11,7 @@
 
 #include "presence/close_codes.h"
 #include "protocol/broker_framing.h"
+#include "protocol/codec.h"
 #include "protocol/text.h"
 #include "server/tls.h"
 
@@ -129,7 +130,7 @@ void WebsocketSession<Stream>::on_read(beast::error_code ec) {
         receive(frame);
     }
     buffer_.consume(buffer_.size());
-    read();
+    if (!hook_call_) read();
 }
 
 // A failure of the connection as a whole: told to the hooks of its first namespace.
@@ -140,7 +141,7 @@ void WebsocketSession<Stream>::report_error(std::string_view what) const {
 
 template <typename Stream>
 void WebsocketSession<Stream>::receive(std::string_view message) {
-    if (!brokered_) return endpoints_.front()->service().receive(*endpoints_.front(), message);
+    if (!brokered_) return hand_over(*endpoints_.front(), message);
     receive_brokered(message);
 }
 
@@ -155,9 +156,60 @@ void WebsocketSession<Stream>::receive_brokered(std::string_view message) {
     std::string_view guid;
     if (protocol::guid_of(frame.id, guid))
         for (const auto& endpoint : endpoints_)
-            if (endpoint->ns().guid == guid) return endpoint->service().receive(*endpoint, frame.payload);
+            if (endpoint->ns().guid == guid) return hand_over(*endpoint, frame.payload);
     fallback.service().refuse(fallback, ErrorCode::invalid_params,
                               "no namespace for the endpoint id \"" + std::string(frame.id) + "\"");
+}
+
+template <typename Stream>
+void WebsocketSession<Stream>::hand_over(Endpoint& endpoint, std::string_view frame) {
+    if (!ask_hooks(endpoint, frame)) endpoint.service().receive(endpoint, frame);
+}
+
+template <typename Stream>
+bool WebsocketSession<Stream>::ask_hooks(Endpoint& endpoint, std::string_view frame) {
+    if (!core_->http_hooks) return false;
+    std::optional<HttpHooks::Question> question = core_->http_hooks->question(endpoint.ns(), endpoint, frame);
+    if (!question) return false;
+    hook_call_ = core_->http_hooks->ask(
+        question->event, std::move(question->body),
+        [self = this->shared_from_this(), &endpoint, request = std::move(question->request),
+         frame = std::string(frame)](const HookDecision& decision) mutable {
+            self->decided(endpoint, request, frame, decision);
+        });
+    return true;
+}
+
+// A join the application renames goes on as if the client had sent the new name and info;
+// those its grant fixes stay, as the service keeps them.
+template <typename Stream>
+void WebsocketSession<Stream>::decided(Endpoint& endpoint, protocol::Message& request, std::string_view frame,
+                                       const HookDecision& decision) {
+    hook_call_.reset();
+    PresenceService& service = endpoint.service();
+    if (!decision.allow) {
+        service.deny(endpoint, frame, decision.code, decision.text);
+    } else if (decision.name || decision.info) {
+        Member& member = request.member.emplace(request.member.value_or(Member{}));
+        if (decision.name) {
+            member.name = *decision.name;
+            request.carried.name = true;
+        }
+        if (decision.info) {
+            member.info = *decision.info;
+            request.carried.info = true;
+        }
+        service.receive(endpoint, protocol::encode(request, false));
+    } else {
+        service.receive(endpoint, frame);
+    }
+    read();
+}
+
+// Reading goes on without the decision, which nobody waits for any more.
+template <typename Stream>
+void WebsocketSession<Stream>::cancel_hooks() {
+    if (hook_call_) core_->http_hooks->cancel(std::exchange(hook_call_, nullptr));
 }
 
 template <typename Stream>
@@ -191,6 +243,11 @@ void WebsocketSession<Stream>::close(unsigned short code, std::string_view reaso
     closing_.emplace(static_cast<websocket::close_code>(code), reason);
     await_close(core_->options.close_timeout);
     if (!writing_) write_next();
+    // The closing handshake needs the peer's close frame, read behind what it sent before.
+    if (hook_call_) {
+        cancel_hooks();
+        read();
+    }
 }
 
 template <typename Stream>
@@ -323,6 +380,8 @@ void WebsocketSession<Stream>::wait_heartbeat(Clock::time_point at) {
 template <typename Stream>
 void WebsocketSession<Stream>::on_heartbeat() {
     const HeartbeatOptions& heartbeat = core_->options.heartbeat;
+    // While reading waits for a decision, the peer's pong waits unread: no sign of loss.
+    if (hook_call_) return wait_heartbeat(Clock::now() + heartbeat.timeout);
     if (pinged_at_ && heard_at_ < *pinged_at_) {
         report_error("heartbeat timeout");
         beast::get_lowest_layer(ws_).close();
@@ -363,6 +422,7 @@ void WebsocketSession<Stream>::stop() {
     finished_ = true;
     heartbeat_.cancel();
     close_deadline_.cancel();
+    cancel_hooks();
 }
 
 template class WebsocketSession<CorkedStream>;

@@ -18,6 +18,7 @@
 #include "server/corked_stream.h"
 #include "server/endpoint.h"
 #include "server/frame_gate.h"
+#include "server/http_hooks.h"
 #include "server/server_core.h"
 
 namespace presence {
@@ -59,6 +60,13 @@ private:
     void add_endpoints(std::string_view protocol);
     void receive(std::string_view message);
     void receive_brokered(std::string_view message);
+    void hand_over(Endpoint& endpoint, std::string_view frame);
+    // Whether `frame` waits for the HTTP hooks' decision: reading pauses until it comes, so
+    // that the member's next requests stay behind it.
+    bool ask_hooks(Endpoint& endpoint, std::string_view frame);
+    void decided(Endpoint& endpoint, protocol::Message& request, std::string_view frame,
+                 const HookDecision& decision);
+    void cancel_hooks();
     void report_error(std::string_view what) const;
 
     void on_accept(boost::beast::error_code ec);
@@ -98,6 +106,7 @@ private:
     boost::asio::steady_timer heartbeat_;
     Clock::time_point heard_at_;                 // the last frame from the peer, of any kind
     std::optional<Clock::time_point> pinged_at_;  // the ping that waits for an answer
+    std::shared_ptr<HttpHooks::Call> hook_call_;  // the decision reading waits for
 };
 
 // The first offered sub-protocol that names the presence protocol or the broker, or "" for

@@ -58,6 +58,7 @@ struct Durations {
     double webhook_retry_delay = seconds_of(presence::WebhookOptions{}.retry_delay);
     double webhook_max_retry_delay = seconds_of(presence::WebhookOptions{}.max_retry_delay);
     double webhook_timeout = seconds_of(presence::WebhookOptions{}.timeout);
+    double hook_timeout = seconds_of(presence::HttpHookOptions{}.timeout);
 };
 
 // Options that need more than a field to land in.
@@ -67,6 +68,7 @@ struct Extras {
     std::vector<std::string> namespaces;  // Guids
     std::string log_level = "info";
     std::string log_format = "text";
+    std::string hook_failure = "deny";
 };
 
 void apply(const Extras& x, presence::ServerOptions& options) {
@@ -85,6 +87,8 @@ void apply(const Extras& x, presence::ServerOptions& options) {
     options.webhooks.retry_delay = seconds(t.webhook_retry_delay);
     options.webhooks.max_retry_delay = seconds(t.webhook_max_retry_delay);
     options.webhooks.timeout = seconds(t.webhook_timeout);
+    options.http_hooks.timeout = seconds(t.hook_timeout);
+    options.http_hooks.allow_on_failure = x.hook_failure == "allow";
     for (const std::string_view channel : presence::protocol::split_list(x.public_channels))
         options.auth.public_channels.emplace_back(channel);
 }
@@ -96,6 +100,7 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
     presence::EngineOptions& e = o.engine;
     presence::AdminOptions& admin = o.admin;
     presence::WebhookOptions& w = o.webhooks;
+    presence::HttpHookOptions& hook = o.http_hooks;
     po::options_description d("presence-server options");
     d.add_options()
         ("help,h", "show this help and exit")
@@ -229,6 +234,20 @@ po::options_description describe(presence::ServerOptions& o, Extras& x) {
         ("webhook-timeout", po::value(&t.webhook_timeout)->default_value(t.webhook_timeout),
          "seconds one attempt may take")
         ("webhook-ca-file", po::value(&w.ca_file), "https webhooks: trust this PEM CA file instead of the system's")
+        ("hook-url", po::value(&hook.url),
+         "ask this http:// or https:// URL to allow or refuse each request of the --hook-events")
+        ("hook-secret", po::value(&hook.secret), "key of the hook signature (HMAC-SHA256); required with --hook-url")
+        ("hook-events", po::value(&hook.events)->default_value(hook.events),
+         "comma-separated requests the hook decides: join, subscribe, publish, get-members, invite")
+        ("hook-timeout", po::value(&t.hook_timeout)->default_value(t.hook_timeout),
+         "seconds one decision may take, waiting for a connection included; then --hook-failure decides")
+        ("hook-max-in-flight", po::value(&hook.max_in_flight)->default_value(hook.max_in_flight),
+         "decisions waiting at once; past it a request gets --hook-failure's decision at once")
+        ("hook-connections", po::value(&hook.connections)->default_value(hook.connections),
+         "kept-alive connections to the hook, each carrying one request at a time")
+        ("hook-failure", one_of(&x.hook_failure, {"deny", "allow"})->default_value(x.hook_failure),
+         "what a request gets when the hook is down, slow, overloaded or answers no decision: deny or allow")
+        ("hook-ca-file", po::value(&hook.ca_file), "https hook: trust this PEM CA file instead of the system's")
         ("log-level", one_of(&x.log_level, presence::tools::log_level_names)->default_value(x.log_level),
          "least urgent log entries written to stderr: error, warning, info, or debug (every connection)")
         ("log-format", one_of(&x.log_format, presence::tools::log_format_names)->default_value(x.log_format),
@@ -252,7 +271,7 @@ int main(int argc, char** argv) {
     Extras extras;
     const po::options_description description = describe(options, extras);
     const presence::tools::ConfigurationSources sources{
-        "presence-server", "PRESENCE_", {"auth-hs256-secret", "admin-api-key", "webhook-secret"}};
+        "presence-server", "PRESENCE_", {"auth-hs256-secret", "admin-api-key", "webhook-secret", "hook-secret"}};
     if (const auto done = presence::tools::load_configuration(argc, argv, description, sources)) return *done;
     apply(extras, options);
     const Log log(presence::tools::log_level_named(extras.log_level),

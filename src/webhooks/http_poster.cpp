@@ -12,6 +12,10 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <concepts>
 #include <optional>
+#include <stdexcept>
+
+#include "presence/version.h"
+#include "webhooks/webhook_signature.h"
 
 namespace presence {
 namespace asio = boost::asio;
@@ -79,6 +83,7 @@ auto HttpPoster::guarded(Handler handler) {
 void HttpPoster::post(std::shared_ptr<const Request> request, Done done) {
     request_ = std::move(request);
     done_ = std::move(done);
+    answer_.clear();
     reused_ = open_;
     if (!open_) connection_ = std::make_shared<Connection>(strand_, tls_.get());
     deadline_.expires_after(timeout_);
@@ -151,6 +156,7 @@ void HttpPoster::read() {
             if (!response.keep_alive()) close();
             const unsigned status = response.result_int();
             if (status < 200 || status > 299) return finish("HTTP " + std::to_string(status));
+            answer_ = response.body();
             finish({});
         }));
     });
@@ -178,6 +184,41 @@ void HttpPoster::close() {
     resolver_.cancel();
     if (connection_) connection_->tcp().close();
     open_ = false;
+}
+
+std::shared_ptr<asio::ssl::context> client_tls(const WebhookUrl& url, const std::string& ca_file,
+                                               const std::string& option) {
+    if (!url.tls) return nullptr;
+    auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+    tls->set_verify_mode(asio::ssl::verify_peer);
+    error_code ec;
+    if (ca_file.empty())
+        tls->set_default_verify_paths(ec);
+    else
+        tls->load_verify_file(ca_file, ec);
+    if (ec)
+        throw std::runtime_error(ca_file.empty()
+                                     ? option + ": cannot load the system's CA certificates: " + ec.message()
+                                     : option + ".ca_file: cannot use " + ca_file + ": " + ec.message());
+    return tls;
+}
+
+std::shared_ptr<const HttpPoster::Request> signed_request(const WebhookUrl& url, const std::string& secret,
+                                                          const std::string& body) {
+    using std::chrono::seconds;
+    auto request = std::make_shared<HttpPoster::Request>(http::verb::post, url.target, 11);
+    const std::string timestamp =
+        std::to_string(std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    request->set(http::field::host, url.host_header);
+    request->set(http::field::user_agent, "presence/" + std::string(version()));
+    request->set(http::field::content_type, "application/json");
+    request->set(webhook_timestamp_header, timestamp);
+    request->set(webhook_signature_header, webhook_signature(secret, timestamp, body));
+    request->keep_alive(true);
+    request->body() = body;
+    request->prepare_payload();
+    return request;
 }
 
 }  // namespace presence

@@ -36,6 +36,8 @@ public:
     void post(std::shared_ptr<const Request> request, Done done);
     // Ends the attempt in flight, whose `done` is then never called, and the connection.
     void cancel();
+    // The body of the last 2xx answer: read it in `done`.
+    const std::string& answer() const { return answer_; }
 
 private:
     struct Connection;
@@ -67,6 +69,17 @@ private:
     std::shared_ptr<const Request> request_;
     Done done_;
     unsigned attempt_ = 0;  // handlers of an ended attempt find another number here
+    std::string answer_;
 };
+
+// For https: a client context that verifies peers against the system's authorities, or
+// those of `ca_file`; null for http. Throws std::runtime_error naming `option` (its
+// "ca_file") for a file it cannot use.
+std::shared_ptr<boost::asio::ssl::context> client_tls(const WebhookUrl& url, const std::string& ca_file,
+                                                      const std::string& option);
+
+// A POST of `body` to `url`, JSON, signed now with `secret` (webhooks/webhook_signature.h).
+std::shared_ptr<const HttpPoster::Request> signed_request(const WebhookUrl& url, const std::string& secret,
+                                                          const std::string& body);
 
 }  // namespace presence

@@ -1,20 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "webhooks/webhook_sender.h"
 
-#include <openssl/ssl.h>
-
-#include <boost/beast/http/field.hpp>
 #include <chrono>
 #include <stdexcept>
 #include <type_traits>
 
-#include "presence/version.h"
 #include "protocol/guid.h"
-#include "webhooks/webhook_signature.h"
 
 namespace presence {
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
 using std::chrono::milliseconds;
 
 namespace {
@@ -24,11 +18,6 @@ constexpr auto queue_drops_log_period = std::chrono::seconds(10);
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string now_seconds() {
-    using std::chrono::seconds;
-    return std::to_string(std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
 void require(bool condition, const std::string& complaint) {
@@ -47,40 +36,6 @@ WebhookOptions checked(WebhookOptions options) {
     require(options.max_retry_delay >= options.retry_delay,
             "webhooks.max_retry_delay must not be below webhooks.retry_delay");
     return options;
-}
-
-// Peers are verified against the system's authorities, or those of `ca_file`.
-std::shared_ptr<asio::ssl::context> client_tls(const WebhookUrl& url, const std::string& ca_file) {
-    if (!url.tls) return nullptr;
-    auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-    SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
-    tls->set_verify_mode(asio::ssl::verify_peer);
-    boost::system::error_code ec;
-    if (ca_file.empty())
-        tls->set_default_verify_paths(ec);
-    else
-        tls->load_verify_file(ca_file, ec);
-    if (ec)
-        throw std::runtime_error(ca_file.empty() ? "webhooks: cannot load the system's CA certificates: " + ec.message()
-                                                 : "webhooks.ca_file: cannot use " + ca_file + ": " + ec.message());
-    return tls;
-}
-
-// Signed when sent, each attempt anew: a receiver refuses old timestamps, and a batch may
-// wait for its retries longer than the receiver's tolerance.
-std::shared_ptr<const HttpPoster::Request> signed_request(const WebhookUrl& url, const std::string& secret,
-                                                          const std::string& body) {
-    auto request = std::make_shared<HttpPoster::Request>(http::verb::post, url.target, 11);
-    const std::string timestamp = now_seconds();
-    request->set(http::field::host, url.host_header);
-    request->set(http::field::user_agent, "presence/" + std::string(version()));
-    request->set(http::field::content_type, "application/json");
-    request->set(webhook_timestamp_header, timestamp);
-    request->set(webhook_signature_header, webhook_signature(secret, timestamp, body));
-    request->keep_alive(true);
-    request->body() = body;
-    request->prepare_payload();
-    return request;
 }
 
 void write_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
@@ -108,7 +63,7 @@ WebhookSender::WebhookSender(Strand strand, WebhookOptions options, std::string 
       url_(parse_webhook_url(options_.url)),
       node_(std::move(node)),
       log_(std::move(log)),
-      poster_(std::make_shared<HttpPoster>(strand, url_, client_tls(url_, options_.ca_file), options_.timeout)),
+      poster_(std::make_shared<HttpPoster>(strand, url_, client_tls(url_, options_.ca_file, "webhooks"), options_.timeout)),
       queue_(options_),
       timer_(strand),
       stop_deadline_(strand),
@@ -138,6 +93,8 @@ void WebhookSender::send_batch() {
     attempt();
 }
 
+// Signed when sent, each attempt anew: a receiver refuses old timestamps, and a batch may
+// wait for its retries longer than the receiver's tolerance.
 void WebhookSender::attempt() {
     posting_ = true;
     posted_at_ = Clock::now();

@@ -6,14 +6,14 @@
 
 namespace presence {
 
-WebhookUrl parse_webhook_url(const std::string& url) {
+WebhookUrl parse_webhook_url(const std::string& url, const std::string& option) {
     // The path may carry a query; a fragment never reaches a server, a user part would be
     // a credential sent in the clear.
     static const std::regex form(
         R"re((https?)://([A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(/[!-"$-~]*)?)re");
     std::smatch m;
     if (!std::regex_match(url, m, form))
-        throw std::invalid_argument("webhooks.url must be http(s)://HOST[:PORT][/PATH], not: " + url);
+        throw std::invalid_argument(option + " must be http(s)://HOST[:PORT][/PATH], not: " + url);
     WebhookUrl out;
     out.tls = m[1] == "https";
     const std::string host = m[2];
@@ -22,7 +22,7 @@ WebhookUrl parse_webhook_url(const std::string& url) {
     out.port = out.tls ? "443" : "80";
     if (m[3].matched) {
         const unsigned long port = std::stoul(m[3]);
-        if (port == 0 || port > 65535) throw std::invalid_argument("webhooks.url has a bad port: " + url);
+        if (port == 0 || port > 65535) throw std::invalid_argument(option + " has a bad port: " + url);
         out.port = std::to_string(port);
         out.host_header += ":" + out.port;
     }

@@ -14,7 +14,7 @@ struct WebhookUrl {
     std::string target;       // the path (and query), "/" when none
 };
 
-// Throws std::invalid_argument naming `webhooks.url` for anything else.
-WebhookUrl parse_webhook_url(const std::string& url);
+// Throws std::invalid_argument naming `option` for anything else.
+WebhookUrl parse_webhook_url(const std::string& url, const std::string& option = "webhooks.url");
 
 }  // namespace presence

@@ -19,6 +19,7 @@ SERVER_EVENTS = os.environ.get("EXAMPLE_SERVER_EVENTS", "example-server-events")
 ROOM_MEMBERS = os.environ.get("EXAMPLE_ROOM_MEMBERS", "example-room-members")
 CHAT = os.environ.get("EXAMPLE_CHAT", "example-chat")
 BOT = os.environ.get("EXAMPLE_BOT", "example-bot")
+HOOK_APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "hook_app.py")
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from line_process import WAIT, Process, ProcessTest  # noqa: E402  (tests/support)
@@ -27,8 +28,8 @@ from line_process import WAIT, Process, ProcessTest  # noqa: E402  (tests/suppor
 class Server(Process):
     """presence-server, or an example server: each tells its address on its first line."""
 
-    def __init__(self, program=SERVER):
-        super().__init__([program, "--port", "0"])
+    def __init__(self, program=SERVER, *args):
+        super().__init__([program, "--port", "0", *args])
         self.url = "ws://127.0.0.1:" + self.expect_prefix("").rsplit(":", 1)[1]
 
 
@@ -113,6 +114,20 @@ class ExamplesTest(ProcessTest):
         server.interrupt()
         alice.expect_prefix("disconnected: 1001")
         self.assertEqual(server.exit_code(), 0)
+
+    def test_hook_app_decides_for_presence_server(self):
+        app = self.start(Process, [sys.executable, HOOK_APP, "--port", "0", "--secret", "s3cret"])
+        url = app.expect_prefix("hook application listening on ").rsplit(" ", 1)[1] + "decide"
+        server = self.start(Server, SERVER, "--hook-url", url, "--hook-secret", "s3cret")
+        admin = self.start(Chat, server, "admin-eve")
+        admin.expect_line("[everyone] error 2: that name is reserved")
+        alice = self.start(Chat, server, "alice")
+        alice.send("/join private-plans")
+        alice.expect_line("[private-plans] error 10: private channels are by invitation")
+        alice.send("/join locked-vault")
+        alice.expect_line("[locked-vault] error 6: locked channels are opened by the staff")
+        alice.send("/join lobby")
+        alice.expect_line(alice.joined("lobby"))
 
     def test_server_events_tick_into_the_clock_room(self):
         server = self.start(Server, SERVER_EVENTS)
