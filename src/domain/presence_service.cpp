@@ -292,16 +292,13 @@ FramePtr PresenceService::update_announcement(const Member& member) { return fra
 
 void PresenceService::updated(const Member& member) { views_.updated(member); }
 
-const Connection* PresenceService::connection_of(const Link& link) const {
-    const auto it = connections_.find(&link);
-    return it == connections_.end() ? nullptr : it->second.get();
-}
+const Connection* PresenceService::connection_of(const Link& link) const { return sessions_.find(link); }
 
 // The error is about whom a refusing hook names: a join's member, an invitation's first invitee.
 void PresenceService::deny(Link& link, std::string_view frame, ErrorCode code, std::string text) {
-    const auto it = connections_.find(&link);
-    if (it == connections_.end()) return;
-    Connection& c = *it->second;
+    Connection* found = sessions_.find(link);
+    if (!found) return;
+    Connection& c = *found;
     const protocol::Decoded decoded = protocol::decode(frame);
     if (!decoded.ok() || !remembers_id(c, decoded)) return;
     const auto reply = [&c](std::string ack) { c.send(std::make_shared<const std::string>(std::move(ack))); };
@@ -318,7 +315,7 @@ void PresenceService::deny(Link& link, std::string_view frame, ErrorCode code, s
         const Member* invitee = engine_.find_member(request.members->front().id);
         about = invitee ? *invitee : Member{request.members->front().id, {}, {}};
     }
-    answer_error(c, request, code, text, about ? &*about : nullptr);
+    answers_.error(c, request, code, text, about ? &*about : nullptr);
 }
 
 }  // namespace presence
