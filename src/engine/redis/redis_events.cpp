@@ -205,4 +205,11 @@ std::optional<Member> member_from_json(std::string_view json) {
     return m;
 }
 
+std::string subscription_entry(std::string_view id, std::string_view channel) {
+    std::string out(id);
+    out += ' ';
+    out += channel;
+    return out;
+}
+
 }  // namespace presence::redis

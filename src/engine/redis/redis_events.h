@@ -63,4 +63,7 @@ std::string dead_event(std::string_view node, std::string_view reaper);
 std::string member_json(const Member& member);
 std::optional<Member> member_from_json(std::string_view json);
 
+// A subscription as stored in Redis: member ids never contain a space, channels may.
+std::string subscription_entry(std::string_view id, std::string_view channel);
+
 }  // namespace presence::redis
