@@ -293,20 +293,20 @@ void HttpSession<Stream>::upgrade() {
     const Request& request = parser_->get();
     if (!valid_websocket_key(request[http::field::sec_websocket_key]))
         return respond(refusal(request, http::status::bad_request, "Sec-WebSocket-Key must be 16 bytes in Base64"));
-    Entry entry = entry_for(*core_, request.target(), request[http::field::authorization],
-                            choose_subprotocol(request[http::field::sec_websocket_protocol]),
-                            std::chrono::system_clock::now());
-    if (!entry.grant) {
+    AuthDecision decision = authorize(*core_, request.target(), request[http::field::authorization],
+                                      choose_subprotocol(request[http::field::sec_websocket_protocol]),
+                                      std::chrono::system_clock::now());
+    if (!decision.grant) {
         outcome_ = ConnectionOutcome::refused;
         ++core_->traffic.refused_unauthorized;
-        return respond(logged(*core_, address(), unauthorized(request, entry.refusal)));
+        return respond(logged(*core_, address(), unauthorized(request, decision.refusal)));
     }
     outcome_ = ConnectionOutcome::websocket;
     // What the client sent after its request, its first frames perhaps, is the
     // WebSocket session's to read.
     std::string ahead = beast::buffers_to_string(buffer_.data());
     std::make_shared<WebsocketSession<Stream>>(std::move(stream_), std::move(ahead), std::move(admitted_.slot), core_)
-        ->run(parser_->release(), std::move(*entry.grant));
+        ->run(parser_->release(), std::move(*decision.grant));
 }
 
 template <typename Stream>

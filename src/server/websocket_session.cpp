@@ -72,7 +72,7 @@ void WebsocketSession<Stream>::run(Request request, Grant grant) {
     ws_.read_message_max(core_->options.max_message_bytes);
     ws_.auto_fragment(false);
     const std::string protocol(choose_subprotocol(request[http::field::sec_websocket_protocol]));
-    add_endpoints(protocol);
+    add_links(protocol);
     ws_.set_option(websocket::stream_base::decorator([protocol](websocket::response_type& res) {
         res.set(http::field::server, "presence");
         if (!protocol.empty()) res.set(http::field::sec_websocket_protocol, protocol);
@@ -83,22 +83,22 @@ void WebsocketSession<Stream>::run(Request request, Grant grant) {
 // A broker connection reaches every namespace its grant may enter (at least one: the
 // upgrade checked it), the default first; a plain one the namespace of its sub-protocol.
 template <typename Stream>
-void WebsocketSession<Stream>::add_endpoints(std::string_view protocol) {
+void WebsocketSession<Stream>::add_links(std::string_view protocol) {
     brokered_ = protocol.ends_with(protocol::broker_subprotocol);
     if (brokered_) {
         for (const auto& ns : core_->namespaces)
             if (grant_.may_enter(ns->guid))
-                endpoints_.push_back(std::make_unique<Endpoint>(*this, *ns, ns->broker_prefix));
+                links_.push_back(std::make_unique<NamespaceLink<WebsocketSession>>(*this, *ns, ns->broker_prefix));
         return;
     }
-    endpoints_.push_back(std::make_unique<Endpoint>(*this, core_->namespace_of(protocol), nullptr));
+    links_.push_back(std::make_unique<NamespaceLink<WebsocketSession>>(*this, core_->namespace_of(protocol), nullptr));
 }
 
 template <typename Stream>
 void WebsocketSession<Stream>::on_accept(beast::error_code ec) {
     if (ec || core_->stopping) return finish(ec);
     connected_ = true;
-    for (const auto& endpoint : endpoints_) endpoint->service().connect(*endpoint, grant_);
+    for (const auto& link : links_) link->service().connect(*link, grant_);
     grant_ = {};
     start_heartbeat();
     read();
@@ -134,33 +134,33 @@ void WebsocketSession<Stream>::on_read(beast::error_code ec) {
 // A failure of the connection as a whole: told to the hooks of its first namespace.
 template <typename Stream>
 void WebsocketSession<Stream>::report_error(std::string_view what) const {
-    endpoints_.front()->service().report_error(*endpoints_.front(), what);
+    links_.front()->service().report_error(*links_.front(), what);
 }
 
 template <typename Stream>
 void WebsocketSession<Stream>::receive(std::string_view message) {
-    if (!brokered_) return endpoints_.front()->service().receive(*endpoints_.front(), message);
+    if (!brokered_) return links_.front()->service().receive(*links_.front(), message);
     receive_brokered(message);
 }
 
-// Framing errors are answered on the first endpoint (the default namespace's, unless the
+// Framing errors are answered on the first link (the default namespace's, unless the
 // token names another), and count as malformed requests there.
 template <typename Stream>
 void WebsocketSession<Stream>::receive_brokered(std::string_view message) {
     const protocol::BrokerFrame frame = protocol::split_broker_frame(message);
-    Endpoint& fallback = *endpoints_.front();
+    NamespaceLink<WebsocketSession>& fallback = *links_.front();
     if (!frame.error.empty())
         return fallback.service().refuse(fallback, ErrorCode::parse_error, std::string(frame.error));
     std::string_view guid;
     if (protocol::guid_of(frame.id, guid))
-        for (const auto& endpoint : endpoints_)
-            if (endpoint->ns().guid == guid) return endpoint->service().receive(*endpoint, frame.payload);
+        for (const auto& link : links_)
+            if (link->ns().guid == guid) return link->service().receive(*link, frame.payload);
     fallback.service().refuse(fallback, ErrorCode::invalid_params,
                               "no namespace for the endpoint id \"" + std::string(frame.id) + "\"");
 }
 
 template <typename Stream>
-void WebsocketSession<Stream>::send(const Endpoint& from, const Bytes& bytes, MadeAt made_at) {
+void WebsocketSession<Stream>::send(const NamespaceLink<WebsocketSession>& from, const Bytes& bytes, MadeAt made_at) {
     if (closing_ || finished_) return;
     Outgoing outgoing{from.prefix(), bytes, made_at};
     const std::size_t held = queued_bytes_ + corked(ws_.next_layer()).buffered();
@@ -195,7 +195,7 @@ void WebsocketSession<Stream>::close(unsigned short code, std::string_view reaso
 template <typename Stream>
 void WebsocketSession<Stream>::leave() {
     if (finished_) return;
-    for (const auto& endpoint : endpoints_) core_->disconnected(endpoint->ns(), *endpoint);
+    for (const auto& link : links_) core_->disconnected(link->ns(), *link);
 }
 
 // A close the server began ends within `timeout`, whatever the peer or a write in flight
@@ -249,7 +249,7 @@ void WebsocketSession<Stream>::write_failure() {
                              [frame, teardown](beast::error_code ec, std::size_t n) { teardown(ec, n); });
 }
 
-// The service that drops one endpoint has already forgotten it; the other endpoints of a
+// The service that drops one link has already forgotten it; the other links of a
 // broker connection are lost with it, and may resume.
 template <typename Stream>
 void WebsocketSession<Stream>::drop() {
@@ -348,11 +348,11 @@ template <typename Stream>
 void WebsocketSession<Stream>::end(bool closed) {
     stop();
     if (!connected_) return;
-    for (const auto& endpoint : endpoints_) {
+    for (const auto& link : links_) {
         if (closed)
-            core_->disconnected(endpoint->ns(), *endpoint);
+            core_->disconnected(link->ns(), *link);
         else
-            core_->lost(endpoint->ns(), *endpoint, slot_);
+            core_->lost(link->ns(), *link, slot_);
     }
 }
 
