@@ -86,7 +86,7 @@ template <typename Stream>
 void WebsocketSession<Stream>::add_links(std::string_view protocol) {
     brokered_ = protocol.ends_with(protocol::broker_subprotocol);
     if (brokered_) {
-        for (const auto& ns : core_->namespaces)
+        for (const auto& ns : core_->namespaces())
             if (grant_.may_enter(ns->guid))
                 links_.push_back(std::make_unique<NamespaceLink<WebsocketSession>>(*this, *ns, ns->broker_prefix));
         return;
@@ -96,7 +96,7 @@ void WebsocketSession<Stream>::add_links(std::string_view protocol) {
 
 template <typename Stream>
 void WebsocketSession<Stream>::on_accept(beast::error_code ec) {
-    if (ec || core_->stopping) return finish(ec);
+    if (ec || core_->stopping()) return finish(ec);
     connected_ = true;
     for (const auto& link : links_) link->service().connect(*link, grant_);
     grant_ = {};
@@ -117,8 +117,7 @@ void WebsocketSession<Stream>::on_read(beast::error_code ec) {
     if (ec) return finish(ec);
     heard_at_ = Clock::now();
     const std::string_view frame(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-    ++core_->traffic.messages_received;
-    core_->traffic.bytes_received += frame.size();
+    core_->counters.received(frame.size());
     if (closing_) {
         // Keep reading, so the close handshake completes, but act on nothing more.
     } else if (!ws_.got_text()) {
@@ -171,7 +170,7 @@ void WebsocketSession<Stream>::send(const NamespaceLink<WebsocketSession>& from,
             queued_bytes_ -= queue_.back().size();
             queue_.pop_back();
         }
-        ++core_->traffic.slow_consumer_drops;
+        core_->counters.slow_consumer_dropped();
         from.service().report_error(from, "send queue full");
         close(websocket::close_code::policy_error, "send queue full");
         // Its close frame waits behind a write it may never complete: its members leave
@@ -292,9 +291,7 @@ void WebsocketSession<Stream>::on_write(beast::error_code ec) {
     queue_.pop_front();
     if (failing_) return write_failure();
     if (ec) return;  // the read fails too and ends the session
-    ++core_->traffic.messages_sent;
-    core_->traffic.bytes_sent += size;
-    if (made_at != MadeAt{}) core_->measures.publish_to_write.observe(Clock::now() - made_at);
+    core_->counters.sent(size, made_at);
     write_next();
 }
 
