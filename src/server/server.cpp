@@ -97,14 +97,24 @@ struct Server::Impl {
           housekeeping_timer(core->strand) {}
 
     // Runs `work` on the strand and returns its result; directly when already there, or
-    // when the server is not running, as nothing else touches its state then.
+    // when the server is not running, as nothing else touches its state then. Another
+    // handler of the io_context may not wait for the strand: with one thread running it,
+    // the strand would wait for that handler to return, for ever.
     template <typename Work>
     auto on_strand(Work work) const -> decltype(work()) {
         if (!started || core->strand.running_in_this_thread()) return work();
+        if (in_other_handler())
+            throw std::logic_error("a Server query was called from a handler of the io_context the server runs on, "
+                                   "outside its hooks: it cannot wait there for the server");
         std::packaged_task<decltype(work())()> task(std::move(work));
         auto result = task.get_future();
         asio::post(core->strand, [&task] { task(); });
         return result.get();
+    }
+
+    // In a handler of the io_context that is not the server's.
+    bool in_other_handler() const {
+        return io.get_executor().running_in_this_thread() && !core->strand.running_in_this_thread();
     }
 
     // At the shortest interval of the namespaces that acknowledge: each re-sends only
@@ -289,6 +299,11 @@ void Server::stop() {
     if (s.core->strand.running_in_this_thread()) {
         // Called from a hook: nothing here may wait for the strand it runs on.
         if (!std::exchange(s.stop_begun, true)) s.begin_stop();
+        return;
+    }
+    if (s.in_other_handler()) {
+        // Nor from another handler of the io_context: the shutdown is only begun.
+        if (!std::exchange(s.stop_begun, true)) asio::post(s.core->strand, [&s] { s.begin_stop(); });
         return;
     }
     s.keep_running.emplace(s.io.get_executor());
