@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The first bytes of a connection, as the server takes them: Beast's request parser with
 // the server's body limit, then, for an upgrade request, what the server decides from it:
-// the token (query or Authorization header), the entry (a grant or a refusal, for the
+// the token (query or Authorization header), the decision (a grant or a refusal, for the
 // namespace the sub-protocol reaches) under three configurations (no key; a key; a key with anonymous members allowed), the sub-protocol
 // and the namespace it names, and the WebSocket accept with the server's response
 // decorator, over an in-memory stream.
 //
 // Rules: without a key every upgrade gets the grant that restricts nothing; with one, an
-// entry is a grant or a printable one-line refusal that never repeats the token, the
+// decision is a grant or a printable one-line refusal that never repeats the token, the
 // gate's verdict on a token is the verifier's, and a request without a token is refused
 // or anonymous as configured; the sub-protocol chosen is the first offered one that names
 // the presence protocol or the broker, and a namespace's endpoint id is that sub-protocol;
@@ -107,40 +107,40 @@ bool same_grant(const Grant& a, const Grant& b) {
            a.user == b.user && a.join == b.join && a.publish == b.publish && a.expires == b.expires;
 }
 
-void check_entry(Gate& g, const Request& request, std::string_view chosen, std::string_view input) {
+void check_decision(Gate& g, const Request& request, std::string_view chosen, std::string_view input) {
     const std::string_view target = request.target();
     const std::string_view authorization = request[http::field::authorization];
-    const Entry entry = entry_for(g.core, target, authorization, chosen, now);
+    const AuthDecision decision = authorize(g.core, target, authorization, chosen, now);
     const std::optional<auth::TokenVerifier>& verifier = g.core.verifier;
     const AuthOptions& options = g.core.options.auth;
-    require(entry.grant.has_value() == entry.refusal.empty(), "an upgrade gets a grant or a refusal", input);
+    require(decision.grant.has_value() == decision.refusal.empty(), "an upgrade gets a grant or a refusal", input);
     if (!verifier) {
-        require(entry.grant && same_grant(*entry.grant, Grant{}), "without a key nothing is restricted", input);
+        require(decision.grant && same_grant(*decision.grant, Grant{}), "without a key nothing is restricted", input);
         return;
     }
     const std::optional<std::string> token = auth::token_of(target, authorization);
-    if (!entry.grant) {
-        require(printable_line(entry.refusal), "a refusal is one printable line", input);
-        require(!token || token->size() < 16 || entry.refusal.find(*token) == std::string::npos,
+    if (!decision.grant) {
+        require(printable_line(decision.refusal), "a refusal is one printable line", input);
+        require(!token || token->size() < 16 || decision.refusal.find(*token) == std::string::npos,
                 "a refusal never repeats the token", input);
     }
     if (!token) {
         if (options.allow_anonymous)
-            require(entry.grant && same_grant(*entry.grant, auth::anonymous_grant(options)),
+            require(decision.grant && same_grant(*decision.grant, auth::anonymous_grant(options)),
                     "without a token, an anonymous member where allowed", input);
         else
-            require(entry.refusal == "token required", "without a token, refused where required", input);
+            require(decision.refusal == "token required", "without a token, refused where required", input);
         return;
     }
     require(!token->empty(), "an empty token counts as none", input);
     const auth::TokenVerifier::Outcome verdict = verifier->verify(*token, now);
-    if (entry.refusal == "token for another namespace") {
+    if (decision.refusal == "token for another namespace") {
         require(verdict.grant && verdict.grant->namespace_guid, "only a token naming a namespace is sent away",
                 input);
         return;
     }
-    require(verdict.grant.has_value() == entry.grant.has_value() && verdict.error == entry.refusal &&
-                (!verdict.grant || same_grant(*verdict.grant, *entry.grant)),
+    require(verdict.grant.has_value() == decision.grant.has_value() && verdict.error == decision.refusal &&
+                (!verdict.grant || same_grant(*verdict.grant, *decision.grant)),
             "the gate's verdict on a token is the verifier's", input);
 }
 
@@ -200,7 +200,7 @@ void check(std::string_view input) {
     const std::optional<Request> request = parse(input);
     if (!request || !websocket::is_upgrade(*request)) return;
     const std::string chosen = check_subprotocol(*request, input);
-    for (Gate& g : gates()) check_entry(g, *request, chosen, input);
+    for (Gate& g : gates()) check_decision(g, *request, chosen, input);
     check_accept(*request, chosen, input);
 }
 

@@ -58,7 +58,7 @@ private:
         if (!options_.join) return {};
         return "channel-" + std::to_string(i % std::max<std::size_t>(options_.channels, 1));
     }
-    void on_frame(Connection&, std::string_view, std::string_view) override {}
+    void on_frame(LoadConnection&, std::string_view, std::string_view) override {}
 };
 
 // M connections get their sessions; then all at once each joins, subscribes to the
@@ -95,7 +95,7 @@ public:
         const CpuWindow cpu(env_.server_pid);
         const auto start = std::chrono::steady_clock::now();
         storming_ = true;
-        pool_.for_each([this](Connection& c) {
+        pool_.for_each([this](LoadConnection& c) {
             Tally& t = tally_of(c);
             t.frames_before.add(c.frames());
             t.bytes_before.add(c.bytes());
@@ -146,7 +146,7 @@ private:
     bool say_hello() {
         if (!options_.diffs) return true;
         const std::string hello = hello_frame(options_.page > 0 ? "member-pages,diffs" : "diffs");
-        pool_.for_each([hello](Connection& c) { c.send(hello); });
+        pool_.for_each([hello](LoadConnection& c) { c.send(hello); });
         if (!wait_for("saying hello", [&] { return sum(&Tally::greeted) == pool_.size(); })) return false;
         if (diffs_refused_) env_.report.fail("the server's hello does not name diffs (is its --diff-interval 0?)");
         if (pages_refused_) env_.report.fail("the server's hello does not name member-pages");
@@ -166,7 +166,7 @@ private:
     void report_frames() {
         std::uint64_t frames = 0, bytes = 0, most = 0;
         for (std::size_t i = 0; i < pool_.size(); ++i) {
-            const Connection& c = pool_.at(i);
+            const LoadConnection& c = pool_.at(i);
             frames += c.frames();
             bytes += c.bytes();
             most = std::max(most, c.frames());
@@ -183,7 +183,7 @@ private:
         env_.report.add("members_listed", static_cast<double>(listed), "members");
     }
 
-    void on_frame(Connection& c, std::string_view method, std::string_view frame) override {
+    void on_frame(LoadConnection& c, std::string_view method, std::string_view frame) override {
         Seen& seen = members_[c.index()];
         if (method == method_send_members) {
             seen.answered = true;
@@ -214,7 +214,7 @@ private:
         }
     }
 
-    void on_page(Connection& c, Seen& seen, std::string_view frame) {
+    void on_page(LoadConnection& c, Seen& seen, std::string_view frame) {
         seen.answered = true;
         seen.listed += static_cast<std::uint32_t>(count_members(frame));
         const std::string_view last = last_member_id(frame);
@@ -227,7 +227,7 @@ private:
         c.send(next);
     }
 
-    void on_diff(Connection& c, Seen& seen, std::string_view frame) {
+    void on_diff(LoadConnection& c, Seen& seen, std::string_view frame) {
         Tally& t = tally_of(c);
         t.diffs.add();
         Diff diff;

@@ -20,7 +20,7 @@ Pool::~Pool() {
 void Pool::create(std::size_t count, ConnectionHandler& handler) {
     handler_ = &handler;
     for (std::size_t i = 0; i < count; ++i)
-        connections_.push_back(std::make_unique<Connection>(*ios_[i % ios_.size()], static_cast<ConnectionHandler&>(*this), i, i % ios_.size()));
+        connections_.push_back(std::make_unique<LoadConnection>(*ios_[i % ios_.size()], static_cast<ConnectionHandler&>(*this), i, i % ios_.size()));
 }
 
 void Pool::open_all(const Target& target, const std::vector<boost::asio::ip::address>& sources, std::size_t window) {
@@ -35,14 +35,14 @@ void Pool::open_next() {
     boost::asio::post(*ios_[i % ios_.size()], [this, i] { connections_[i]->open(target_, sources_[i % sources_.size()]); });
 }
 
-void Pool::on_open(Connection& c) {
+void Pool::on_open(LoadConnection& c) {
     open_next();
     handler_->on_open(c);
 }
 
-void Pool::on_message(Connection& c, std::string_view payload) { handler_->on_message(c, payload); }
+void Pool::on_message(LoadConnection& c, std::string_view payload) { handler_->on_message(c, payload); }
 
-void Pool::on_failure(Connection& c, std::string_view what) {
+void Pool::on_failure(LoadConnection& c, std::string_view what) {
     if (!c.was_opened()) open_next();
     handler_->on_failure(c, what);
 }

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "connection.h"
+#include "load_connection.h"
 
 namespace presence::bench {
 
@@ -36,22 +36,22 @@ public:
             });
     }
 
-    boost::asio::io_context& io_of(const Connection& c) { return *ios_[c.thread()]; }
+    boost::asio::io_context& io_of(const LoadConnection& c) { return *ios_[c.thread()]; }
     std::size_t threads() const { return ios_.size(); }
     std::size_t size() const { return connections_.size(); }
-    Connection& at(std::size_t i) { return *connections_[i]; }
+    LoadConnection& at(std::size_t i) { return *connections_[i]; }
 
     void stop();  // ends the threads; connections stay readable for the figures
 
 private:
     void open_next();
-    void on_open(Connection& c) override;
-    void on_message(Connection& c, std::string_view payload) override;
-    void on_failure(Connection& c, std::string_view what) override;
+    void on_open(LoadConnection& c) override;
+    void on_message(LoadConnection& c, std::string_view payload) override;
+    void on_failure(LoadConnection& c, std::string_view what) override;
 
     std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
     std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
-    std::vector<std::unique_ptr<Connection>> connections_;
+    std::vector<std::unique_ptr<LoadConnection>> connections_;
     std::vector<std::thread> threads_;
     ConnectionHandler* handler_ = nullptr;
     Target target_;

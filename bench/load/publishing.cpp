@@ -15,7 +15,7 @@ namespace {
 
 // A message ready to send, one per thread: the frame (or raw payload) and where its stamp
 // goes. Stamping writes into it; no allocation.
-struct Outgoing {
+struct StampedFrame {
     std::string frame;
     std::size_t stamp_at = 0;
 };
@@ -26,7 +26,7 @@ class Publishing : public Scenario {
 public:
     Publishing(Environment& env, std::size_t connections) : Scenario(env, connections), outgoing_(env.options.threads) {
         const std::string text = stamped_text(options_.payload);
-        for (Outgoing& o : outgoing_) {
+        for (StampedFrame& o : outgoing_) {
             o.frame = options_.raw ? text : publish_frame("room", text);
             o.stamp_at = o.frame.find("#T");
         }
@@ -34,8 +34,8 @@ public:
     }
 
 protected:
-    void publish(Connection& c, std::uint64_t sequence) {
-        Outgoing& o = outgoing_[c.thread()];
+    void publish(LoadConnection& c, std::uint64_t sequence) {
+        StampedFrame& o = outgoing_[c.thread()];
         write_stamp(o.frame.data() + o.stamp_at, {now_ns(), sequence});
         c.send(o.frame);
         tally_of(c).published.add();
@@ -46,7 +46,7 @@ protected:
     }
 
     // A stamped message arrived; returns its stamp (sequence unlimited when none).
-    Stamp receive(Connection& c, std::string_view method, std::string_view frame) {
+    Stamp receive(LoadConnection& c, std::string_view method, std::string_view frame) {
         Stamp stamp{0, unlimited};
         if (!options_.raw && method != method_publish) return stamp;
         if (!read_stamp(frame, stamp)) return {0, unlimited};
@@ -80,7 +80,7 @@ protected:
                         seconds > 0 ? static_cast<double>(sum(&Tally::published)) / seconds : 0, "1/s");
     }
 
-    std::vector<Outgoing> outgoing_;
+    std::vector<StampedFrame> outgoing_;
     std::uint64_t limit_ = unlimited;
     std::chrono::steady_clock::time_point stop_publishing_;
 };
@@ -100,7 +100,7 @@ public:
         const std::uint64_t start = now_ns();
         stop_publishing_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                                    std::chrono::duration<double>(options_.duration));
-        pool_.for_each([this](Connection& c) { next(c, c.index()); });
+        pool_.for_each([this](LoadConnection& c) { next(c, c.index()); });
         const bool delivered = deliver_all(n, n);
         cpu.report(env_.report, "");
         pool_.stop();
@@ -110,18 +110,18 @@ public:
     }
 
 private:
-    void next(Connection& c, std::uint64_t sequence) {
+    void next(LoadConnection& c, std::uint64_t sequence) {
         if (publishing_over(sequence)) return tally_of(c).publishers_done.add();
         publish(c, sequence);
     }
 
-    void on_frame(Connection& c, std::string_view method, std::string_view frame) override {
+    void on_frame(LoadConnection& c, std::string_view method, std::string_view frame) override {
         const Stamp s = receive(c, method, frame);
         if (s.sequence != unlimited && s.sequence % pool_.size() == c.index()) next(c, s.sequence + pool_.size());
     }
 };
 
-// Connection 0 publishes to the room, where N subscribers (and itself) are: at --rate
+// LoadConnection 0 publishes to the room, where N subscribers (and itself) are: at --rate
 // messages per second, paced by a 1 ms timer, or at saturation, keeping --window messages
 // in flight (one more each time one of its own comes back).
 class Fanout : public Publishing {
@@ -172,7 +172,7 @@ private:
         });
     }
 
-    void on_frame(Connection& c, std::string_view method, std::string_view frame) override {
+    void on_frame(LoadConnection& c, std::string_view method, std::string_view frame) override {
         if (c.index() != 0) {
             receive(c, method, frame);
         } else if (options_.rate == 0 && (options_.raw || method == method_publish)) {

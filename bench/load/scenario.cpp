@@ -49,19 +49,19 @@ Scenario::Scenario(Environment& env, std::size_t connections)
 
 std::string Scenario::channel_of(std::size_t) const { return "room"; }
 
-void Scenario::on_open(Connection& c) {
+void Scenario::on_open(LoadConnection& c) {
     if (!options_.raw) return;  // ready once joined, on the session frame
     tally_of(c).ready.add();
     on_ready(c);
 }
 
-void Scenario::join(Connection& c) {
+void Scenario::join(LoadConnection& c) {
     const std::string channel = channel_of(c.index());
     c.send(request(Method::member_new, {}));
     if (!channel.empty()) c.send(request(Method::channel_member_new, channel));
 }
 
-void Scenario::on_message(Connection& c, std::string_view payload) {
+void Scenario::on_message(LoadConnection& c, std::string_view payload) {
     if (options_.raw) return on_frame(c, {}, payload);
     const std::string_view method = method_of(payload);
     Tally& tally = tally_of(c);
@@ -88,7 +88,7 @@ void Scenario::on_message(Connection& c, std::string_view payload) {
     on_frame(c, method, payload);
 }
 
-void Scenario::on_failure(Connection& c, std::string_view what) {
+void Scenario::on_failure(LoadConnection& c, std::string_view what) {
     const std::lock_guard lock(failure_mutex_);
     if (first_failure_.empty()) first_failure_ = "connection " + std::to_string(c.index()) + ": " + std::string(what);
     failures_.fetch_add(1);

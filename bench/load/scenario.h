@@ -69,8 +69,8 @@ protected:
     // The channel connection i subscribes to; empty = join only.
     virtual std::string channel_of(std::size_t i) const;
     // A protocol frame or a raw message that the base did not consume.
-    virtual void on_frame(Connection& c, std::string_view method, std::string_view frame) = 0;
-    virtual void on_ready(Connection&) {}
+    virtual void on_frame(LoadConnection& c, std::string_view method, std::string_view frame) = 0;
+    virtual void on_ready(LoadConnection&) {}
 
     // Waits (polling, bounded by the deadline) until done() or a failure; false then,
     // with the reason in the report.
@@ -80,8 +80,8 @@ protected:
     std::uint64_t sum(Counter Tally::*field) const;
     Histogram merged_latency() const;
 
-    Tally& tally_of(const Connection& c) { return tallies_[c.thread()]; }
-    void join(Connection& c);
+    Tally& tally_of(const LoadConnection& c) { return tallies_[c.thread()]; }
+    void join(LoadConnection& c);
 
     Environment& env_;
     const BenchOptions& options_;
@@ -89,9 +89,9 @@ protected:
     std::vector<Tally> tallies_;
 
 private:
-    void on_open(Connection& c) override;
-    void on_message(Connection& c, std::string_view payload) override;
-    void on_failure(Connection& c, std::string_view what) override;
+    void on_open(LoadConnection& c) override;
+    void on_message(LoadConnection& c, std::string_view payload) override;
+    void on_failure(LoadConnection& c, std::string_view what) override;
 
     std::vector<char> subscribed_;          // per connection: its own subscription came back
     std::atomic<std::uint64_t> failures_{0};

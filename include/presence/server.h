@@ -20,7 +20,9 @@ namespace presence {
 /// first constructor; start() launches it) or whichever threads run the io_context
 /// you pass in. Every public function is safe to call from any thread, hooks included;
 /// from outside, while the server runs, the queries and stop() wait for that io_context,
-/// so it must be running.
+/// so it must be running. From a handler of that io_context other than a hook, which
+/// cannot wait for it, the queries (disconnect(), channels(), members(), connections())
+/// throw std::logic_error, and stop() only begins the shutdown, as from a hook.
 class Server {
 public:
     explicit Server(ServerOptions options, ServerHooks hooks = {});

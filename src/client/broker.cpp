@@ -114,28 +114,28 @@ void BrokerConnection::close() {
 }
 
 void BrokerConnection::attach(const std::shared_ptr<BrokerChannel>& channel) {
-    Endpoint& endpoint = endpoints_[channel->id()];
-    if (endpoint.channel.lock()) {
+    ClientSlot& slot = slots_[channel->id()];
+    if (slot.channel.lock()) {
         const std::string what = "the broker already carries a client of " + channel->id();
         return asio::post(strand_, [channel, what] { channel->fail(what); });
     }
-    endpoint.channel = channel;
+    slot.channel = channel;
     if (!transport_) return connect();
-    if (open_) join_open(channel, endpoint);
+    if (open_) join_open(channel, slot);
 }
 
 // On a WebSocket already open the namespace's session may have come long ago: it is given
 // again. If it has not come, it may still be on its way until the sessions are due.
-void BrokerConnection::join_open(const std::shared_ptr<BrokerChannel>& channel, const Endpoint& endpoint) {
-    if (!endpoint.session) return expire_sessions_when_due();
-    asio::post(strand_, [channel, session = *endpoint.session] {
+void BrokerConnection::join_open(const std::shared_ptr<BrokerChannel>& channel, const ClientSlot& slot) {
+    if (!slot.session) return expire_sessions_when_due();
+    asio::post(strand_, [channel, session = *slot.session] {
         if (channel->waiting()) channel->opened(session);
     });
 }
 
 void BrokerConnection::detach(const BrokerChannel& channel, bool left) {
-    const auto it = endpoints_.find(channel.id());
-    if (it == endpoints_.end() || it->second.channel.lock().get() != &channel) return;
+    const auto it = slots_.find(channel.id());
+    if (it == slots_.end() || it->second.channel.lock().get() != &channel) return;
     it->second.channel.reset();
     if (left) it->second.left = true;
     close_when_unused();
@@ -167,8 +167,8 @@ void BrokerConnection::on_open() {
 void BrokerConnection::on_message(std::string message) {
     const protocol::BrokerFrame frame = protocol::split_broker_frame(message);
     if (!frame.error.empty()) return report(std::string(frame.error));
-    const auto it = endpoints_.find(frame.id);
-    if (it == endpoints_.end() || !it->second.session)
+    const auto it = slots_.find(frame.id);
+    if (it == slots_.end() || !it->second.session)
         return on_session(std::string(frame.id), std::string(frame.payload));
     const auto channel = it->second.channel.lock();
     if (channel && channel->is_open()) {
@@ -179,9 +179,9 @@ void BrokerConnection::on_message(std::string message) {
 }
 
 void BrokerConnection::on_session(std::string id, std::string frame) {
-    Endpoint& endpoint = endpoints_[std::move(id)];
-    endpoint.session = std::move(frame);
-    if (const auto channel = endpoint.channel.lock()) channel->opened(*endpoint.session);
+    ClientSlot& slot = slots_[std::move(id)];
+    slot.session = std::move(frame);
+    if (const auto channel = slot.channel.lock()) channel->opened(*slot.session);
 }
 
 void BrokerConnection::on_transport_error(const std::string& what) {
@@ -207,10 +207,10 @@ void BrokerConnection::expire_sessions_when_due() {
 // without one asked for a namespace the server does not have.
 void BrokerConnection::expire_sessions() {
     std::vector<std::shared_ptr<BrokerChannel>> refused;
-    std::erase_if(endpoints_, [&](auto& entry) {
-        const Endpoint& endpoint = entry.second;
-        if (endpoint.session) return false;
-        if (const auto channel = endpoint.channel.lock()) refused.push_back(channel);
+    std::erase_if(slots_, [&](auto& entry) {
+        const ClientSlot& slot = entry.second;
+        if (slot.session) return false;
+        if (const auto channel = slot.channel.lock()) refused.push_back(channel);
         return true;
     });
     for (const auto& channel : refused) channel->fail("the server has no namespace " + channel->guid());
@@ -229,13 +229,13 @@ void BrokerConnection::forget_connection() {
     ++number_;
     open_ = false;
     sessions_timer_.cancel();
-    endpoints_.clear();
+    slots_.clear();
 }
 
 std::vector<std::shared_ptr<BrokerChannel>> BrokerConnection::attached() const {
     std::vector<std::shared_ptr<BrokerChannel>> channels;
-    for (const auto& [id, endpoint] : endpoints_)
-        if (auto channel = endpoint.channel.lock()) channels.push_back(std::move(channel));
+    for (const auto& [id, slot] : slots_)
+        if (auto channel = slot.channel.lock()) channels.push_back(std::move(channel));
     return channels;
 }
 

@@ -45,13 +45,13 @@ public:
 private:
     // One namespace on the current WebSocket: the session frame the server opened it with,
     // kept for a client that connects later, and the channel of its client.
-    struct Endpoint {
+    struct ClientSlot {
         std::optional<std::string> session;
         std::weak_ptr<BrokerChannel> channel;
         bool left = false;
     };
 
-    void join_open(const std::shared_ptr<BrokerChannel>& channel, const Endpoint& endpoint);
+    void join_open(const std::shared_ptr<BrokerChannel>& channel, const ClientSlot& slot);
     void connect();
     void on_open();
     void on_message(std::string message);
@@ -77,7 +77,7 @@ private:
     bool open_ = false;
     std::chrono::steady_clock::time_point sessions_due_;  // every session has come by then
     boost::asio::steady_timer sessions_timer_;
-    std::map<std::string, Endpoint, std::less<>> endpoints_;  // by endpoint id
+    std::map<std::string, ClientSlot, std::less<>> slots_;  // by endpoint id
 };
 
 }  // namespace presence::client

@@ -125,7 +125,7 @@ json::object totals(const ServerCore& core) {
     using Errors = PresenceService::ErrorsAnswered;
     PresenceService::Activity activity;
     std::uint64_t deliveries = 0, errors = 0;
-    for (const auto& ns : core.namespaces) {
+    for (const auto& ns : core.namespaces()) {
         activity += ns->service.activity();
         deliveries += ns->engine->deliveries();
         const Errors& answered = ns->service.errors_answered();
@@ -141,7 +141,7 @@ json::object totals(const ServerCore& core) {
 // Every node sharing the view, its members summed over the namespaces; this one first.
 json::array nodes(const ServerCore& core, const std::string& self) {
     std::vector<NodeSummary> all;
-    for (const auto& ns : core.namespaces)
+    for (const auto& ns : core.namespaces())
         for (const NodeSummary& node : ns->engine->nodes()) {
             const auto known = std::find_if(all.begin(), all.end(), [&](const auto& n) { return n.id == node.id; });
             if (known == all.end())
@@ -164,13 +164,13 @@ std::optional<Refusal> info(const Call& call) {
     const ServerCore& core = call.core;
     std::size_t members = 0, channels = 0;
     json::array namespaces;
-    for (const auto& ns : core.namespaces) {
+    for (const auto& ns : core.namespaces()) {
         members += ns->engine->count_members();
         channels += ns->engine->count_channels();
         namespaces.emplace_back(ns->guid);
     }
-    const auto uptime = std::chrono::steady_clock::now() - core.started_steady;
-    const std::string engine_node = core.namespaces.front()->engine->node_id();
+    const auto uptime = std::chrono::steady_clock::now() - core.started_steady();
+    const std::string engine_node = core.namespaces().front()->engine->node_id();
     const std::string node = engine_node.empty() ? core.options.engine.node_id : engine_node;
     json::object answer{{"version", version()},
                         {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
@@ -361,7 +361,7 @@ void answer_api(ServerCore& core, const HttpRequest& request, HttpResponse& res)
         res.set(http::field::www_authenticate, "Bearer");
         return api_error(res, http::status::unauthorized, "the admin key is missing or wrong");
     }
-    if (core.stopping) return api_error(res, http::status::service_unavailable, "the server is stopping");
+    if (core.stopping()) return api_error(res, http::status::service_unavailable, "the server is stopping");
     if (const std::optional<Refusal> refusal = route(core, request, res))
         api_error(res, refusal->status, refusal->message);
 }

@@ -6,9 +6,9 @@
 namespace presence {
 namespace {
 
-Entry grant_for(const std::optional<auth::TokenVerifier>& verifier, const AuthOptions& options,
-                std::string_view target, std::string_view authorization,
-                std::chrono::system_clock::time_point now) {
+AuthDecision grant_for(const std::optional<auth::TokenVerifier>& verifier, const AuthOptions& options,
+                       std::string_view target, std::string_view authorization,
+                       std::chrono::system_clock::time_point now) {
     if (!verifier) return {Grant{}, {}};
     const std::optional<std::string> token = auth::token_of(target, authorization);
     if (!token) {
@@ -20,7 +20,7 @@ Entry grant_for(const std::optional<auth::TokenVerifier>& verifier, const AuthOp
 }
 
 // A broker connection reaches only the namespaces its grant may enter: with none here,
-// it would have no endpoint at all.
+// it would have no link at all.
 bool reaches(ServerCore& core, const Grant& grant, std::string_view protocol) {
     if (!grant.namespace_guid) return true;
     if (protocol.ends_with(protocol::broker_subprotocol)) return core.find(*grant.namespace_guid) != nullptr;
@@ -29,11 +29,12 @@ bool reaches(ServerCore& core, const Grant& grant, std::string_view protocol) {
 
 }  // namespace
 
-Entry entry_for(ServerCore& core, std::string_view target, std::string_view authorization,
-                std::string_view protocol, std::chrono::system_clock::time_point now) {
-    Entry entry = grant_for(core.verifier, core.options.auth, target, authorization, now);
-    if (entry.grant && !reaches(core, *entry.grant, protocol)) return {std::nullopt, "token for another namespace"};
-    return entry;
+AuthDecision authorize(ServerCore& core, std::string_view target, std::string_view authorization,
+                       std::string_view protocol, std::chrono::system_clock::time_point now) {
+    AuthDecision decision = grant_for(core.verifier, core.options.auth, target, authorization, now);
+    if (decision.grant && !reaches(core, *decision.grant, protocol))
+        return {std::nullopt, "token for another namespace"};
+    return decision;
 }
 
 }  // namespace presence

@@ -13,7 +13,7 @@ namespace presence {
 
 // What an upgrade request may become: a connection with `grant`, or, without a grant,
 // a refusal (401) for the reason given.
-struct Entry {
+struct AuthDecision {
     std::optional<Grant> grant;
     std::string refusal;
 };
@@ -24,7 +24,7 @@ struct Entry {
 // So is a token that names a namespace (its `ns` claim) when the connection would reach
 // another one (`protocol`: the sub-protocol chosen), or, for a broker connection, when
 // this server has no such namespace.
-Entry entry_for(ServerCore& core, std::string_view target, std::string_view authorization,
-                std::string_view protocol, std::chrono::system_clock::time_point now);
+AuthDecision authorize(ServerCore& core, std::string_view target, std::string_view authorization,
+                       std::string_view protocol, std::chrono::system_clock::time_point now);
 
 }  // namespace presence

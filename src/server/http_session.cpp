@@ -56,7 +56,7 @@ void health(const ServerCore& core, Response& res) { answer_status(core, res, ht
 // multi-node engine: Redis unreachable, this node serving its own members only), so that
 // a load balancer can steer new clients away.
 void readiness(const ServerCore& core, Response& res) {
-    if (core.stopping)
+    if (core.stopping())
         return answer_status(core, res, http::status::service_unavailable, "stopping", "the server is stopping");
     const std::string trouble = core.trouble();
     if (!trouble.empty()) return answer_status(core, res, http::status::service_unavailable, "degraded", trouble);
@@ -218,8 +218,8 @@ Response unauthorized(const Request& request, const std::string& reason) {
 void start_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerCore> core, HttpRole role,
                    Admitted admitted) {
     CorkedStream stream{beast::tcp_stream(std::move(socket)), core->options.close_timeout};
-    if (core->tls) {
-        TlsStream tls(std::move(stream), *core->tls);
+    if (core->tls()) {
+        TlsStream tls(std::move(stream), *core->tls());
         std::make_shared<HttpSession<TlsStream>>(std::move(tls), std::move(admitted), std::move(core), role)->run();
     } else {
         std::make_shared<HttpSession<CorkedStream>>(std::move(stream), std::move(admitted), std::move(core), role)
@@ -293,20 +293,20 @@ void HttpSession<Stream>::upgrade() {
     const Request& request = parser_->get();
     if (!valid_websocket_key(request[http::field::sec_websocket_key]))
         return respond(refusal(request, http::status::bad_request, "Sec-WebSocket-Key must be 16 bytes in Base64"));
-    Entry entry = entry_for(*core_, request.target(), request[http::field::authorization],
-                            choose_subprotocol(request[http::field::sec_websocket_protocol]),
-                            std::chrono::system_clock::now());
-    if (!entry.grant) {
+    AuthDecision decision = authorize(*core_, request.target(), request[http::field::authorization],
+                                      choose_subprotocol(request[http::field::sec_websocket_protocol]),
+                                      std::chrono::system_clock::now());
+    if (!decision.grant) {
         outcome_ = ConnectionOutcome::refused;
-        ++core_->traffic.refused_unauthorized;
-        return respond(logged(*core_, address(), unauthorized(request, entry.refusal)));
+        core_->counters.refused_unauthorized();
+        return respond(logged(*core_, address(), unauthorized(request, decision.refusal)));
     }
     outcome_ = ConnectionOutcome::websocket;
     // What the client sent after its request, its first frames perhaps, is the
     // WebSocket session's to read.
     std::string ahead = beast::buffers_to_string(buffer_.data());
     std::make_shared<WebsocketSession<Stream>>(std::move(stream_), std::move(ahead), std::move(admitted_.slot), core_)
-        ->run(parser_->release(), std::move(*entry.grant));
+        ->run(parser_->release(), std::move(*decision.grant));
 }
 
 template <typename Stream>
@@ -321,7 +321,7 @@ void HttpSession<Stream>::respond(Response res) {
 
 template <typename Stream>
 void HttpSession<Stream>::on_write(beast::error_code ec, bool keep_alive) {
-    if (!ec && keep_alive && !core_->stopping) return read();
+    if (!ec && keep_alive && !core_->stopping()) return read();
     end();
 }
 

@@ -25,7 +25,7 @@ template <typename Stream>
 class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream>> {
 public:
     HttpSession(Stream&& stream, Admitted admitted, std::shared_ptr<ServerCore> core, HttpRole role);
-    ~HttpSession() { core_->measures.count(outcome_); }
+    ~HttpSession() { core_->counters.ended(outcome_); }
     void run();
 
 private:

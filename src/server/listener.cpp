@@ -89,7 +89,7 @@ bool Listener::refuse_with_reserve() {
         reserve_ = open_reserve();
         return false;
     }
-    ++core_->refusals.no_descriptors;
+    core_->counters.refused(Admission::no_descriptors);
     // Taken back by whoever drops the lease last: the session, on the strand, or the
     // io_context's destruction, after the listener's stop.
     std::shared_ptr<const void> lease(nullptr, [self = shared_from_this()](const void*) {

@@ -78,7 +78,7 @@ void write_build(Exposition& e, const ServerCore& core) {
     e.family("presence_build_info", "gauge", "The server's version, as a label; always 1.");
     e.sample("presence_build_info", "version", version(), std::uint64_t{1});
     e.family("presence_start_time_seconds", "gauge", "When the server started, in seconds since the Unix epoch.");
-    e.sample("presence_start_time_seconds", seconds_of(core.started_at.time_since_epoch()));
+    e.sample("presence_start_time_seconds", seconds_of(core.started_at().time_since_epoch()));
 }
 
 // Gauges of each namespace, labelled by its Guid (the default namespace's is "").
@@ -86,7 +86,7 @@ template <typename Value>
 void per_namespace(Exposition& e, const ServerCore& core, std::string_view name, std::string_view help,
                    Value value) {
     e.family(name, "gauge", help);
-    for (const auto& ns : core.namespaces) e.sample(name, "namespace", ns->guid, std::uint64_t(value(*ns)));
+    for (const auto& ns : core.namespaces()) e.sample(name, "namespace", ns->guid, std::uint64_t(value(*ns)));
 }
 
 void write_sizes(Exposition& e, const ServerCore& core) {
@@ -101,7 +101,7 @@ void write_sizes(Exposition& e, const ServerCore& core) {
 }
 
 void write_traffic(Exposition& e, const ServerCore& core) {
-    const Traffic& t = core.traffic;
+    const Traffic& t = core.counters.traffic();
     e.family("presence_messages_received_total", "counter", "WebSocket messages received from clients.");
     e.sample("presence_messages_received_total", t.messages_received);
     e.family("presence_received_bytes_total", "counter", "Payload bytes of the WebSocket messages received.");
@@ -118,7 +118,7 @@ void write_traffic(Exposition& e, const ServerCore& core) {
 void write_service(Exposition& e, const ServerCore& core) {
     std::uint64_t deliveries = 0, resends = 0, drops = 0;
     ErrorsAnswered errors;
-    for (const auto& ns : core.namespaces) {
+    for (const auto& ns : core.namespaces()) {
         deliveries += ns->engine->deliveries();
         resends += ns->service.ack_resends();
         drops += ns->service.ack_drops();
@@ -143,13 +143,13 @@ void write_refusals(Exposition& e, const ServerCore& core) {
     constexpr std::string_view refused = "presence_connections_refused_total";
     e.family(refused, "counter", "Connections refused: server_full (503), address_full (429), "
                                  "no_descriptors (503), unauthorized (401, at the upgrade).");
-    e.sample(refused, "reason", "server_full", core.refusals.server_full);
-    e.sample(refused, "reason", "address_full", core.refusals.address_full);
-    e.sample(refused, "reason", "no_descriptors", core.refusals.no_descriptors);
-    e.sample(refused, "reason", "unauthorized", core.traffic.refused_unauthorized);
+    e.sample(refused, "reason", "server_full", core.counters.refusals().server_full);
+    e.sample(refused, "reason", "address_full", core.counters.refusals().address_full);
+    e.sample(refused, "reason", "no_descriptors", core.counters.refusals().no_descriptors);
+    e.sample(refused, "reason", "unauthorized", core.counters.traffic().refused_unauthorized);
 
     LimitsHit hit;
-    for (const auto& ns : core.namespaces) hit += ns->service.limits_hit();
+    for (const auto& ns : core.namespaces()) hit += ns->service.limits_hit();
     constexpr std::string_view limits = "presence_limits_hit_total";
     e.family(limits, "counter", "Requests refused by a limit: request_rate (error 41), channels_per_member (42), "
                                 "invitation_rate (43), channel_members (44), update_rate (45); invitations_received "
@@ -251,7 +251,7 @@ void write_outcomes(Exposition& e, const ServerCore& core) {
     constexpr std::string_view accepted = "presence_connections_accepted_total";
     e.family(accepted, "counter", "TCP connections accepted, by what became of them: websocket (upgraded), "
                                   "refused (a limit or no valid token), tls_failed, http (no upgrade).");
-    const auto& counts = core.measures.outcomes;
+    const auto& counts = core.counters.measures().outcomes;
     constexpr std::array<std::string_view, 4> names{"websocket", "refused", "tls_failed", "http"};
     for (std::size_t i = 0; i < names.size(); ++i) e.sample(accepted, "outcome", names[i], counts[i]);
 }
@@ -260,7 +260,7 @@ void write_latencies(Exposition& e, const ServerCore& core) {
     constexpr std::string_view publish = "presence_publish_to_write_seconds";
     e.family(publish, "histogram",
              "From the making of a published message's frame to the end of its write to a recipient.");
-    core.measures.publish_to_write.write(e.out(), publish);
+    core.counters.measures().publish_to_write.write(e.out(), publish);
 }
 
 // Each namespace has its own connections to Redis.
@@ -273,13 +273,13 @@ void write_redis(Exposition& e, const ServerCore& core) {
     e.family(latency, "gauge",
              "Round trip of the last liveness renewal Redis answered, behind this node's other commands; "
              "none while Redis is unreachable.");
-    for (const auto& ns : core.namespaces)
+    for (const auto& ns : core.namespaces())
         if (const auto round_trip = ns->engine->round_trip())
             e.sample(latency, "namespace", ns->guid, seconds_of(*round_trip));
     constexpr std::string_view round_trips = "presence_redis_round_trip_seconds";
     e.family(round_trips, "histogram",
              "Round trips of the liveness renewals Redis answered, behind this node's other commands.");
-    for (const auto& ns : core.namespaces) {
+    for (const auto& ns : core.namespaces()) {
         if (const LatencyHistogram* histogram = ns->engine->round_trips()) {
             std::string label = "namespace=\"";
             append_escaped(label, ns->guid);
@@ -302,8 +302,8 @@ std::string metrics_text(const ServerCore& core) {
     write_outcomes(e, core);
     write_latencies(e, core);
     write_redis(e, core);
-    if (core.webhooks) core.webhooks->write_metrics(out);
-    if (core.http_hooks) core.http_hooks->write_metrics(out);
+    if (core.webhooks()) core.webhooks()->write_metrics(out);
+    if (core.http_hooks()) core.http_hooks()->write_metrics(out);
     return out;
 }
 

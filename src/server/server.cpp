@@ -97,14 +97,24 @@ struct Server::Impl {
           housekeeping_timer(core->strand) {}
 
     // Runs `work` on the strand and returns its result; directly when already there, or
-    // when the server is not running, as nothing else touches its state then.
+    // when the server is not running, as nothing else touches its state then. Another
+    // handler of the io_context may not wait for the strand: with one thread running it,
+    // the strand would wait for that handler to return, for ever.
     template <typename Work>
     auto on_strand(Work work) const -> decltype(work()) {
         if (!started || core->strand.running_in_this_thread()) return work();
+        if (in_other_handler())
+            throw std::logic_error("a Server query was called from a handler of the io_context the server runs on, "
+                                   "outside its hooks: it cannot wait there for the server");
         std::packaged_task<decltype(work())()> task(std::move(work));
         auto result = task.get_future();
         asio::post(core->strand, [&task] { task(); });
         return result.get();
+    }
+
+    // In a handler of the io_context that is not the server's.
+    bool in_other_handler() const {
+        return io.get_executor().running_in_this_thread() && !core->strand.running_in_this_thread();
     }
 
     // At the shortest interval of the namespaces that acknowledge: each re-sends only
@@ -112,8 +122,8 @@ struct Server::Impl {
     void schedule_resends(std::chrono::milliseconds interval) {
         ack_timer.expires_after(interval);
         ack_timer.async_wait([this, interval](boost::system::error_code ec) {
-            if (ec || core->stopping) return;  // a tick already due when stop() cancelled it
-            for (const auto& ns : core->namespaces)
+            if (ec || core->stopping()) return;  // a tick already due when stop() cancelled it
+            for (const auto& ns : core->namespaces())
                 if (ns->service.options().ack.enabled) ns->service.resend_unacknowledged(protocol::Clock::now());
             schedule_resends(interval);
         });
@@ -121,7 +131,7 @@ struct Server::Impl {
 
     std::optional<std::chrono::milliseconds> resend_interval() const {
         std::optional<std::chrono::milliseconds> shortest;
-        for (const auto& ns : core->namespaces)
+        for (const auto& ns : core->namespaces())
             if (const AckOptions& ack = ns->service.options().ack; ack.enabled)
                 shortest = std::min(shortest.value_or(ack.interval), ack.interval);
         return shortest;
@@ -130,17 +140,17 @@ struct Server::Impl {
     // Armed for the first moment a namespace has diffs or users' leaves to send, and not
     // at all while none has; each service calls it when that moment may have come earlier.
     void schedule_flush() {
-        if (core->stopping) return;
+        if (core->stopping()) return;
         std::optional<protocol::Clock::time_point> next;
-        for (const auto& ns : core->namespaces)
+        for (const auto& ns : core->namespaces())
             if (const auto at = ns->service.next_flush()) next = std::min(next.value_or(*at), *at);
         if (!next || (flush_at && *flush_at <= *next)) return;
         flush_at = next;
         diff_timer.expires_at(*next);
         diff_timer.async_wait([this](boost::system::error_code ec) {
-            if (ec || core->stopping) return;  // a tick already due when stop() cancelled it
+            if (ec || core->stopping()) return;  // a tick already due when stop() cancelled it
             flush_at.reset();
-            for (const auto& ns : core->namespaces) ns->service.flush_views(protocol::Clock::now());
+            for (const auto& ns : core->namespaces()) ns->service.flush_views(protocol::Clock::now());
             schedule_flush();
         });
     }
@@ -148,8 +158,8 @@ struct Server::Impl {
     void schedule_housekeeping() {
         housekeeping_timer.expires_after(housekeeping_period);
         housekeeping_timer.async_wait([this](boost::system::error_code ec) {
-            if (ec || core->stopping) return;  // a tick already due when stop() cancelled it
-            for (const auto& ns : core->namespaces) {
+            if (ec || core->stopping()) return;  // a tick already due when stop() cancelled it
+            for (const auto& ns : core->namespaces()) {
                 ns->service.expire(protocol::Clock::now());
                 ns->service.end_grants(std::chrono::system_clock::now());
             }
@@ -161,44 +171,44 @@ struct Server::Impl {
     void log_limits() {
         const auto now = std::chrono::steady_clock::now();
         const LimitsHit hit = limits_hit();
-        const bool changed = hit != logged_limits || core->refusals != logged_refusals;
+        const Refusals& refusals = core->counters.refusals();
+        const bool changed = hit != logged_limits || refusals != logged_refusals;
         if (!changed || now - limits_logged_at < limits_log_period) return;
         if (const auto& log = core->hooks().on_log)
-            log(LogLevel::warning, describe(hit, logged_limits, core->refusals, logged_refusals));
+            log(LogLevel::warning, describe(hit, logged_limits, refusals, logged_refusals));
         logged_limits = hit;
-        logged_refusals = core->refusals;
+        logged_refusals = refusals;
         limits_logged_at = now;
     }
 
     LimitsHit limits_hit() const {
         LimitsHit sum;
-        for (const auto& ns : core->namespaces) sum += ns->service.limits_hit();
+        for (const auto& ns : core->namespaces()) sum += ns->service.limits_hit();
         return sum;
     }
 
     // Starts the shutdown on the strand; `idle` becomes ready once no connection is left.
     void begin_stop() {
-        core->stopping = true;
+        core->begin_stopping();
         stop_listening();
         ack_timer.cancel();
-        for (const auto& ns : core->namespaces) ns->service.on_next_flush(nullptr);
+        for (const auto& ns : core->namespaces()) ns->service.on_next_flush(nullptr);
         diff_timer.cancel();
         housekeeping_timer.cancel();
-        core->on_idle = [this] { idle.set_value(); };
-        for (const auto& ns : core->namespaces) ns->service.close_all(close_code::going_away, "server shutting down");
-        if (core->connections() == 0) std::exchange(core->on_idle, nullptr)();
+        for (const auto& ns : core->namespaces()) ns->service.close_all(close_code::going_away, "server shutting down");
+        core->notify_when_idle([this] { idle.set_value(); });
     }
 
     void finish_stop() {
-        core->on_idle = nullptr;
-        for (const auto& ns : core->namespaces) ns->service.disconnect_all();
+        core->notify_when_idle(nullptr);
+        for (const auto& ns : core->namespaces()) ns->service.disconnect_all();
     }
 
     // Lets the engines tell the other nodes this one is leaving, for a bounded time.
     void stop_engines() {
         std::vector<std::future<void>> done;
         on_strand([this, &done] {
-            for (const auto& ns : core->namespaces) {
+            for (const auto& ns : core->namespaces()) {
                 auto left = std::make_shared<std::promise<void>>();
                 done.push_back(left->get_future());
                 ns->engine->stop([left] { left->set_value(); });
@@ -217,9 +227,10 @@ struct Server::Impl {
     // webhooks end at their timeout; the margin only guards against an io_context that
     // no longer runs.
     void flush_webhooks() {
-        if (!core->webhooks) return;
+        WebhookSender* webhooks = core->webhooks();
+        if (!webhooks) return;
         auto flushed = std::make_shared<std::promise<void>>();
-        on_strand([this, flushed] { core->webhooks->stop([flushed] { flushed->set_value(); }); });
+        on_strand([webhooks, flushed] { webhooks->stop([flushed] { flushed->set_value(); }); });
         flushed->get_future().wait_for(core->options.webhooks.timeout + webhooks_stop_margin);
     }
 
@@ -266,24 +277,16 @@ void Server::start() {
     if (!options.admin.address.empty()) admin = admin_endpoint(options.admin.address);
     if (options.heartbeat.interval.count() > 0 && options.heartbeat.timeout.count() <= 0)
         throw std::invalid_argument("the heartbeat timeout must be above 0 when heartbeats are on");
-    if (options.tls.enabled()) s.core->tls = make_tls_context(options.tls);
-    if (options.webhooks.enabled())
-        s.core->webhooks = std::make_unique<WebhookSender>(s.core->strand, options.webhooks,
-                                                           s.core->default_namespace().engine->node_id(),
-                                                           s.core->hooks().on_log);
-    if (options.http_hooks.enabled())
-        s.core->http_hooks = std::make_unique<HttpHooks>(s.core->strand, options.http_hooks, s.core->hooks().on_log);
+    s.core->start(options.tls.enabled() ? make_tls_context(options.tls) : nullptr);
     auto listener = std::make_shared<Listener>(s.core, endpoint, HttpRole::main);
     if (admin) s.admin_listener = std::make_shared<Listener>(s.core, *admin, HttpRole::admin);
     s.listener = std::move(listener);
-    s.core->started_at = std::chrono::system_clock::now();
-    s.core->started_steady = std::chrono::steady_clock::now();
     asio::dispatch(s.core->strand, [&s] {
         s.listener->run();
         if (s.admin_listener) s.admin_listener->run();
-        for (const auto& ns : s.core->namespaces) ns->engine->start();
+        for (const auto& ns : s.core->namespaces()) ns->engine->start();
         if (const auto interval = s.resend_interval()) s.schedule_resends(*interval);
-        for (const auto& ns : s.core->namespaces) ns->service.on_next_flush([&s] { s.schedule_flush(); });
+        for (const auto& ns : s.core->namespaces()) ns->service.on_next_flush([&s] { s.schedule_flush(); });
         s.schedule_housekeeping();
     });
     s.started = true;
@@ -296,6 +299,11 @@ void Server::stop() {
     if (s.core->strand.running_in_this_thread()) {
         // Called from a hook: nothing here may wait for the strand it runs on.
         if (!std::exchange(s.stop_begun, true)) s.begin_stop();
+        return;
+    }
+    if (s.in_other_handler()) {
+        // Nor from another handler of the io_context: the shutdown is only begun.
+        if (!std::exchange(s.stop_begun, true)) asio::post(s.core->strand, [&s] { s.begin_stop(); });
         return;
     }
     s.keep_running.emplace(s.io.get_executor());

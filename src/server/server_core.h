@@ -88,6 +88,39 @@ struct Traffic {
     std::uint64_t refused_unauthorized = 0;  // upgrades refused for want of a valid token
 };
 
+// What the sessions and listeners count for /metrics and the log, each count changed by a
+// method of its own. Used on the strand only.
+class Counters {
+public:
+    void received(std::size_t bytes) {
+        ++traffic_.messages_received;
+        traffic_.bytes_received += bytes;
+    }
+    // `made_at`: when the frame of a publish was made, or MadeAt{} for any other frame.
+    void sent(std::size_t bytes, MadeAt made_at) {
+        ++traffic_.messages_sent;
+        traffic_.bytes_sent += bytes;
+        if (made_at != MadeAt{}) measures_.publish_to_write.observe(std::chrono::steady_clock::now() - made_at);
+    }
+    void slow_consumer_dropped() { ++traffic_.slow_consumer_drops; }
+    void refused_unauthorized() { ++traffic_.refused_unauthorized; }
+    void refused(Admission why) {
+        if (why == Admission::server_full) ++refusals_.server_full;
+        if (why == Admission::address_full) ++refusals_.address_full;
+        if (why == Admission::no_descriptors) ++refusals_.no_descriptors;
+    }
+    void ended(ConnectionOutcome outcome) { measures_.count(outcome); }
+
+    const Traffic& traffic() const { return traffic_; }
+    const Refusals& refusals() const { return refusals_; }
+    const Measures& measures() const { return measures_; }
+
+private:
+    Traffic traffic_;
+    Refusals refusals_;
+    Measures measures_;
+};
+
 // Only with a key configured are tokens checked. A key file that cannot be used throws.
 inline std::optional<auth::TokenVerifier> make_verifier(const AuthOptions& options) {
     if (!options.enabled()) return std::nullopt;
@@ -96,12 +129,22 @@ inline std::optional<auth::TokenVerifier> make_verifier(const AuthOptions& optio
 
 // What every session of one server shares. All of it is used on `strand` only. Sessions
 // hold it by shared_ptr, so it outlives the Server object for as long as they run.
-struct ServerCore {
+class ServerCore {
+public:
+    // The webhooks, when on, are made before any namespace: the hooks that report to them
+    // hold them from the start. Throws for options the engine, the token verifier or the
+    // webhooks cannot use.
     ServerCore(boost::asio::io_context& io, ServerOptions server_options, ServerHooks server_hooks)
         : options(std::move(server_options)),
           verifier(make_verifier(options.auth)),
           strand(boost::asio::make_strand(io)) {
-        add_namespace("", options.presence, std::move(server_hooks));
+        auto engine = make_engine(options.engine, strand, server_hooks.on_log);
+        if (options.webhooks.enabled())
+            webhooks_ =
+                std::make_shared<WebhookSender>(strand, options.webhooks, engine->node_id(), server_hooks.on_log);
+        if (options.http_hooks.enabled())
+            http_hooks_ = std::make_unique<HttpHooks>(strand, options.http_hooks, server_hooks.on_log);
+        add_namespace("", std::move(engine), options.presence, std::move(server_hooks));
     }
 
     // Each namespace has an engine of its own; with Redis, under a key prefix of its own.
@@ -109,17 +152,14 @@ struct ServerCore {
         EngineOptions engine_options = options.engine;
         if (!guid.empty()) engine_options.key_prefix += guid + ":";
         // The server's log is the default namespace's.
-        auto log = namespaces.empty() ? namespace_hooks.on_log : hooks().on_log;
-        auto engine = make_engine(engine_options, strand, std::move(log));
-        // The webhooks observe the changes of presence after the namespace's own hooks.
-        report_changes(namespace_hooks, guid, webhooks);
-        return *namespaces.emplace_back(
-            std::make_unique<Namespace>(guid, std::move(engine), std::move(presence), std::move(namespace_hooks)));
+        auto engine = make_engine(engine_options, strand, hooks().on_log);
+        return add_namespace(guid, std::move(engine), std::move(presence), std::move(namespace_hooks));
     }
-    Namespace& default_namespace() { return *namespaces.front(); }
-    const ServerHooks& hooks() const { return namespaces.front()->hooks; }
+    const std::vector<std::unique_ptr<Namespace>>& namespaces() const { return namespaces_; }
+    Namespace& default_namespace() { return *namespaces_.front(); }
+    const ServerHooks& hooks() const { return namespaces_.front()->hooks; }
     Namespace* find(std::string_view guid) {
-        for (const auto& ns : namespaces)
+        for (const auto& ns : namespaces_)
             if (ns->guid == guid) return ns.get();
         return nullptr;
     }
@@ -134,14 +174,38 @@ struct ServerCore {
     bool shared_engine() const { return options.engine.url != "memory"; }
     std::size_t connections() const {
         std::size_t count = 0;
-        for (const auto& ns : namespaces) count += ns->service.connections();
+        for (const auto& ns : namespaces_) count += ns->service.connections();
         return count;
     }
     // Why an engine cannot serve as it should, or "" when every one can.
     std::string trouble() const {
-        for (const auto& ns : namespaces)
+        for (const auto& ns : namespaces_)
             if (std::string why = ns->engine->trouble(); !why.empty()) return why;
         return {};
+    }
+    // Null when webhooks are off.
+    WebhookSender* webhooks() const { return webhooks_.get(); }
+    // Null when HTTP hooks are off.
+    HttpHooks* http_hooks() const { return http_hooks_.get(); }
+    // Null without TLS.
+    boost::asio::ssl::context* tls() const { return tls_.get(); }
+
+    // Called by Server::start, before it listens.
+    void start(std::unique_ptr<boost::asio::ssl::context> tls) {
+        tls_ = std::move(tls);
+        started_at_ = std::chrono::system_clock::now();
+        started_steady_ = std::chrono::steady_clock::now();
+    }
+    std::chrono::system_clock::time_point started_at() const { return started_at_; }
+    std::chrono::steady_clock::time_point started_steady() const { return started_steady_; }
+
+    // The shutdown has begun: no more connections.
+    void begin_stopping() { stopping_ = true; }
+    bool stopping() const { return stopping_; }
+    // `call` runs once, when no connection is left: now, if none is; null forgets it.
+    void notify_when_idle(std::function<void()> call) {
+        on_idle_ = std::move(call);
+        after_disconnect();
     }
 
     // Ends the connection of the member (or session) `id` of `ns` on this node, announcing
@@ -162,44 +226,50 @@ struct ServerCore {
         ns.service.lose(link, std::move(slot));
         after_disconnect();
     }
-    void after_disconnect() {
-        if (stopping && connections() == 0 && on_idle) std::exchange(on_idle, nullptr)();
-    }
 
     // Counts a connection accepted from `address`, unless a limit refuses it. The admin
     // address serves operators: its connections count, but only the limit per address
     // refuses them, so that a full server still answers its probes there.
     Admitted admit(const boost::asio::ip::address& address, HttpRole role) {
-        if (role == HttpRole::main && options.max_connections != 0 && counts->total >= options.max_connections) {
-            ++refusals.server_full;
-            return {Admission::server_full, nullptr};
-        }
-        const auto from = counts->from.find(address);
-        if (options.max_connections_per_address != 0 && from != counts->from.end() &&
-            from->second >= options.max_connections_per_address) {
-            ++refusals.address_full;
-            return {Admission::address_full, nullptr};
-        }
-        return {Admission::admitted, std::make_shared<const ConnectionSlot>(counts, address)};
+        if (role == HttpRole::main && options.max_connections != 0 && counts_->total >= options.max_connections)
+            return refuse(Admission::server_full);
+        const auto from = counts_->from.find(address);
+        if (options.max_connections_per_address != 0 && from != counts_->from.end() &&
+            from->second >= options.max_connections_per_address)
+            return refuse(Admission::address_full);
+        return {Admission::admitted, std::make_shared<const ConnectionSlot>(counts_, address)};
     }
 
-    ServerOptions options;
-    std::optional<auth::TokenVerifier> verifier;
-    Strand strand;
-    // Set by Server::start when webhooks are on. Before the namespaces, whose hooks use it.
-    std::unique_ptr<WebhookSender> webhooks;
-    std::vector<std::unique_ptr<Namespace>> namespaces;  // the default one first
-    std::unique_ptr<HttpHooks> http_hooks;  // set by Server::start when HTTP hooks are on
-    bool stopping = false;
-    std::function<void()> on_idle;  // called once
-    std::unique_ptr<boost::asio::ssl::context> tls;  // set by Server::start when TLS is on
-    std::shared_ptr<ConnectionCounts> counts = std::make_shared<ConnectionCounts>();
-    Refusals refusals;
-    Traffic traffic;
-    Measures measures;
-    // Set by Server::start.
-    std::chrono::system_clock::time_point started_at;
-    std::chrono::steady_clock::time_point started_steady;
+    const ServerOptions options;
+    const std::optional<auth::TokenVerifier> verifier;
+    const Strand strand;
+    Counters counters;
+
+private:
+    Namespace& add_namespace(const std::string& guid, std::unique_ptr<Engine> engine, PresenceOptions presence,
+                             ServerHooks namespace_hooks) {
+        // The webhooks observe the changes of presence after the namespace's own hooks.
+        if (webhooks_) report_changes(namespace_hooks, guid, webhooks_);
+        return *namespaces_.emplace_back(
+            std::make_unique<Namespace>(guid, std::move(engine), std::move(presence), std::move(namespace_hooks)));
+    }
+    Admitted refuse(Admission why) {
+        counters.refused(why);
+        return {why, nullptr};
+    }
+    void after_disconnect() {
+        if (stopping_ && on_idle_ && connections() == 0) std::exchange(on_idle_, nullptr)();
+    }
+
+    std::shared_ptr<WebhookSender> webhooks_;  // shared with the hooks that report to it
+    std::vector<std::unique_ptr<Namespace>> namespaces_;  // the default one first
+    std::unique_ptr<HttpHooks> http_hooks_;
+    bool stopping_ = false;
+    std::function<void()> on_idle_;  // called once
+    std::unique_ptr<boost::asio::ssl::context> tls_;
+    std::shared_ptr<ConnectionCounts> counts_ = std::make_shared<ConnectionCounts>();
+    std::chrono::system_clock::time_point started_at_;
+    std::chrono::steady_clock::time_point started_steady_;
 };
 
 }  // namespace presence

@@ -74,7 +74,7 @@ void WebsocketSession<Stream>::run(Request request, Grant grant) {
     ws_.read_message_max(core_->options.max_message_bytes);
     ws_.auto_fragment(false);
     const std::string protocol(choose_subprotocol(request[http::field::sec_websocket_protocol]));
-    add_endpoints(protocol);
+    add_links(protocol);
     ws_.set_option(websocket::stream_base::decorator([protocol](websocket::response_type& res) {
         res.set(http::field::server, "presence");
         if (!protocol.empty()) res.set(http::field::sec_websocket_protocol, protocol);
@@ -85,22 +85,22 @@ void WebsocketSession<Stream>::run(Request request, Grant grant) {
 // A broker connection reaches every namespace its grant may enter (at least one: the
 // upgrade checked it), the default first; a plain one the namespace of its sub-protocol.
 template <typename Stream>
-void WebsocketSession<Stream>::add_endpoints(std::string_view protocol) {
+void WebsocketSession<Stream>::add_links(std::string_view protocol) {
     brokered_ = protocol.ends_with(protocol::broker_subprotocol);
     if (brokered_) {
-        for (const auto& ns : core_->namespaces)
+        for (const auto& ns : core_->namespaces())
             if (grant_.may_enter(ns->guid))
-                endpoints_.push_back(std::make_unique<Endpoint>(*this, *ns, ns->broker_prefix));
+                links_.push_back(std::make_unique<NamespaceLink<WebsocketSession>>(*this, *ns, ns->broker_prefix));
         return;
     }
-    endpoints_.push_back(std::make_unique<Endpoint>(*this, core_->namespace_of(protocol), nullptr));
+    links_.push_back(std::make_unique<NamespaceLink<WebsocketSession>>(*this, core_->namespace_of(protocol), nullptr));
 }
 
 template <typename Stream>
 void WebsocketSession<Stream>::on_accept(beast::error_code ec) {
-    if (ec || core_->stopping) return finish(ec);
+    if (ec || core_->stopping()) return finish(ec);
     connected_ = true;
-    for (const auto& endpoint : endpoints_) endpoint->service().connect(*endpoint, grant_);
+    for (const auto& link : links_) link->service().connect(*link, grant_);
     grant_ = {};
     start_heartbeat();
     read();
@@ -119,8 +119,7 @@ void WebsocketSession<Stream>::on_read(beast::error_code ec) {
     if (ec) return finish(ec);
     heard_at_ = Clock::now();
     const std::string_view frame(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-    ++core_->traffic.messages_received;
-    core_->traffic.bytes_received += frame.size();
+    core_->counters.received(frame.size());
     if (closing_) {
         // Keep reading, so the close handshake completes, but act on nothing more.
     } else if (!ws_.got_text()) {
@@ -136,46 +135,46 @@ void WebsocketSession<Stream>::on_read(beast::error_code ec) {
 // A failure of the connection as a whole: told to the hooks of its first namespace.
 template <typename Stream>
 void WebsocketSession<Stream>::report_error(std::string_view what) const {
-    endpoints_.front()->service().report_error(*endpoints_.front(), what);
+    links_.front()->service().report_error(*links_.front(), what);
 }
 
 template <typename Stream>
 void WebsocketSession<Stream>::receive(std::string_view message) {
-    if (!brokered_) return hand_over(*endpoints_.front(), message);
+    if (!brokered_) return hand_over(*links_.front(), message);
     receive_brokered(message);
 }
 
-// Framing errors are answered on the first endpoint (the default namespace's, unless the
+// Framing errors are answered on the first link (the default namespace's, unless the
 // token names another), and count as malformed requests there.
 template <typename Stream>
 void WebsocketSession<Stream>::receive_brokered(std::string_view message) {
     const protocol::BrokerFrame frame = protocol::split_broker_frame(message);
-    Endpoint& fallback = *endpoints_.front();
+    NamespaceLink<WebsocketSession>& fallback = *links_.front();
     if (!frame.error.empty())
         return fallback.service().refuse(fallback, ErrorCode::parse_error, std::string(frame.error));
     std::string_view guid;
     if (protocol::guid_of(frame.id, guid))
-        for (const auto& endpoint : endpoints_)
-            if (endpoint->ns().guid == guid) return hand_over(*endpoint, frame.payload);
+        for (const auto& link : links_)
+            if (link->ns().guid == guid) return hand_over(*link, frame.payload);
     fallback.service().refuse(fallback, ErrorCode::invalid_params,
                               "no namespace for the endpoint id \"" + std::string(frame.id) + "\"");
 }
 
 template <typename Stream>
-void WebsocketSession<Stream>::hand_over(Endpoint& endpoint, std::string_view frame) {
-    if (!ask_hooks(endpoint, frame)) endpoint.service().receive(endpoint, frame);
+void WebsocketSession<Stream>::hand_over(NamespaceLink<WebsocketSession>& link, std::string_view frame) {
+    if (!ask_hooks(link, frame)) link.service().receive(link, frame);
 }
 
 template <typename Stream>
-bool WebsocketSession<Stream>::ask_hooks(Endpoint& endpoint, std::string_view frame) {
-    if (!core_->http_hooks) return false;
-    std::optional<HttpHooks::Question> question = core_->http_hooks->question(endpoint.ns(), endpoint, frame);
+bool WebsocketSession<Stream>::ask_hooks(NamespaceLink<WebsocketSession>& link, std::string_view frame) {
+    if (!core_->http_hooks()) return false;
+    std::optional<HttpHooks::Question> question = core_->http_hooks()->question(link.ns(), link, frame);
     if (!question) return false;
-    hook_call_ = core_->http_hooks->ask(
+    hook_call_ = core_->http_hooks()->ask(
         question->event, std::move(question->body),
-        [self = this->shared_from_this(), &endpoint, request = std::move(question->request),
+        [self = this->shared_from_this(), &link, request = std::move(question->request),
          frame = std::string(frame)](const HookDecision& decision) mutable {
-            self->decided(endpoint, request, frame, decision);
+            self->decided(link, request, frame, decision);
         });
     return true;
 }
@@ -183,12 +182,12 @@ bool WebsocketSession<Stream>::ask_hooks(Endpoint& endpoint, std::string_view fr
 // A join the application renames goes on as if the client had sent the new name and info;
 // those its grant fixes stay, as the service keeps them.
 template <typename Stream>
-void WebsocketSession<Stream>::decided(Endpoint& endpoint, protocol::Message& request, std::string_view frame,
+void WebsocketSession<Stream>::decided(NamespaceLink<WebsocketSession>& link, protocol::Message& request, std::string_view frame,
                                        const HookDecision& decision) {
     hook_call_.reset();
-    PresenceService& service = endpoint.service();
+    PresenceService& service = link.service();
     if (!decision.allow) {
-        service.deny(endpoint, frame, decision.code, decision.text);
+        service.deny(link, frame, decision.code, decision.text);
     } else if (decision.name || decision.info) {
         Member& member = request.member.emplace(request.member.value_or(Member{}));
         if (decision.name) {
@@ -199,9 +198,9 @@ void WebsocketSession<Stream>::decided(Endpoint& endpoint, protocol::Message& re
             member.info = *decision.info;
             request.carried.info = true;
         }
-        service.receive(endpoint, protocol::encode(request, false));
+        service.receive(link, protocol::encode(request, false));
     } else {
-        service.receive(endpoint, frame);
+        service.receive(link, frame);
     }
     read();
 }
@@ -209,11 +208,11 @@ void WebsocketSession<Stream>::decided(Endpoint& endpoint, protocol::Message& re
 // Reading goes on without the decision, which nobody waits for any more.
 template <typename Stream>
 void WebsocketSession<Stream>::cancel_hooks() {
-    if (hook_call_) core_->http_hooks->cancel(std::exchange(hook_call_, nullptr));
+    if (hook_call_) core_->http_hooks()->cancel(std::exchange(hook_call_, nullptr));
 }
 
 template <typename Stream>
-void WebsocketSession<Stream>::send(const Endpoint& from, const Bytes& bytes, MadeAt made_at) {
+void WebsocketSession<Stream>::send(const NamespaceLink<WebsocketSession>& from, const Bytes& bytes, MadeAt made_at) {
     if (closing_ || finished_) return;
     Outgoing outgoing{from.prefix(), bytes, made_at};
     const std::size_t held = queued_bytes_ + corked(ws_.next_layer()).buffered();
@@ -224,7 +223,7 @@ void WebsocketSession<Stream>::send(const Endpoint& from, const Bytes& bytes, Ma
             queued_bytes_ -= queue_.back().size();
             queue_.pop_back();
         }
-        ++core_->traffic.slow_consumer_drops;
+        core_->counters.slow_consumer_dropped();
         from.service().report_error(from, "send queue full");
         close(close_code::policy_violation, "send queue full");
         // Its close frame waits behind a write it may never complete: its members leave
@@ -253,7 +252,7 @@ void WebsocketSession<Stream>::close(unsigned short code, std::string_view reaso
 template <typename Stream>
 void WebsocketSession<Stream>::leave() {
     if (finished_) return;
-    for (const auto& endpoint : endpoints_) core_->disconnected(endpoint->ns(), *endpoint);
+    for (const auto& link : links_) core_->disconnected(link->ns(), *link);
 }
 
 // A close the server began ends within `timeout`, whatever the peer or a write in flight
@@ -307,7 +306,7 @@ void WebsocketSession<Stream>::write_failure() {
                              [frame, teardown](beast::error_code ec, std::size_t n) { teardown(ec, n); });
 }
 
-// The service that drops one endpoint has already forgotten it; the other endpoints of a
+// The service that drops one link has already forgotten it; the other links of a
 // broker connection are lost with it, and may resume.
 template <typename Stream>
 void WebsocketSession<Stream>::drop() {
@@ -350,9 +349,7 @@ void WebsocketSession<Stream>::on_write(beast::error_code ec) {
     queue_.pop_front();
     if (failing_) return write_failure();
     if (ec) return;  // the read fails too and ends the session
-    ++core_->traffic.messages_sent;
-    core_->traffic.bytes_sent += size;
-    if (made_at != MadeAt{}) core_->measures.publish_to_write.observe(Clock::now() - made_at);
+    core_->counters.sent(size, made_at);
     write_next();
 }
 
@@ -408,11 +405,11 @@ template <typename Stream>
 void WebsocketSession<Stream>::end(bool closed) {
     stop();
     if (!connected_) return;
-    for (const auto& endpoint : endpoints_) {
+    for (const auto& link : links_) {
         if (closed)
-            core_->disconnected(endpoint->ns(), *endpoint);
+            core_->disconnected(link->ns(), *link);
         else
-            core_->lost(endpoint->ns(), *endpoint, slot_);
+            core_->lost(link->ns(), *link, slot_);
     }
 }
 

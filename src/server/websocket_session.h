@@ -16,9 +16,9 @@
 
 #include "domain/frame.h"
 #include "server/corked_stream.h"
-#include "server/endpoint.h"
 #include "server/frame_gate.h"
 #include "server/http_hooks.h"
+#include "server/namespace_link.h"
 #include "server/server_core.h"
 
 namespace presence {
@@ -31,7 +31,7 @@ namespace presence {
 // its connection's slot in the limits (ConnectionSlot) until it ends, and hands it to the
 // members it loses.
 template <typename Stream>
-class WebsocketSession final : public std::enable_shared_from_this<WebsocketSession<Stream>>, public Outbox {
+class WebsocketSession final : public std::enable_shared_from_this<WebsocketSession<Stream>> {
 public:
     using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
@@ -41,10 +41,11 @@ public:
     // Accepts the upgrade; the connection may do what `grant` allows.
     void run(Request request, Grant grant);
 
-    void send(const Endpoint& from, const Bytes& bytes, MadeAt made_at) override;
-    void close(unsigned short code, std::string_view reason) override;
-    void drop() override;
-    std::string_view peer() const override { return peer_; }
+    // What its links ask of it: each speaks for the session.
+    void send(const NamespaceLink<WebsocketSession>& from, const Bytes& bytes, MadeAt made_at);
+    void close(unsigned short code, std::string_view reason);
+    void drop();
+    std::string_view peer() const { return peer_; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -57,14 +58,14 @@ private:
         std::size_t size() const { return (prefix ? prefix->size() : 0) + bytes->size(); }
     };
 
-    void add_endpoints(std::string_view protocol);
+    void add_links(std::string_view protocol);
     void receive(std::string_view message);
     void receive_brokered(std::string_view message);
-    void hand_over(Endpoint& endpoint, std::string_view frame);
+    void hand_over(NamespaceLink<WebsocketSession>& link, std::string_view frame);
     // Whether `frame` waits for the HTTP hooks' decision: reading pauses until it comes, so
     // that the member's next requests stay behind it.
-    bool ask_hooks(Endpoint& endpoint, std::string_view frame);
-    void decided(Endpoint& endpoint, protocol::Message& request, std::string_view frame,
+    bool ask_hooks(NamespaceLink<WebsocketSession>& link, std::string_view frame);
+    void decided(NamespaceLink<WebsocketSession>& link, protocol::Message& request, std::string_view frame,
                  const HookDecision& decision);
     void cancel_hooks();
     void report_error(std::string_view what) const;
@@ -92,7 +93,7 @@ private:
     Grant grant_;  // until the connection is accepted
     std::shared_ptr<ServerCore> core_;
     boost::beast::flat_buffer buffer_;
-    std::vector<std::unique_ptr<Endpoint>> endpoints_;  // the default namespace's first, if any
+    std::vector<std::unique_ptr<NamespaceLink<WebsocketSession>>> links_;  // the default namespace's first, if any
     bool brokered_ = false;
     std::deque<Outgoing> queue_;
     std::size_t queued_bytes_ = 0;

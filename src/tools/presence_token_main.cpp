@@ -104,14 +104,14 @@ void add_list(json::object& claims, std::string_view name, const std::vector<std
 
 // --- mint ------------------------------------------------------------------------------
 
-struct Member {
+struct MintRequest {
     std::string id, name, info, user, ns;
     std::vector<std::string> channels, publish;
     double expires_in = 3600;
 };
 
 int mint(int argc, char** argv) {
-    Member m;
+    MintRequest m;
     SecretSources secret;
     std::string private_key;
     po::options_description d("presence-token mint options");

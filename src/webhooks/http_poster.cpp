@@ -36,8 +36,8 @@ bool is_address(const std::string& host) {
 
 }  // namespace
 
-struct HttpPoster::Connection {
-    Connection(const Strand& strand, asio::ssl::context* tls) {
+struct HttpPoster::ReceiverConnection {
+    ReceiverConnection(const Strand& strand, asio::ssl::context* tls) {
         if (tls)
             secure.emplace(strand, *tls);
         else
@@ -85,7 +85,7 @@ void HttpPoster::post(std::shared_ptr<const Request> request, Done done) {
     done_ = std::move(done);
     answer_.clear();
     reused_ = open_;
-    if (!open_) connection_ = std::make_shared<Connection>(strand_, tls_.get());
+    if (!open_) connection_ = std::make_shared<ReceiverConnection>(strand_, tls_.get());
     deadline_.expires_after(timeout_);
     watch_deadline();
     if (open_)
@@ -168,7 +168,7 @@ void HttpPoster::failed(const std::string& what, error_code ec) {
     if (!std::exchange(reused_, false) || answer_begun)
         return finish(what + " to " + url_.host_header + " failed: " + ec.message());
     ++attempt_;  // what the old connection still reports is no longer of interest
-    connection_ = std::make_shared<Connection>(strand_, tls_.get());
+    connection_ = std::make_shared<ReceiverConnection>(strand_, tls_.get());
     watch_deadline();
     connect();
 }

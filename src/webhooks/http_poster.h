@@ -40,7 +40,7 @@ public:
     const std::string& answer() const { return answer_; }
 
 private:
-    struct Connection;
+    struct ReceiverConnection;
 
     template <typename Handler>
     auto guarded(Handler handler);
@@ -63,7 +63,7 @@ private:
     boost::asio::ip::tcp::resolver resolver_;
     boost::asio::steady_timer deadline_;
     // The handlers of a connection's operations hold it: a new one may replace it any time.
-    std::shared_ptr<Connection> connection_;
+    std::shared_ptr<ReceiverConnection> connection_;
     bool open_ = false;    // connection_ is up: kept from an earlier request or just made
     bool reused_ = false;  // the attempt started on a kept connection
     std::shared_ptr<const Request> request_;

@@ -233,19 +233,19 @@ void WebhookSender::write_metrics(std::string& out) const {
     request_durations_.write(out, "presence_webhook_request_duration_seconds");
 }
 
-void report_changes(ServerHooks& hooks, const std::string& guid, const std::unique_ptr<WebhookSender>& sender) {
+void report_changes(ServerHooks& hooks, const std::string& guid, const std::shared_ptr<WebhookSender>& sender) {
     using Event = WebhookEvent;
-    chain(hooks.on_new_channel, [guid, &sender](const std::string& channel) {
-        if (sender) sender->report(Event::channel_occupied, guid, channel);
+    chain(hooks.on_new_channel, [guid, sender](const std::string& channel) {
+        sender->report(Event::channel_occupied, guid, channel);
     });
-    chain(hooks.on_remove_channel, [guid, &sender](const std::string& channel) {
-        if (sender) sender->report(Event::channel_vacated, guid, channel);
+    chain(hooks.on_remove_channel, [guid, sender](const std::string& channel) {
+        sender->report(Event::channel_vacated, guid, channel);
     });
-    chain(hooks.on_new_channel_member, [guid, &sender](const std::string& channel, const Member& member) {
-        if (sender) sender->report(Event::member_added, guid, channel, &member);
+    chain(hooks.on_new_channel_member, [guid, sender](const std::string& channel, const Member& member) {
+        sender->report(Event::member_added, guid, channel, &member);
     });
-    chain(hooks.on_remove_channel_member, [guid, &sender](const std::string& channel, const Member& member) {
-        if (sender) sender->report(Event::member_removed, guid, channel, &member);
+    chain(hooks.on_remove_channel_member, [guid, sender](const std::string& channel, const Member& member) {
+        sender->report(Event::member_removed, guid, channel, &member);
     });
 }
 

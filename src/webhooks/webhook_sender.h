@@ -88,7 +88,7 @@ private:
 };
 
 // Makes `hooks` also report the changes of presence of the namespace `guid` to `sender`,
-// once it is set; the hooks given run first, as before.
-void report_changes(ServerHooks& hooks, const std::string& guid, const std::unique_ptr<WebhookSender>& sender);
+// which they share; the hooks given run first, as before.
+void report_changes(ServerHooks& hooks, const std::string& guid, const std::shared_ptr<WebhookSender>& sender);
 
 }  // namespace presence

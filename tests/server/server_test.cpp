@@ -477,6 +477,69 @@ TEST(ServerOnAnIoContext, AStopWhileATickIsDueLeavesTheLoopNoWork) {
     runner.join();
 }
 
+// With one thread running the io_context, a handler of the application's own cannot wait
+// for the server's strand, which needs that very thread: a query from there is refused at
+// once, and stop() only begins the shutdown, where both used to wait for ever. Should they
+// wait, this thread runs the io_context too, which lets them return, and the test fails.
+TEST(ServerOnAnIoContext, CallsFromAnotherHandlerOfItsOnlyThreadReturn) {
+    boost::asio::io_context io;
+    ServerOptions options;
+    options.port = 0;
+    Server server(io, options);
+    server.start();
+    std::thread runner([&io] { io.run(); });
+    TestPeer alice(server.port());
+    alice.join("alice");
+
+    std::promise<std::string> outcome;
+    boost::asio::post(io, [&server, &outcome] {
+        std::string what = "refused";
+        try {
+            what = "answered: " + std::to_string(server.members().size()) + " member(s)";
+        } catch (const std::logic_error&) {
+        }
+        server.stop();
+        outcome.set_value(what);
+    });
+    auto done = outcome.get_future();
+    const bool returned = done.wait_for(10s) == std::future_status::ready;
+    while (done.wait_for(0s) != std::future_status::ready) io.run_one_for(1s);
+    EXPECT_TRUE(returned) << "a call from a handler of the io_context waited for its own thread";
+    EXPECT_EQ(done.get(), "refused");
+    // The shutdown begun there completes: the member hears it, and the loop runs out of work.
+    EXPECT_EQ(alice.expect_close(), 1001);
+    server.stop();
+    runner.join();
+    EXPECT_EQ(server.connections(), 0u);
+}
+
+// A hook runs on the server's strand: the queries answer there, even with one thread.
+TEST(ServerOnAnIoContext, AQueryFromAHookOfItsOnlyThreadAnswers) {
+    boost::asio::io_context io;
+    ServerOptions options;
+    options.port = 0;
+    Server* server = nullptr;
+    std::promise<std::size_t> members;
+    ServerHooks hooks;
+    hooks.on_new_member = [&server, &members](const Member&) { members.set_value(server->members().size()); };
+    Server running(io, options, hooks);
+    server = &running;
+    running.start();
+    std::thread runner([&io] { io.run(); });
+    {
+        TestPeer alice(running.port());
+        alice.join("alice");
+        auto answer = members.get_future();
+        const bool answered = answer.wait_for(10s) == std::future_status::ready;
+        EXPECT_TRUE(answered);
+        if (answered) {
+            EXPECT_EQ(answer.get(), 1u);
+        }
+    }
+    running.stop();
+    runner.join();
+}
+
 TEST_F(ServerTest, AcceptsAnyProtocolEndingWithThePresenceName) {
     start();
     TestPeer prefixed(server->port(), "web.presence.esegece.com");

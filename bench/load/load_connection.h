@@ -11,16 +11,16 @@
 
 namespace presence::bench {
 
-class Connection;
+class LoadConnection;
 
 // What a scenario does with its connections. Every call is made on the connection's own
 // thread, so a handler may send on that connection at once.
 class ConnectionHandler {
 public:
     virtual ~ConnectionHandler() = default;
-    virtual void on_open(Connection& c) = 0;                              // after the 101
-    virtual void on_message(Connection& c, std::string_view payload) = 0;  // a text or binary frame
-    virtual void on_failure(Connection& c, std::string_view what) = 0;    // the connection is dead
+    virtual void on_open(LoadConnection& c) = 0;                              // after the 101
+    virtual void on_message(LoadConnection& c, std::string_view payload) = 0;  // a text or binary frame
+    virtual void on_failure(LoadConnection& c, std::string_view what) = 0;     // the connection is dead
 };
 
 // Where every connection goes: the endpoint, and the upgrade request's path and
@@ -36,9 +36,9 @@ struct Target {
 // with one write per turn. Both buffers keep their capacity (the read buffer up to 64 KiB),
 // so once warm a message costs no allocation. Frames from the server are expected
 // unfragmented (both servers under test send every message as one frame).
-class Connection {
+class LoadConnection {
 public:
-    Connection(boost::asio::io_context& io, ConnectionHandler& handler, std::size_t index, std::size_t thread);
+    LoadConnection(boost::asio::io_context& io, ConnectionHandler& handler, std::size_t index, std::size_t thread);
 
     // Binds to `source` (any port), connects and upgrades; then on_open or on_failure.
     void open(const Target& target, const boost::asio::ip::address& source);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "connection.h"
+#include "load_connection.h"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
@@ -38,11 +38,11 @@ std::uint64_t big_endian(const unsigned char* p, std::size_t n) {
 
 }  // namespace
 
-Connection::Connection(asio::io_context& io, ConnectionHandler& handler, std::size_t index, std::size_t thread)
+LoadConnection::LoadConnection(asio::io_context& io, ConnectionHandler& handler, std::size_t index, std::size_t thread)
     : socket_(io), handler_(handler), index_(index), thread_(thread),
       mask_(static_cast<std::uint32_t>(index * 2654435761u) | 1u) {}
 
-void Connection::open(const Target& target, const asio::ip::address& source) {
+void LoadConnection::open(const Target& target, const asio::ip::address& source) {
     request_ = upgrade_request(target);
     error_code ec;
     socket_.open(target.endpoint.protocol(), ec);
@@ -54,7 +54,7 @@ void Connection::open(const Target& target, const asio::ip::address& source) {
     socket_.async_connect(target.endpoint, [this](const error_code& e) { on_connected(e); });
 }
 
-void Connection::on_connected(const error_code& ec) {
+void LoadConnection::on_connected(const error_code& ec) {
     if (ec) return fail("connect: " + ec.message());
     socket_.set_option(asio::ip::tcp::no_delay(true));
     asio::async_write(socket_, asio::buffer(request_), [this](const error_code& e, std::size_t) {
@@ -64,7 +64,7 @@ void Connection::on_connected(const error_code& ec) {
     });
 }
 
-void Connection::read_upgrade() {
+void LoadConnection::read_upgrade() {
     socket_.async_read_some(asio::buffer(in_.data() + in_used_, in_.size() - in_used_),
                             [this](const error_code& ec, std::size_t n) {
         if (ec) return fail("upgrade answer: " + ec.message());
@@ -89,7 +89,7 @@ void Connection::read_upgrade() {
     });
 }
 
-void Connection::read_frames() {
+void LoadConnection::read_frames() {
     socket_.async_read_some(asio::buffer(in_.data() + in_used_, in_.size() - in_used_),
                             [this](const error_code& ec, std::size_t n) {
         if (ec) return fail(ec == asio::error::eof ? "closed by the server" : "read: " + ec.message());
@@ -107,14 +107,14 @@ void Connection::read_frames() {
 // each of 10k connections, those buffers alone would take gigabytes of the tool's memory.
 // Twice the bytes left in it, so that the next read has room: a large frame begun in
 // them makes it grow again.
-void Connection::release_large_buffer() {
+void LoadConnection::release_large_buffer() {
     if (in_.size() <= large_buffer || in_used_ > large_buffer / 2) return;
     std::vector<char> small(std::max(initial_buffer, 2 * in_used_));
     std::memcpy(small.data(), in_.data(), in_used_);
     in_.swap(small);
 }
 
-std::size_t Connection::parse_frames() {
+std::size_t LoadConnection::parse_frames() {
     std::size_t at = 0;
     while (!dead_) {
         const auto* p = reinterpret_cast<const unsigned char*>(in_.data() + at);
@@ -151,9 +151,9 @@ std::size_t Connection::parse_frames() {
     return at;
 }
 
-void Connection::send(std::string_view payload) { write_frame(opcode_text, payload); }
+void LoadConnection::send(std::string_view payload) { write_frame(opcode_text, payload); }
 
-void Connection::write_frame(unsigned opcode, std::string_view payload) {
+void LoadConnection::write_frame(unsigned opcode, std::string_view payload) {
     if (dead_) return;
     unsigned char header[14];
     std::size_t size = 2;
@@ -182,7 +182,7 @@ void Connection::write_frame(unsigned opcode, std::string_view payload) {
     if (!writing_now_) flush();
 }
 
-void Connection::flush() {
+void LoadConnection::flush() {
     writing_.swap(queued_);
     queued_.clear();
     writing_now_ = true;
@@ -193,13 +193,13 @@ void Connection::flush() {
     });
 }
 
-void Connection::close() {
+void LoadConnection::close() {
     dead_ = true;
     error_code ignored;
     socket_.close(ignored);
 }
 
-void Connection::fail(std::string_view what) {
+void LoadConnection::fail(std::string_view what) {
     if (dead_) return;
     close();
     handler_.on_failure(*this, what);
