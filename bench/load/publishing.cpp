@@ -88,10 +88,10 @@ protected:
 // N members in one channel. Member i publishes message i, then, each time its own
 // message comes back to it, message i + N: every member has one message in flight, and
 // the messages go round the members in turn.
-class Broadcast : public Publishing {
+class BroadcastRun : public Publishing {
 public:
-    explicit Broadcast(Environment& env) : Publishing(env, env.options.clients) {}
-    ~Broadcast() override { pool_.stop(); }
+    explicit BroadcastRun(Environment& env) : Publishing(env, env.options.clients) {}
+    ~BroadcastRun() override { pool_.stop(); }
 
     bool run() {
         const std::uint64_t n = pool_.size();
@@ -124,11 +124,11 @@ private:
 // LoadConnection 0 publishes to the room, where N subscribers (and itself) are: at --rate
 // messages per second, paced by a 1 ms timer, or at saturation, keeping --window messages
 // in flight (one more each time one of its own comes back).
-class Fanout : public Publishing {
+class FanoutRun : public Publishing {
 public:
-    explicit Fanout(Environment& env)
+    explicit FanoutRun(Environment& env)
         : Publishing(env, env.options.clients + 1), timer_(pool_.io_of(pool_.at(0))) {}
-    ~Fanout() override { pool_.stop(); }
+    ~FanoutRun() override { pool_.stop(); }
 
     bool run() {
         const std::uint64_t n = pool_.size();
@@ -188,7 +188,7 @@ private:
 
 }  // namespace
 
-bool run_broadcast(Environment& env) { return Broadcast(env).run(); }
-bool run_fanout(Environment& env) { return Fanout(env).run(); }
+bool run_broadcast(Environment& env) { return BroadcastRun(env).run(); }
+bool run_fanout(Environment& env) { return FanoutRun(env).run(); }
 
 }  // namespace presence::bench

@@ -304,7 +304,7 @@ private:
 };
 
 // What the command line gives in seconds.
-struct Durations {
+struct CliDurations {
     double connect_timeout = 10;
     double ack_interval = 300;
     double ack_timeout = 240;
@@ -312,7 +312,7 @@ struct Durations {
     double heartbeat_timeout = 10;
 };
 
-po::options_description describe_options(CliOptions& o, Durations& t) {
+po::options_description describe_options(CliOptions& o, CliDurations& t) {
     presence::ClientOptions& c = o.client;
     po::options_description d("presence-cli options");
     d.add_options()
@@ -346,7 +346,7 @@ po::options_description describe_options(CliOptions& o, Durations& t) {
 
 int main(int argc, char** argv) {
     CliOptions options;
-    Durations durations;
+    CliDurations durations;
     const po::options_description description = describe_options(options, durations);
     if (const auto done = parse_command_line(argc, argv, description, "presence-cli", commands_help))
         return *done;

@@ -43,7 +43,7 @@ constexpr double max_diff_interval = 60;
 
 double seconds_of(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
 
-struct Durations {
+struct ServerDurations {
     double ack_interval = 300;
     double ack_timeout = 240;
     double node_timeout = 5;
@@ -63,7 +63,7 @@ struct Durations {
 
 // Options that need more than a field to land in.
 struct Extras {
-    Durations durations;
+    ServerDurations durations;
     std::string public_channels;  // comma-separated
     std::vector<std::string> namespaces;  // Guids
     std::string log_level = "info";
@@ -72,7 +72,7 @@ struct Extras {
 };
 
 void apply(const Extras& x, presence::ServerOptions& options) {
-    const Durations& t = x.durations;
+    const ServerDurations& t = x.durations;
     options.presence.ack.interval = seconds(t.ack_interval);
     options.presence.ack.timeout = seconds(t.ack_timeout);
     options.engine.node_timeout = seconds(t.node_timeout);
@@ -94,7 +94,7 @@ void apply(const Extras& x, presence::ServerOptions& options) {
 }
 
 po::options_description describe(presence::ServerOptions& o, Extras& x) {
-    Durations& t = x.durations;
+    ServerDurations& t = x.durations;
     presence::PresenceOptions& p = o.presence;
     presence::AuthOptions& a = o.auth;
     presence::EngineOptions& e = o.engine;
