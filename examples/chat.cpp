@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
     };
     events.on_get_members = [](const std::string& channel, const std::vector<Member>& members) {
         std::string line = tag(channel) + " members:";
-        for (const Member& m : members) line += " " + who(m);
+        for (const Member& m : members) line.append(" ").append(who(m));
         print(line);
     };
     events.on_error_member_channel = [](const std::string& channel, const Member&, int code,

@@ -291,7 +291,7 @@ private:
     Grant grant_of(std::size_t index, std::string_view payload) const {
         const std::uint8_t flags = byte_at(payload, 0);
         Grant g;
-        g.id = "m" + std::to_string(payload.size() > 1 ? byte_at(payload, 1) % link_count : index);
+        g.id = std::string("m").append(std::to_string(payload.size() > 1 ? byte_at(payload, 1) % link_count : index));
         g.restricted = (flags & 1) != 0;
         g.join = {"room*"};
         g.publish = {"room-1"};

@@ -51,7 +51,9 @@ public:
             out.append(name).append("_bucket{").append(labels).append(labels.empty() ? "" : ",");
             out.append("le=\"").append(bound_labels[i]).append("\"} ").append(std::to_string(cumulative)) += '\n';
         }
-        const std::string braces = labels.empty() ? std::string() : "{" + std::string(labels) + "}";
+        // Appended rather than "{" + labels + "}": GCC 12 warns falsely (-Wrestrict) on the latter.
+        std::string braces;
+        if (!labels.empty()) braces.append("{").append(labels).append("}");
         char sum[32];
         const auto written = std::to_chars(sum, sum + sizeof sum, static_cast<double>(sum_ns_) / 1e9);
         out.append(name).append("_sum").append(braces).append(" ").append(sum, written.ptr) += '\n';
