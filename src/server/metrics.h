@@ -10,7 +10,7 @@
 
 namespace presence {
 
-struct ServerCore;
+class ServerCore;
 
 inline constexpr std::string_view metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
 
