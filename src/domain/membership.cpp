@@ -29,10 +29,21 @@ std::optional<PageRequest> parse_page(std::string_view text, std::size_t max_lim
 
 }  // namespace
 
-void Membership::join(Connection& c, const Message& request) {
-    if (c.member()) return answers_.error(c, request, ErrorCode::member_already_exists);
+Member declared_member(const Connection& c, const Message& request) {
     Member member = request.member.value_or(Member{});
     if (member.id.empty()) member.id = c.session_id();
+    return member;
+}
+
+void apply_grant(Member& member, const Grant& grant) {
+    if (grant.name) member.name = *grant.name;
+    if (grant.info) member.info = *grant.info;
+    if (grant.user) member.user = *grant.user;
+}
+
+void Membership::join(Connection& c, const Message& request) {
+    if (c.member()) return answers_.error(c, request, ErrorCode::member_already_exists);
+    Member member = declared_member(c, request);
     if (member.id != c.session_id()) return answers_.error(c, request, ErrorCode::member_not_exists);
     // A declared user other than the one the grant fixes would speak for someone else: the
     // users view would never see that user leave.
@@ -41,9 +52,7 @@ void Membership::join(Connection& c, const Message& request) {
         return answers_.reject(c, request, ErrorCode::invalid_params,
                                user->empty() ? "member.user is not allowed: the connection has no user"
                                              : "member.user differs from the user of the connection's token");
-    if (c.grant().name) member.name = *c.grant().name;
-    if (c.grant().info) member.info = *c.grant().info;
-    if (user) member.user = *user;
+    apply_grant(member, c.grant());
     if (!answers_.fits(c, request, member)) return;
     if (!allowed(hooks_.before_new_member, member))
         return answers_.error(c, request, ErrorCode::new_member_denied, {}, &member);

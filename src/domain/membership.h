@@ -17,6 +17,11 @@
 
 namespace presence {
 
+// The member a join request declares: the requester's session id when it names none.
+Member declared_member(const Connection& c, const protocol::Message& request);
+// The fields a grant fixes (name, info, user) replace those declared.
+void apply_grant(Member& member, const Grant& grant);
+
 // The sgc rules of who may be where and say what: joining and leaving presence,
 // subscribing to channels and leaving them, publishing, listing members, and a member's
 // update of its name or info. Each change goes to the engine with the frame that

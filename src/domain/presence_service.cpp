@@ -138,9 +138,7 @@ void PresenceService::receive(Link& link, std::string_view frame) {
     if (!found) return;
     Connection& c = *found;
     protocol::Decoded decoded = protocol::decode(frame);
-    if (!remembers_id(c, decoded)) return;
-    const auto reply = [&c](std::string ack) { c.send(std::make_shared<const std::string>(std::move(ack))); };
-    if (!protocol::admit(decoded, c.unacknowledged, c.seen_ids, reply)) return;
+    if (!admitted(c, decoded)) return;
     if (!c.requests.take(protocol::Clock::now())) {
         ++statistics_.limits_hit.requests;
         return answers_.reject(c, context_of(decoded), ErrorCode::too_many_requests,
@@ -153,6 +151,14 @@ void PresenceService::receive(Link& link, std::string_view frame) {
     const std::size_t invalid_before = c.invalid_in_a_row;
     dispatch(c, decoded.message);
     if (c.invalid_in_a_row == invalid_before) c.invalid_in_a_row = 0;
+}
+
+// Whether the request goes on: its id remembered, its acknowledgment sent, and not a
+// repeat of one already handled.
+bool PresenceService::admitted(Connection& c, const protocol::Decoded& decoded) {
+    if (!remembers_id(c, decoded)) return false;
+    const auto reply = [&c](std::string ack) { c.send(std::make_shared<const std::string>(std::move(ack))); };
+    return protocol::admit(decoded, c.unacknowledged, c.seen_ids, reply);
 }
 
 // A request's id is remembered, for acknowledgment, only when it is short enough and fits
@@ -300,17 +306,12 @@ void PresenceService::deny(Link& link, std::string_view frame, ErrorCode code, s
     if (!found) return;
     Connection& c = *found;
     const protocol::Decoded decoded = protocol::decode(frame);
-    if (!decoded.ok() || !remembers_id(c, decoded)) return;
-    const auto reply = [&c](std::string ack) { c.send(std::make_shared<const std::string>(std::move(ack))); };
-    if (!protocol::admit(decoded, c.unacknowledged, c.seen_ids, reply)) return;
+    if (!decoded.ok() || !admitted(c, decoded)) return;
     const Message& request = decoded.message;
     std::optional<Member> about;
     if (request.method == Method::member_new) {
-        about = request.member.value_or(Member{});
-        if (about->id.empty()) about->id = c.session_id();
-        if (c.grant().name) about->name = *c.grant().name;
-        if (c.grant().info) about->info = *c.grant().info;
-        if (c.grant().user) about->user = *c.grant().user;
+        about = declared_member(c, request);
+        apply_grant(*about, c.grant());
     } else if (request.method == Method::channel_invitation && request.members && !request.members->empty()) {
         const Member* invitee = engine_.find_member(request.members->front().id);
         about = invitee ? *invitee : Member{request.members->front().id, {}, {}};

@@ -106,6 +106,7 @@ public:
 private:
     using Message = protocol::Message;
 
+    bool admitted(Connection& c, const protocol::Decoded& decoded);
     bool remembers_id(Connection& c, const protocol::Decoded& decoded);
     void dispatch(Connection& c, const Message& request);
     void hello(Connection& c, const Message& request);
